@@ -16,7 +16,7 @@ typedef struct
 {
   const char *name;        /* the command, also its JSON "command" */
   const char *summary;     /* one line for --help */
-  unsigned options;        /* OPT_BIT of each option it takes */
+  cli_option_mask options; /* OPT_BIT of each option it takes */
   cli_defaults defaults;
   cli_option_id given;     /* OPT_DELTA or OPT_EPSILON */
   const char *given_name;  /* "delta" or "epsilon": assumption and column */

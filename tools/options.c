@@ -385,8 +385,8 @@ getopt_failure (int c, char **argv, const char *command)
 static int
 check_contradictions (const cli_options *o)
 {
-  unsigned rate_form = OPT_BIT (OPT_SAMPLING_RATE) | OPT_BIT (OPT_STEPS);
-  unsigned epoch_form = OPT_BIT (OPT_DATASET_SIZE) | OPT_BIT (OPT_BATCH_SIZE)
+  cli_option_mask rate_form = OPT_BIT (OPT_SAMPLING_RATE) | OPT_BIT (OPT_STEPS);
+  cli_option_mask epoch_form = OPT_BIT (OPT_DATASET_SIZE) | OPT_BIT (OPT_BATCH_SIZE)
                         | OPT_BIT (OPT_EPOCHS);
   if ((o->given & rate_form) && (o->given & epoch_form))
     {
@@ -415,7 +415,7 @@ check_contradictions (const cli_options *o)
 /* Takes an absent --delta or --epsilon from DEFAULTS; NaN there means the
  * option is required. */
 static int
-apply_default (const cli_options *o, unsigned allowed, cli_option_id id,
+apply_default (const cli_options *o, cli_option_mask allowed, cli_option_id id,
                double fallback, double *value)
 {
   if (!(allowed & OPT_BIT (id)) || (o->given & OPT_BIT (id)))
@@ -434,7 +434,7 @@ apply_default (const cli_options *o, unsigned allowed, cli_option_id id,
 static int
 check_accountants (const cli_options *o)
 {
-  unsigned pld_options = OPT_BIT (OPT_PLD_INTERVAL)
+  cli_option_mask pld_options = OPT_BIT (OPT_PLD_INTERVAL)
                          | OPT_BIT (OPT_PLD_ACCURACY)
                          | OPT_BIT (OPT_MAX_POINTS);
   int rdp = cli_uses (o, dpacct_accountant_rdp);
@@ -473,7 +473,7 @@ check_accountants (const cli_options *o)
 }
 
 static int
-apply_defaults (cli_options *o, unsigned allowed, const cli_defaults *d)
+apply_defaults (cli_options *o, cli_option_mask allowed, const cli_defaults *d)
 {
   /* RDP by default: it is fast over the whole documented domain, while
    * the PLD accountant still needs seconds (or more memory than its cap)
@@ -490,7 +490,7 @@ apply_defaults (cli_options *o, unsigned allowed, const cli_defaults *d)
 }
 
 int
-cli_parse (int argc, char **argv, unsigned allowed,
+cli_parse (int argc, char **argv, cli_option_mask allowed,
            const cli_defaults *defaults, cli_options *options, int *help)
 {
   struct option longopts[OPT_N + 1];
@@ -596,7 +596,7 @@ int
 cli_resolve_run (const cli_options *options, const cli_defaults *defaults,
                  cli_run *run)
 {
-  unsigned rate_form = OPT_BIT (OPT_SAMPLING_RATE) | OPT_BIT (OPT_STEPS);
+  cli_option_mask rate_form = OPT_BIT (OPT_SAMPLING_RATE) | OPT_BIT (OPT_STEPS);
   memset (run, 0, sizeof *run);
   run->epochs = NAN;
   if ((options->given & rate_form)
@@ -654,7 +654,7 @@ cli_orders_text (const cli_options *options, char *buf, size_t size)
 
 void
 cli_print_help (FILE *stream, const char *command, const char *summary,
-                unsigned allowed)
+                cli_option_mask allowed)
 {
   fprintf (stream, "Usage: dpacct %s [OPTION]...\n%s\n\nOptions:\n", command,
            summary);

@@ -36,8 +36,11 @@ typedef enum {
   OPT_HELP,
   OPT_N
 } cli_option_id;
+_Static_assert (OPT_N <= 64, "cli_option_mask has one bit per option");
 
-#define OPT_BIT(id) (1u << (id))
+/* A set of options, one bit per cli_option_id (room for 64). */
+typedef uint64_t cli_option_mask;
+#define OPT_BIT(id) ((cli_option_mask) 1 << (id))
 /* Options every accounting command takes. */
 #define OPT_COMMON                                                        \
   (OPT_BIT (OPT_SAMPLING_RATE) | OPT_BIT (OPT_STEPS)                      \
@@ -52,7 +55,7 @@ enum { CLI_MAX_ORDERS = 1000, CLI_MAX_ACCOUNTANTS = 4 };
 
 typedef struct {
   const char *command; /* "epsilon", for messages */
-  unsigned given;      /* OPT_BIT of each option on the command line */
+  cli_option_mask given;      /* OPT_BIT of each option on the command line */
   double noise_multiplier;
   double sampling_rate;
   uint64_t steps;
@@ -101,7 +104,7 @@ typedef struct {
 /* Parses ARGV (ARGV[0] is the command name) accepting only the ALLOWED
  * options, and fills in the defaults.  Returns 0, or 1 after printing one
  * error line.  *HELP is set when --help was given. */
-int cli_parse (int argc, char **argv, unsigned allowed,
+int cli_parse (int argc, char **argv, cli_option_mask allowed,
                const cli_defaults *defaults, cli_options *options,
                int *help);
 
@@ -148,7 +151,7 @@ void cli_add_assumption (cli_assumptions *a, out_field f,
                          const cli_options *options, cli_option_id id);
 
 void cli_print_help (FILE *stream, const char *command, const char *summary,
-                     unsigned allowed);
+                     cli_option_mask allowed);
 
 /* Names for output. */
 const char *cli_sampling_name (dpacct_sampling sampling);
