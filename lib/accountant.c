@@ -23,6 +23,7 @@ dpacct_accountant_options_init (dpacct_accountant_options *options)
   options->pld_interval = 0.0;
   options->pld_rel_accuracy = 1e-3;
   options->pld_max_points = (size_t) 1 << 22;
+  options->upper_only = 0;
 }
 
 const dpacct_accountant_type *

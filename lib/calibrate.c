@@ -177,7 +177,15 @@ dpacct_calibrate_noise (const dpacct_accountant_type *type,
   int status = check_arguments (target_epsilon, delta, options);
   if (status != DPACCT_OK)
     return status;
-  problem p = { type, accountant, make_event, context, delta,
+  /* Only the upper bound decides, so the accountant need not work for the
+   * lower one. */
+  dpacct_accountant_options upper_only;
+  if (accountant != NULL)
+    upper_only = *accountant;
+  else
+    dpacct_accountant_options_init (&upper_only);
+  upper_only.upper_only = 1;
+  problem p = { type, &upper_only, make_event, context, delta,
                 target_epsilon, 0, DPACCT_OK, 0.0, INFINITY, NAN };
   status = bracket (&p, options);
   if (status == DPACCT_OK && p.lo > 0.0)

@@ -28,6 +28,7 @@ typedef struct
   dpacct_neighbouring neighbouring;
   double interval, rel_accuracy;
   size_t max_points;
+  int upper_only;
   size_t n, capacity;
   leaf *leaves;
 } pld_state;
@@ -51,6 +52,7 @@ pld_init (void *state, const dpacct_accountant_options *o)
   s->interval = o->pld_interval;
   s->rel_accuracy = o->pld_rel_accuracy;
   s->max_points = o->pld_max_points;
+  s->upper_only = o->upper_only;
   return DPACCT_OK;
 }
 
@@ -269,61 +271,89 @@ step_set_build (const pld_state *s, pld_direction dir, double h,
 }
 
 /* Mean of the composed loss under the tilt (the derivative of the
- * composed log-MGF there). */
+ * composed log-MGF there); log_mass[i] holds step i's log masses. */
 static double
-tilted_mean (const step_set *set, double tilt)
+tilted_mean (const step_set *set, double *const *log_mass, double tilt)
 {
   double mean = 0.0;
   for (size_t i = 0; i < set->n; i++)
     {
       const pld_step *st = &set->steps[i];
-      double top = -INFINITY;
+      const double *lm = log_mass[i];
+      double c0 = st->first * st->h, top = -INFINITY;
       for (size_t k = 0; k < st->n; k++)
-        if (st->mass[k] > 0.0)
-          top = fmax (top, log (st->mass[k]) + tilt * (st->first + (long) k) * st->h);
+        top = fmax (top, lm[k] + tilt * (c0 + (double) k * st->h));
+      /* Terms below e^-40 of the largest do not move the mean. */
       double m0 = 0.0, m1 = 0.0;
       for (size_t k = 0; k < st->n; k++)
-        if (st->mass[k] > 0.0)
-          {
-            double c = (st->first + (long) k) * st->h;
-            double w = exp (log (st->mass[k]) + tilt * c - top);
-            m0 += w;
-            m1 += w * c;
-          }
+        {
+          double c = c0 + (double) k * st->h, x = lm[k] + tilt * c - top;
+          if (x < -40.0)
+            continue;
+          double w = exp (x);
+          m0 += w;
+          m1 += w * c;
+        }
       mean += (double) set->factors[i].count * (m0 > 0.0 ? m1 / m0 : 0.0);
     }
   return mean;
 }
 
 /* The tilt that centres the composed loss at `eps` (the saddle point:
- * tilted mean = eps), by bisection; 0 when eps is below the mean. */
+ * tilted mean = eps), by bisection; 0 when eps is below the mean, or when
+ * memory runs short (an untilted composition is still correct). */
 static double
 tilt_for (const step_set *set, double eps)
 {
-  if (!isfinite (eps) || tilted_mean (set, 0.0) >= eps)
+  if (!isfinite (eps))
     return 0.0;
-  double lo = 0.0, hi = 1.0;
-  while (hi < 1e6 && tilted_mean (set, hi) < eps)
-    lo = hi, hi *= 4.0;
-  for (int i = 0; i < 40 && hi - lo > 1e-6 * hi; i++)
+  double **log_mass = calloc (set->n, sizeof *log_mass);
+  int ok = log_mass != NULL;
+  for (size_t i = 0; ok && i < set->n; i++)
     {
-      double mid = 0.5 * (lo + hi);
-      if (tilted_mean (set, mid) < eps)
-        lo = mid;
-      else
-        hi = mid;
+      const pld_step *st = &set->steps[i];
+      ok = (log_mass[i] = malloc (st->n * sizeof **log_mass)) != NULL;
+      for (size_t k = 0; ok && k < st->n; k++)
+        log_mass[i][k] = st->mass[k] > 0.0 ? log (st->mass[k]) : -INFINITY;
     }
+  double lo = 0.0, hi = 1.0;
+  if (ok && tilted_mean (set, log_mass, 0.0) < eps)
+    {
+      while (hi < 1e6 && tilted_mean (set, log_mass, hi) < eps)
+        lo = hi, hi *= 4.0;
+      /* The centre need not be exact: the error bounds use the tilt taken. */
+      for (int i = 0; i < 40 && hi - lo > 1e-3 * hi; i++)
+        {
+          double mid = 0.5 * (lo + hi);
+          if (tilted_mean (set, log_mass, mid) < eps)
+            lo = mid;
+          else
+            hi = mid;
+        }
+    }
+  for (size_t i = 0; log_mass != NULL && i < set->n; i++)
+    free (log_mass[i]);
+  free (log_mass);
   return lo;
 }
 
-/* One bound (epsilon for `given` delta, or delta for `given` epsilon) of
- * one side in one direction on grid h.  *estimate is where epsilon
- * roughly lies (NaN: unknown yet, found here by an untilted pass); the
- * tilt centres the composition there. */
+/* Where each direction's composition is centred, carried from grid to
+ * grid: a rough epsilon (NaN: unknown yet, found by an untilted pass) and
+ * the tilt that the upper side chose for it (NaN: none yet), which the
+ * lower side reuses. */
+typedef struct
+{
+  double estimate[2];
+  double tilt[2];
+} centring;
+
+/* One side of the bound (epsilon for `given` delta, or delta for `given`
+ * epsilon) in one direction on grid h. */
 static int
 one_bound (const pld_state *s, pld_direction dir, double h, int upper,
-           question ask, double given, double *estimate, double *result)
+           question ask, double given, centring *at, double *result)
 {
+  int d = dir == PLD_ADD;
   step_set set;
   /* Truncated tail mass, summed over all steps, stays below 1e-4 of the
    * delta asked for (1e-20 when delta is what is asked). */
@@ -337,18 +367,23 @@ one_bound (const pld_state *s, pld_direction dir, double h, int upper,
     return status;
   pld_composed c;
   if (ask == ASK_DELTA)
-    *estimate = given;
-  else if (isnan (*estimate))
+    at->estimate[d] = given;
+  else if (isnan (at->estimate[d]))
     {
       status = dpacct_pld_compose (set.factors, set.n, 0.0, s->max_points, &c);
       if (status == DPACCT_OK)
         {
-          *estimate = dpacct_pld_composed_epsilon (&c, given, PLD_ESTIMATE);
+          at->estimate[d] = dpacct_pld_composed_epsilon (&c, given,
+                                                         PLD_ESTIMATE);
           dpacct_pld_composed_release (&c);
         }
     }
+  /* The optimistic steps' far tails are cut, which skews their tilted
+   * mean; the pessimistic steps place the centre better for both. */
+  if (status == DPACCT_OK && (upper || isnan (at->tilt[d])))
+    at->tilt[d] = tilt_for (&set, at->estimate[d]);
   if (status == DPACCT_OK)
-    status = dpacct_pld_compose (set.factors, set.n, tilt_for (&set, *estimate),
+    status = dpacct_pld_compose (set.factors, set.n, at->tilt[d],
                                  s->max_points, &c);
   if (status == DPACCT_OK)
     {
@@ -356,36 +391,29 @@ one_bound (const pld_state *s, pld_direction dir, double h, int upper,
       *result = ask == ASK_EPSILON
                 ? dpacct_pld_composed_epsilon (&c, given, side)
                 : dpacct_pld_composed_delta (&c, given, side);
-      /* A finer upper bound is a better centre for what follows. */
-      if (ask == ASK_EPSILON && upper && isfinite (*result))
-        *estimate = *result;
       dpacct_pld_composed_release (&c);
     }
   step_set_release (&set);
   return status;
 }
 
-/* Both sides, maximised over the directions that differ.  estimate[d]
- * carries each direction's rough epsilon from round to round. */
+/* One side on grid h, maximised over the directions that differ. */
 static int
-bounds_on_grid (const pld_state *s, double h, question ask, double given,
-                double *estimate, double *lower, double *upper)
+side_on_grid (const pld_state *s, double h, int upper, question ask,
+              double given, centring *at, double *value)
 {
   int sampled = 0;
   for (size_t i = 0; i < s->n; i++)
     sampled |= s->leaves[i].q < 1.0;
-  *lower = *upper = 0.0;
+  *value = 0.0;
   for (int d = 0; d < (sampled ? 2 : 1); d++)
     {
-      double lo, up;
-      pld_direction dir = d ? PLD_ADD : PLD_REMOVE;
-      int status = one_bound (s, dir, h, 1, ask, given, &estimate[d], &up);
-      if (status == DPACCT_OK)
-        status = one_bound (s, dir, h, 0, ask, given, &estimate[d], &lo);
+      double v = 0.0;
+      int status = one_bound (s, d ? PLD_ADD : PLD_REMOVE, h, upper, ask,
+                              given, at, &v);
       if (status != DPACCT_OK)
         return status;
-      *upper = fmax (*upper, up);
-      *lower = fmax (*lower, lo);
+      *value = fmax (*value, v);
     }
   return DPACCT_OK;
 }
@@ -394,8 +422,6 @@ bounds_on_grid (const pld_state *s, double h, question ask, double given,
 static double
 initial_interval (const pld_state *s)
 {
-  if (s->interval > 0.0)
-    return s->interval;
   double var = 0.0;
   for (size_t i = 0; i < s->n; i++)
     {
@@ -418,7 +444,7 @@ initial_interval (const pld_state *s)
       dpacct_pld_step_release (&coarse);
       var += (double) s->leaves[i].count * fmax (m2 - m1 * m1, 0.0);
     }
-  double h = 4.0 * s->rel_accuracy * sqrt (var);
+  double h = 16.0 * s->rel_accuracy * sqrt (var);
   return fmin (fmax (h, 1e-6), 0.5);
 }
 
@@ -438,6 +464,83 @@ aligned (const pld_state *s, double h)
   return h;
 }
 
+/* The upper bound: a valid bound on every grid, refined until it is
+ * within rel_accuracy/2 of the exact value by the estimate that the
+ * h^2 convergence of connect-the-dots gives from two grids,
+ * excess(h2) = (U(h1) - U(h2)) / ((h1/h2)^2 - 1).  *h ends as its grid. */
+static int
+upper_bound (const pld_state *s, question ask, double given, centring *at,
+             double *h, double *upper)
+{
+  double prev_h = NAN, prev_u = NAN;
+  *upper = NAN;
+  for (int round = 0, coarser = 0; round < 10; round++)
+    {
+      double u;
+      int status = side_on_grid (s, *h, 1, ask, given, at, &u);
+      if (status == DPACCT_ENOMEM && !isnan (*upper))
+        {
+          *h = prev_h;
+          return DPACCT_OK; /* the last grid's bound stands, only wider */
+        }
+      if (status == DPACCT_ENOMEM && s->interval == 0.0 && *h < 0.25
+          && coarser++ < 8)
+        {
+          *h *= 4.0; /* even the first grid is too fine for the cap */
+          round--;
+          continue;
+        }
+      if (status != DPACCT_OK)
+        return status;
+      *upper = u;
+      if (ask == ASK_EPSILON && isfinite (u) && u > 0.0)
+        at->estimate[0] = at->estimate[1] = u; /* a better centre */
+      if (s->interval > 0.0 || !isfinite (u) || u == 0.0)
+        return DPACCT_OK;
+      double target = 0.5 * s->rel_accuracy * u;
+      double excess = isnan (prev_u)
+        ? INFINITY
+        : fmax (prev_u - u, 0.0) / ((prev_h / *h) * (prev_h / *h) - 1.0);
+      if (excess <= target)
+        return DPACCT_OK;
+      prev_h = *h, prev_u = u;
+      *h = aligned (s, isinf (excess)
+                         ? 0.5 * *h
+                         : *h * fmin (fmax (0.9 * sqrt (target / excess),
+                                            1.0 / 8.0), 0.5));
+    }
+  return DPACCT_OK;
+}
+
+/* The lower bound, from grid h on, refined until upper - lower is at most
+ * 10 rel_accuracy of the upper bound.  Every grid's optimistic bound is
+ * valid, so the largest found stands; NaN when no grid fits the cap. */
+static int
+lower_bound (const pld_state *s, question ask, double given, centring *at,
+             double h, double upper, double *lower)
+{
+  *lower = NAN;
+  double target = 10.0 * s->rel_accuracy * upper;
+  for (int round = 0; round < 8; round++)
+    {
+      double lo;
+      int status = side_on_grid (s, h, 0, ask, given, at, &lo);
+      if (status == DPACCT_ENOMEM)
+        return DPACCT_OK;
+      if (status != DPACCT_OK)
+        return status;
+      *lower = isnan (*lower) ? lo : fmax (*lower, lo);
+      double gap = upper - *lower;
+      if (s->interval > 0.0 || gap <= target)
+        return DPACCT_OK;
+      /* The lower side converges roughly like h^2 once the grid resolves
+       * one step's loss; aim below the target. */
+      h = aligned (s, h * fmin (fmax (0.7 * sqrt (target / gap), 1.0 / 16.0),
+                                0.5));
+    }
+  return DPACCT_OK;
+}
+
 static int
 bounds (const pld_state *s, question ask, double given, dpacct_bound *out)
 {
@@ -447,41 +550,23 @@ bounds (const pld_state *s, question ask, double given, dpacct_bound *out)
       out->lower = out->upper = 0.0; /* nothing composed */
       return DPACCT_OK;
     }
-  double h = initial_interval (s), lower = NAN, upper = NAN;
-  double estimate[2] = { NAN, NAN };
-  for (int round = 0; round < 8; round++)
+  centring at = { { NAN, NAN }, { NAN, NAN } };
+  double h = s->interval > 0.0 ? s->interval
+                               : aligned (s, initial_interval (s));
+  double upper, lower = NAN;
+  int status = upper_bound (s, ask, given, &at, &h, &upper);
+  if (status == DPACCT_OK && !s->upper_only)
     {
-      double lo, up;
-      if (s->interval == 0.0)
-        h = aligned (s, h);
-      int status = bounds_on_grid (s, h, ask, given, estimate, &lo, &up);
-      if (status == DPACCT_ENOMEM && round > 0)
-        break; /* the last grid's bounds stand: valid, only wider */
-      if (status == DPACCT_ENOMEM && s->interval == 0.0 && h < 0.25)
-        {
-          /* Even the first grid is too fine for the cap: coarser bounds
-           * are still bounds. */
-          h *= 4.0;
-          round--;
-          continue;
-        }
-      if (status != DPACCT_OK)
-        return status;
-      lower = lo, upper = up;
-      double gap = ask == ASK_EPSILON ? upper - lower
-                   : (upper - lower) / fmax (upper, 1e-300);
-      double scale = ask == ASK_EPSILON ? upper : 1.0;
-      if (s->interval > 0.0 || !isfinite (upper) || upper == 0.0
-          || gap <= s->rel_accuracy * scale)
-        break;
-      /* The gap shrinks at least like h^2 once the grid resolves the
-       * step; aim below the target, by a factor 2 to 16 per round. */
-      h *= fmin (fmax (0.7 * sqrt (s->rel_accuracy * scale / gap), 1.0 / 16.0),
-                 0.5);
+      if (upper == 0.0 || isinf (upper))
+        lower = upper == 0.0 ? 0.0 : NAN;
+      else
+        status = lower_bound (s, ask, given, &at, h, upper, &lower);
     }
-  if (isnan (upper) || isnan (lower))
+  if (status != DPACCT_OK)
+    return status;
+  if (isnan (upper))
     return DPACCT_FAIL (DPACCT_ENUMERIC, "PLD bound is NaN");
-  out->lower = fmin (lower, upper);
+  out->lower = isnan (lower) ? NAN : fmin (lower, upper);
   out->upper = upper;
   return DPACCT_OK;
 }

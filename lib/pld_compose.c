@@ -23,59 +23,60 @@ void
 dpacct_pld_composed_release (pld_composed *c)
 {
   free (c->mass);
-  free (c->log_above);
-  free (c->log_ratio);
-  c->mass = c->log_above = c->log_ratio = NULL;
+  free (c->above);
+  free (c->ratio);
+  c->mass = c->above = c->ratio = NULL;
 }
 
-/* Tail sums from the top, so that delta at any loss costs O(1):
- * A_j = A_{j+1} + p_{j+1}, R_j = e^{-h} (R_{j+1} + p_{j+1}). */
+/* Tail sums from the top, so that delta at any loss costs O(1).  Relative
+ * to grid point j they are A_j = sum_{k>j} m_k e^{-tilt (c_k - c_j)} and
+ * R_j = sum_{k>j} m_k e^{-(tilt+1) (c_k - c_j)}, so each step down is a
+ * multiply and an add: A_j = e^{-tilt h} (A_{j+1} + m_{j+1}).  The tilt is
+ * never negative, so neither overflows. */
 static int
 tail_sums (pld_composed *c)
 {
-  c->log_above = malloc (c->n * sizeof *c->log_above);
-  c->log_ratio = malloc (c->n * sizeof *c->log_ratio);
-  if (c->log_above == NULL || c->log_ratio == NULL)
+  c->above = malloc (c->n * sizeof *c->above);
+  c->ratio = malloc (c->n * sizeof *c->ratio);
+  if (c->above == NULL || c->ratio == NULL)
     return DPACCT_FAIL (DPACCT_ENOMEM, "cannot allocate PLD tail sums");
-  /* Linear sums in units of e^scale, rescaled when they grow large. */
-  double a = 0.0, r = 0.0, scale = -INFINITY, decay = exp (-c->h);
+  double a = 0.0, r = 0.0;
+  double decay_a = exp (-c->tilt * c->h), decay_r = exp (-(c->tilt + 1.0) * c->h);
   for (size_t j = c->n; j-- > 0;)
     {
-      c->log_above[j] = a > 0.0 ? log (a) + scale : -INFINITY;
-      c->log_ratio[j] = r > 0.0 ? log (r) + scale : -INFINITY;
-      if (c->mass[j] > 0.0)
-        {
-          double loss = (c->first + (long) j) * c->h;
-          double lp = log (c->mass[j]) + c->log_scale - c->tilt * loss;
-          if (lp > scale)
-            {
-              double shrink = scale == -INFINITY ? 0.0 : exp (scale - lp);
-              a *= shrink, r *= shrink, scale = lp;
-            }
-          double p = exp (lp - scale);
-          a += p;
-          r += p;
-        }
-      r *= decay;
+      c->above[j] = a;
+      c->ratio[j] = r;
+      /* FFT round-off can leave tiny negative masses: dropped here, and
+       * covered by the error bound. */
+      double m = c->mass[j] > 0.0 ? c->mass[j] : 0.0;
+      a = decay_a * (a + m);
+      r = decay_r * (r + m);
     }
   return DPACCT_OK;
 }
 
 /* log sum_k m_k e^{theta c_k} over a step's finite masses, given their
- * logarithms (-Inf for empty points). */
+ * logarithms (-Inf for empty points).  Terms below e^-40 of the largest
+ * are not exponentiated but counted at e^-40 each, so the result is never
+ * below the true value (the Chernoff bound below rests on it). */
 static double
 log_mgf (const pld_step *s, const double *log_mass, double theta)
 {
-  double top = -INFINITY;
+  double top = -INFINITY, th = theta * s->h, start = theta * s->first * s->h;
   for (size_t k = 0; k < s->n; k++)
-    top = fmax (top, log_mass[k] + theta * (s->first + (long) k) * s->h);
+    top = fmax (top, log_mass[k] + start + th * (double) k);
   if (top == -INFINITY)
     return -INFINITY;
-  double sum = 0.0;
+  double sum = 0.0, small = 0.0;
   for (size_t k = 0; k < s->n; k++)
-    if (log_mass[k] > -INFINITY)
-      sum += exp (log_mass[k] + theta * (s->first + (long) k) * s->h - top);
-  return top + log (sum);
+    {
+      double x = log_mass[k] + start + th * (double) k - top;
+      if (x > -40.0)
+        sum += exp (x);
+      else if (x > -INFINITY)
+        small += 1.0;
+    }
+  return top + log (sum + small * exp (-40.0));
 }
 
 /* Mean and variance of a step's tilted (normalised) distribution. */
@@ -96,30 +97,45 @@ tilted_moments (const pld_step *s, const double *log_mass, double tilt,
   *var = fmax (m2 - m1 * m1, 0.0);
 }
 
-/* Chernoff bound on the tilted mass outside [mean - half, mean + half]:
- * min over theta of exp(sum count (log M(tilt +- theta) - log M(tilt))
- * -+ theta edge).  For a near-Gaussian sum the best theta is about
- * half / var; larger ones matter when the support's far ends carry a
- * little mass, so the grid reaches well above. */
-static double
-outside_mass (const pld_factor *f, size_t nf, double *const *log_mass,
-              const double *log_m, double tilt, double mean, double var,
-              double half)
+/* The Chernoff exponents of the tilted composition at a fixed set of
+ * theta: k_up[i] = sum count (log M(tilt + theta_i) - log M(tilt)), and
+ * k_down[i] likewise at tilt - theta_i.  The thetas span 2^-8 to 2^10
+ * over the standard deviation: near-Gaussian sums want theta about
+ * half / var, sums with a heavy tail of single large losses (small
+ * sampling rates) want much smaller ones. */
+enum { N_THETA = 19 };
+
+static void
+chernoff_exponents (const pld_factor *f, size_t nf, double *const *log_mass,
+                    const double *log_m, double tilt, double sd,
+                    double *theta, double *k_up, double *k_down)
 {
-  double above = 0.0, below = 0.0;
-  for (int i = -3; i <= 10; i++)
+  for (int i = 0; i < N_THETA; i++)
     {
-      double theta = ldexp (half / var, i);
-      double up = -theta * (mean + half), down = theta * (mean - half);
+      theta[i] = ldexp (1.0 / sd, i - 8);
+      k_up[i] = k_down[i] = 0.0;
       for (size_t j = 0; j < nf; j++)
         {
-          up += (double) f[j].count
-                * (log_mgf (f[j].step, log_mass[j], tilt + theta) - log_m[j]);
-          down += (double) f[j].count
-                  * (log_mgf (f[j].step, log_mass[j], tilt - theta) - log_m[j]);
+          double c = (double) f[j].count;
+          k_up[i] += c * (log_mgf (f[j].step, log_mass[j], tilt + theta[i])
+                          - log_m[j]);
+          k_down[i] += c * (log_mgf (f[j].step, log_mass[j], tilt - theta[i])
+                            - log_m[j]);
         }
-      above = fmin (above, up);
-      below = fmin (below, down);
+    }
+}
+
+/* Chernoff bound on the tilted mass outside [mean - half, mean + half]:
+ * the best of the thetas on each side (any theta gives a bound). */
+static double
+outside_mass (const double *theta, const double *k_up, const double *k_down,
+              double mean, double half)
+{
+  double above = 0.0, below = 0.0;
+  for (int i = 0; i < N_THETA; i++)
+    {
+      above = fmin (above, k_up[i] - theta[i] * (mean + half));
+      below = fmin (below, k_down[i] + theta[i] * (mean - half));
     }
   return exp (above) + exp (below);
 }
@@ -141,18 +157,21 @@ next_power_of_two (double x)
   return n;
 }
 
-/* z^count in polar form, z = (re, im). */
+/* z^count in polar form, z = (re, im).  Most frequencies of a long
+ * composition decay below the smallest double, and are skipped before
+ * the trigonometry. */
 static void
 complex_power (double re, double im, uint64_t count, double *out_re,
                double *out_im)
 {
-  double r = hypot (re, im);
-  if (r == 0.0)
+  double r2 = re * re + im * im;
+  double log_mag = (double) count * 0.5 * log (r2);
+  if (!(r2 > 0.0) || log_mag < -746.0)
     {
       *out_re = *out_im = 0.0;
       return;
     }
-  double mag = exp ((double) count * log (r));
+  double mag = exp (log_mag);
   double angle = fmod ((double) count * atan2 (im, re), 2.0 * M_PI);
   *out_re = mag * cos (angle);
   *out_im = mag * sin (angle);
@@ -199,10 +218,11 @@ dpacct_pld_compose (const pld_factor *f, size_t nf, double tilt,
   /* The window: centred on the tilted mean, wide enough that the mass
    * outside it is below 1e-13 of the (tilted, unit) total. */
   double sd = sqrt (var) + h, half = 8.0 * sd, wrapped = 1.0;
-  for (int i = 0; i < 100; i++, half *= 1.25)
+  double theta[N_THETA], k_up[N_THETA], k_down[N_THETA];
+  chernoff_exponents (f, nf, log_mass, log_m, tilt, sd, theta, k_up, k_down);
+  for (int i = 0; i < 200; i++, half *= 1.1)
     {
-      wrapped = outside_mass (f, nf, log_mass, log_m, tilt, mean,
-                              sd * sd, half);
+      wrapped = outside_mass (theta, k_up, k_down, mean, half);
       if (wrapped <= 1e-13)
         break;
     }
@@ -315,10 +335,12 @@ finite_delta (const pld_composed *c, double eps)
     return 0.0;
   size_t j = (size_t) pos;
   double cj = (c->first + (long) j) * c->h;
-  double la = c->log_above[j], lr = c->log_ratio[j] + (eps - cj);
-  if (la == -INFINITY)
+  double above = c->above[j], ratio = c->ratio[j];
+  if (!(above > 0.0))
     return 0.0;
-  return exp (la) * -expm1 (fmin (lr - la, 0.0));
+  double la = log (above) + c->log_scale - c->tilt * cj;
+  double lr = ratio > 0.0 ? log (ratio / above) + (eps - cj) : -INFINITY;
+  return exp (la) * -expm1 (fmin (lr, 0.0));
 }
 
 double

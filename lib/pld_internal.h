@@ -78,9 +78,11 @@ typedef struct
   double tilt, log_scale;
   double infinity;   /* composed mass at +infinity */
   double error;      /* bound on the l1 error of mass (tilted units) */
-  /* For each grid index j, over the losses c_k > c_j of the untilted
-   * masses p_k: log sum p_k and log sum p_k e^{c_j - c_k}. */
-  double *log_above, *log_ratio;
+  /* For each grid index j, over the losses c_k > c_j of the tilted masses
+   * m_k: sum m_k e^{-tilt (c_k - c_j)} and sum m_k e^{-(tilt+1) (c_k - c_j)}
+   * (times e^{log_scale - tilt c_j}, the untilted sum p_k and sum
+   * p_k e^{c_j - c_k}). */
+  double *above, *ratio;
 } pld_composed;
 
 int dpacct_pld_compose (const pld_factor *factors, size_t n_factors,

@@ -30,17 +30,25 @@ cmd_bound_warning (const cli_options *options,
   if (type != dpacct_accountant_pld)
     return cmd_edge_warning (bound, text, size);
   /* The library stops refining at the memory cap, with bounds that are
-   * valid but wider than asked; say so rather than pass them off. */
-  if ((options->given & OPT_BIT (OPT_PLD_INTERVAL))
-      || !isfinite (bound->upper) || !isfinite (bound->lower)
-      || bound->upper - bound->lower <= options->pld_accuracy * bound->upper)
+   * valid but wider than asked (the lower side is refined until the gap is
+   * at most 10 times --pld-accuracy); say so rather than pass them off. */
+  if ((options->given & OPT_BIT (OPT_PLD_INTERVAL)) || !isfinite (bound->upper))
+    return NULL;
+  if (isnan (bound->lower))
+    {
+      snprintf (text, size, "no pld lower bound fits the memory cap; try a "
+                "larger --max-points");
+      return text;
+    }
+  if (bound->upper - bound->lower
+      <= 10.0 * options->pld_accuracy * bound->upper)
     return NULL;
   char lower[32], upper[32];
   out_round_bound (bound->lower, 0, lower, sizeof lower);
   out_round_bound (bound->upper, 1, upper, sizeof upper);
   snprintf (text, size, "the pld bounds [%s, %s] are further apart than "
-            "--pld-accuracy %g asks (the grid could not be refined "
-            "further); try a larger --max-points", lower, upper,
+            "10 times --pld-accuracy %g allows (the grid could not be "
+            "refined further); try a larger --max-points", lower, upper,
             options->pld_accuracy);
   return text;
 }

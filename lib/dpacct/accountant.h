@@ -30,12 +30,17 @@ typedef struct {
   /* Nonzero: upper bounds are certified (MPFR, directed rounding). */
   int certified;
   /* PLD: the loss grid's interval (0: chosen from rel_accuracy), the
-   * accuracy asked of the bounds (the grid is refined until
-   * upper - lower <= rel_accuracy * upper, default 1e-3), and the most grid
-   * points one FFT may use (default 2^22, about 64 MiB of work arrays). */
+   * accuracy asked of the bounds (default 1e-3: the grid is refined until
+   * the upper bound is within rel_accuracy / 2 of the exact value, as
+   * estimated from its h^2 convergence, and the lower bound until
+   * upper - lower <= 10 rel_accuracy * upper), and the most grid points one
+   * FFT may use (default 2^22, about 64 MiB of work arrays). */
   double pld_interval;
   double pld_rel_accuracy;
   size_t pld_max_points;
+  /* Nonzero: only the upper side is wanted (lower is NaN); calibration
+   * sets it, since only the upper bound decides. */
+  int upper_only;
 } dpacct_accountant_options;
 
 void dpacct_accountant_options_init (dpacct_accountant_options *options);
