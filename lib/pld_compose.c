@@ -148,13 +148,49 @@ free_log_masses (double **log_mass, size_t nf)
   free (log_mass);
 }
 
+/* The smallest even 5-smooth number (2^a 3^b 5^c, a >= 1) at least x:
+ * GSL's mixed-radix FFT has fast butterflies for these factors, and they
+ * pad far less than powers of two. */
 static size_t
-next_power_of_two (double x)
+fft_size (double x)
 {
-  size_t n = 1;
-  while ((double) n < x && n < ((size_t) 1 << 62))
-    n <<= 1;
-  return n;
+  if (!(x < 0x1p62))
+    return SIZE_MAX;
+  size_t best = SIZE_MAX;
+  for (size_t p2 = 2; p2 < best; p2 *= 2)
+    for (size_t p23 = p2; p23 < best; p23 *= 3)
+      for (size_t p235 = p23; p235 < best; p235 *= 5)
+        if ((double) p235 >= x)
+          {
+            best = p235;
+            break;
+          }
+  return best;
+}
+
+/* Real and imaginary part of coefficient k of a half-complex array in
+ * GSL's mixed-radix layout (re at 2k - 1, im at 2k; for even n the
+ * Nyquist term is real, at n - 1). */
+static void
+hc_get (const double *a, size_t n, size_t k, double *re, double *im)
+{
+  if (k == 0)
+    *re = a[0], *im = 0.0;
+  else if (2 * k == n)
+    *re = a[n - 1], *im = 0.0;
+  else
+    *re = a[2 * k - 1], *im = a[2 * k];
+}
+
+static void
+hc_set (double *a, size_t n, size_t k, double re, double im)
+{
+  if (k == 0)
+    a[0] = re;
+  else if (2 * k == n)
+    a[n - 1] = re;
+  else
+    a[2 * k - 1] = re, a[2 * k] = im;
 }
 
 /* z^count in polar form, z = (re, im).  Most frequencies of a long
@@ -226,7 +262,7 @@ dpacct_pld_compose (const pld_factor *f, size_t nf, double tilt,
       if (wrapped <= 1e-13)
         break;
     }
-  size_t n = next_power_of_two (fmax (2.0 * half / h, (double) widest) + 2);
+  size_t n = fft_size (fmax (2.0 * half / h, (double) widest) + 2);
   if (n > max_points)
     {
       free_log_masses (log_mass, nf);
@@ -236,14 +272,24 @@ dpacct_pld_compose (const pld_factor *f, size_t nf, double tilt,
                           "cap allows");
     }
   double *acc = malloc (n * sizeof *acc), *work = malloc (n * sizeof *work);
-  if (acc == NULL || work == NULL)
+  gsl_fft_real_wavetable *forward = gsl_fft_real_wavetable_alloc (n);
+  gsl_fft_halfcomplex_wavetable *inverse
+    = gsl_fft_halfcomplex_wavetable_alloc (n);
+  gsl_fft_real_workspace *scratch = gsl_fft_real_workspace_alloc (n);
+  if (acc == NULL || work == NULL || forward == NULL || inverse == NULL
+      || scratch == NULL)
     {
       free_log_masses (log_mass, nf);
       free (acc), free (work), free (log_m);
+      gsl_fft_real_wavetable_free (forward);
+      gsl_fft_halfcomplex_wavetable_free (inverse);
+      gsl_fft_real_workspace_free (scratch);
       return DPACCT_FAIL (DPACCT_ENOMEM, "cannot allocate a PLD composition");
     }
   double error = 0.0, u = DBL_EPSILON / 2.0;
-  double gamma = 10.0 * log2 ((double) n) * u; /* FFT error, norm-wise */
+  /* FFT error, norm-wise: a few u per stage, and there are at most
+   * log2(n) stages of butterflies of radix 2 to 5. */
+  double gamma = 10.0 * log2 ((double) n) * u;
   for (size_t j = 0; j < nf; j++)
     {
       const pld_step *s = f[j].step;
@@ -258,33 +304,29 @@ dpacct_pld_compose (const pld_factor *f, size_t nf, double tilt,
             work[pos] += w;
             norm2 += w * w;
           }
-      gsl_fft_real_radix2_transform (work, 1, n);
+      gsl_fft_real_transform (work, 1, n, forward, scratch);
       error += (double) f[j].count * gamma * sqrt ((double) n) * sqrt (norm2);
-      /* Raise to the count and multiply into the accumulated transform;
-       * half-complex layout: re at k, im at n - k. */
+      /* Raise to the count and multiply into the accumulated transform. */
       for (size_t k = 0; k <= n / 2; k++)
         {
-          double re = work[k];
-          double im = (k == 0 || k == n / 2) ? 0.0 : work[n - k];
-          double pr, pi;
+          double re, im, pr, pi;
+          hc_get (work, n, k, &re, &im);
           complex_power (re, im, f[j].count, &pr, &pi);
-          if (j == 0)
+          if (j > 0)
             {
-              acc[k] = pr;
-              if (k != 0 && k != n / 2)
-                acc[n - k] = pi;
+              double ar, ai;
+              hc_get (acc, n, k, &ar, &ai);
+              double r = ar * pr - ai * pi;
+              pi = ar * pi + ai * pr;
+              pr = r;
             }
-          else
-            {
-              double ar = acc[k];
-              double ai = (k == 0 || k == n / 2) ? 0.0 : acc[n - k];
-              acc[k] = ar * pr - ai * pi;
-              if (k != 0 && k != n / 2)
-                acc[n - k] = ar * pi + ai * pr;
-            }
+          hc_set (acc, n, k, pr, pi);
         }
     }
-  gsl_fft_halfcomplex_radix2_inverse (acc, 1, n);
+  gsl_fft_halfcomplex_inverse (acc, 1, n, inverse, scratch);
+  gsl_fft_real_wavetable_free (forward);
+  gsl_fft_halfcomplex_wavetable_free (inverse);
+  gsl_fft_real_workspace_free (scratch);
   /* Powering error u (1 + 2 pi T) per unit coefficient, and the inverse
    * transform's; in l1 over the output, sqrt(n) times the l2 bounds. */
   error += (8.0 * u * (1.0 + 2.0 * M_PI * (double) total_count) + gamma)

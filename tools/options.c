@@ -475,11 +475,14 @@ check_accountants (const cli_options *o)
 static int
 apply_defaults (cli_options *o, cli_option_mask allowed, const cli_defaults *d)
 {
-  /* RDP by default: it is fast over the whole documented domain, while
-   * the PLD accountant still needs seconds (or more memory than its cap)
-   * for small sampling rates. */
+  /* PLD by default, the tight one; RDP where only it can answer: certified
+   * bounds, an order grid, sampling without replacement. */
   if (!(o->given & OPT_BIT (OPT_ACCOUNTANT)))
-    select_accountants ("rdp", o);
+    {
+      int rdp_only = o->certified || (o->given & OPT_BIT (OPT_ORDERS))
+                     || o->sampling == DPACCT_SAMPLING_WITHOUT_REPLACEMENT;
+      select_accountants (rdp_only ? "rdp" : "pld", o);
+    }
   if (!(o->given & OPT_BIT (OPT_NEIGHBOURING))
       && o->sampling == DPACCT_SAMPLING_WITHOUT_REPLACEMENT)
     o->neighbouring = DPACCT_REPLACE_ONE;
