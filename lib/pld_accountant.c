@@ -271,11 +271,14 @@ step_set_build (const pld_state *s, pld_direction dir, double h,
 }
 
 /* Mean of the composed loss under the tilt (the derivative of the
- * composed log-MGF there); log_mass[i] holds step i's log masses. */
+ * composed log-MGF there), and the composed log-MGF itself in *log_mgf;
+ * log_mass[i] holds step i's log masses. */
 static double
-tilted_mean (const step_set *set, double *const *log_mass, double tilt)
+tilted_mean (const step_set *set, double *const *log_mass, double tilt,
+             double *log_mgf)
 {
   double mean = 0.0;
+  *log_mgf = 0.0;
   for (size_t i = 0; i < set->n; i++)
     {
       const pld_step *st = &set->steps[i];
@@ -294,47 +297,116 @@ tilted_mean (const step_set *set, double *const *log_mass, double tilt)
           m0 += w;
           m1 += w * c;
         }
-      mean += (double) set->factors[i].count * (m0 > 0.0 ? m1 / m0 : 0.0);
+      double count = (double) set->factors[i].count;
+      mean += count * (m0 > 0.0 ? m1 / m0 : 0.0);
+      *log_mgf += count * (top + log (m0));
     }
   return mean;
 }
 
+/* The steps' log masses, one array per step; NULL when memory is short. */
+static double **
+step_log_masses (const step_set *set)
+{
+  double **log_mass = calloc (set->n, sizeof *log_mass);
+  for (size_t i = 0; log_mass != NULL && i < set->n; i++)
+    {
+      const pld_step *st = &set->steps[i];
+      log_mass[i] = malloc (st->n * sizeof **log_mass);
+      if (log_mass[i] == NULL)
+        {
+          for (size_t j = 0; j <= i; j++)
+            free (log_mass[j]);
+          free (log_mass);
+          return NULL;
+        }
+      for (size_t k = 0; k < st->n; k++)
+        log_mass[i][k] = st->mass[k] > 0.0 ? log (st->mass[k]) : -INFINITY;
+    }
+  return log_mass;
+}
+
+static void
+free_log_masses (const step_set *set, double **log_mass)
+{
+  for (size_t i = 0; log_mass != NULL && i < set->n; i++)
+    free (log_mass[i]);
+  free (log_mass);
+}
+
+/* The smallest tilt (by bisection, to 1e-3) at which `above` holds, from
+ * 0 up to 1e6; 0 when it holds at 0 already. */
+typedef int tilt_test (const step_set *set, double *const *log_mass,
+                       double tilt, double target);
+
+static double
+smallest_tilt (const step_set *set, double *const *log_mass, tilt_test *above,
+               double target)
+{
+  if (above (set, log_mass, 0.0, target))
+    return 0.0;
+  double lo = 0.0, hi = 1.0;
+  while (hi < 1e6 && !above (set, log_mass, hi, target))
+    lo = hi, hi *= 4.0;
+  /* The centre need not be exact: the error bounds use the tilt taken. */
+  for (int i = 0; i < 40 && hi - lo > 1e-3 * hi; i++)
+    {
+      double mid = 0.5 * (lo + hi);
+      if (above (set, log_mass, mid, target))
+        hi = mid;
+      else
+        lo = mid;
+    }
+  return hi;
+}
+
+static int
+mean_reaches (const step_set *set, double *const *log_mass, double tilt,
+              double eps)
+{
+  double k;
+  return tilted_mean (set, log_mass, tilt, &k) >= eps;
+}
+
+/* The tilted mean m sits where the Chernoff estimate of P(L > m),
+ * exp(K(tilt) - tilt m), has fallen to the target (its log); K - tilt m
+ * decreases in the tilt. */
+static int
+tail_reaches (const step_set *set, double *const *log_mass, double tilt,
+              double log_target)
+{
+  double k, m = tilted_mean (set, log_mass, tilt, &k);
+  return k - tilt * m <= log_target;
+}
+
 /* The tilt that centres the composed loss at `eps` (the saddle point:
- * tilted mean = eps), by bisection; 0 when eps is below the mean, or when
- * memory runs short (an untilted composition is still correct). */
+ * tilted mean = eps); 0 when eps is below the mean, or when memory runs
+ * short (an untilted composition is still correct). */
 static double
 tilt_for (const step_set *set, double eps)
 {
   if (!isfinite (eps))
     return 0.0;
-  double **log_mass = calloc (set->n, sizeof *log_mass);
-  int ok = log_mass != NULL;
-  for (size_t i = 0; ok && i < set->n; i++)
-    {
-      const pld_step *st = &set->steps[i];
-      ok = (log_mass[i] = malloc (st->n * sizeof **log_mass)) != NULL;
-      for (size_t k = 0; ok && k < st->n; k++)
-        log_mass[i][k] = st->mass[k] > 0.0 ? log (st->mass[k]) : -INFINITY;
-    }
-  double lo = 0.0, hi = 1.0;
-  if (ok && tilted_mean (set, log_mass, 0.0) < eps)
-    {
-      while (hi < 1e6 && tilted_mean (set, log_mass, hi) < eps)
-        lo = hi, hi *= 4.0;
-      /* The centre need not be exact: the error bounds use the tilt taken. */
-      for (int i = 0; i < 40 && hi - lo > 1e-3 * hi; i++)
-        {
-          double mid = 0.5 * (lo + hi);
-          if (tilted_mean (set, log_mass, mid) < eps)
-            lo = mid;
-          else
-            hi = mid;
-        }
-    }
-  for (size_t i = 0; log_mass != NULL && i < set->n; i++)
-    free (log_mass[i]);
-  free (log_mass);
-  return lo;
+  double **log_mass = step_log_masses (set);
+  double tilt = log_mass ? smallest_tilt (set, log_mass, mean_reaches, eps)
+                         : 0.0;
+  free_log_masses (set, log_mass);
+  return tilt;
+}
+
+/* Where epsilon for `delta` roughly lies, without composing: the tilted
+ * mean at the saddle point whose Chernoff estimate of the tail is delta.
+ * It only centres the first composition; NaN when memory runs short. */
+static double
+saddle_estimate (const step_set *set, double delta)
+{
+  double **log_mass = step_log_masses (set);
+  if (log_mass == NULL)
+    return NAN;
+  double k, tilt = smallest_tilt (set, log_mass, tail_reaches, log (delta));
+  double eps = tilted_mean (set, log_mass, tilt, &k);
+  free_log_masses (set, log_mass);
+  return eps;
 }
 
 /* Where each direction's composition is centred, carried from grid to
@@ -369,15 +441,7 @@ one_bound (const pld_state *s, pld_direction dir, double h, int upper,
   if (ask == ASK_DELTA)
     at->estimate[d] = given;
   else if (isnan (at->estimate[d]))
-    {
-      status = dpacct_pld_compose (set.factors, set.n, 0.0, s->max_points, &c);
-      if (status == DPACCT_OK)
-        {
-          at->estimate[d] = dpacct_pld_composed_epsilon (&c, given,
-                                                         PLD_ESTIMATE);
-          dpacct_pld_composed_release (&c);
-        }
-    }
+    at->estimate[d] = saddle_estimate (&set, given);
   /* The optimistic steps' far tails are cut, which skews their tilted
    * mean; the pessimistic steps place the centre better for both. */
   if (status == DPACCT_OK && (upper || isnan (at->tilt[d])))

@@ -116,6 +116,49 @@ START_TEST (test_gaussian_sandwich)
 }
 END_TEST
 
+/* The edges of the documented domain: epsilon in the thousands and delta
+ * down to 1e-18 keep the exact value in the sandwich, within 1 %; a
+ * subsampled run's delta at epsilon 1000 is an ordered pair in [0, 1]. */
+START_TEST (test_domain_edges)
+{
+  const struct { double sigma, steps, delta; } g[] = {
+    { 0.3, 1000, 1e-5 }, { 0.1, 1, 1e-18 }, { 0.5, 250, 1e-18 },
+    { 2, 10000, 1e-18 },
+  };
+  for (size_t i = 0; i < sizeof g / sizeof g[0]; i++)
+    {
+      dpacct_event *e;
+      ck_assert_int_eq (dpacct_dpsgd_event_alloc (g[i].sigma, 1.0,
+                                                  (uint64_t) g[i].steps,
+                                                  DPACCT_SAMPLING_NONE, &e),
+                        DPACCT_OK);
+      double exact = exact_gaussian_epsilon (g[i].sigma, g[i].steps,
+                                             g[i].delta);
+      dpacct_bound b = pld_epsilon (e, g[i].delta);
+      ck_assert_msg (b.lower <= exact && exact <= b.upper
+                     && b.upper <= exact * (1.0 + 1e-2),
+                     "sigma=%g T=%g delta=%g: [%.12g, %.12g] vs exact %.12g",
+                     g[i].sigma, g[i].steps, g[i].delta, b.lower, b.upper,
+                     exact);
+      dpacct_event_free (e);
+    }
+  dpacct_event *run;
+  ck_assert_int_eq (dpacct_dpsgd_event_alloc (0.5, 0.1, 1000,
+                                              DPACCT_SAMPLING_POISSON, &run),
+                    DPACCT_OK);
+  dpacct_accountant *acc;
+  dpacct_bound d;
+  ck_assert_int_eq (dpacct_accountant_alloc (dpacct_accountant_pld, NULL, &acc),
+                    DPACCT_OK);
+  ck_assert_int_eq (dpacct_accountant_compose (acc, run, 1), DPACCT_OK);
+  ck_assert_int_eq (dpacct_accountant_delta (acc, 1000.0, &d), DPACCT_OK);
+  ck_assert_msg (d.lower >= 0.0 && d.lower <= d.upper && d.upper <= 1e-15,
+                 "delta at epsilon 1000: [%g, %g]", d.lower, d.upper);
+  dpacct_accountant_free (acc);
+  dpacct_event_free (run);
+}
+END_TEST
+
 /* The Laplace mechanism: the exact epsilon (laplace_exact.csv) in the
  * sandwich; k-fold composition never above pure-DP composition k / b. */
 START_TEST (test_laplace)
@@ -267,6 +310,7 @@ main (void)
   TCase *tc = tcase_create ("accuracy");
   tcase_set_timeout (tc, 600);
   tcase_add_test (tc, test_gaussian_sandwich);
+  tcase_add_test (tc, test_domain_edges);
   tcase_add_test (tc, test_laplace);
   tcase_add_test (tc, test_subsampled_against_dp_accounting);
   tcase_add_test (tc, test_delta_epsilon_consistent);
