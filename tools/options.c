@@ -502,7 +502,7 @@ cli_parse (int argc, char **argv, cli_option_mask allowed,
   fill_long_options (longopts);
   *help = 0;
   opterr = 0; /* we print our own, one-line messages */
-  optind = 1;
+  optind = 0; /* GNU getopt: a full restart, forgetting any earlier scan */
   /* '+': stop at the first non-option, which is then an error; ':': tell
    * a missing value from an unknown option. */
   while ((c = getopt_long (argc, argv, "+:", longopts, NULL)) != -1)

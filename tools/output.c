@@ -168,13 +168,38 @@ print_table (FILE *stream, const out_report *r)
 
 /* ------------------------------------------------------------ TSV */
 
+/* A text in a TSV cell: tab, newline, carriage return and backslash are
+ * written as \t, \n, \r and \\, so a cell never splits a row. */
+static void
+tsv_text (FILE *stream, const char *s)
+{
+  for (; *s; s++)
+    switch (*s)
+      {
+      case '\t':
+        fputs ("\\t", stream);
+        break;
+      case '\n':
+        fputs ("\\n", stream);
+        break;
+      case '\r':
+        fputs ("\\r", stream);
+        break;
+      case '\\':
+        fputs ("\\\\", stream);
+        break;
+      default:
+        fputc (*s, stream);
+      }
+}
+
 static void
 tsv_value (FILE *stream, const out_field *f)
 {
   switch (f->kind)
     {
     case OUT_TEXT:
-      fputs (f->text, stream);
+      tsv_text (stream, f->text);
       break;
     case OUT_COUNT:
       fprintf (stream, "%" PRIu64, f->count);
@@ -193,7 +218,11 @@ print_tsv (FILE *stream, const out_report *r)
     return;
   const out_answer *first = &r->answers[0];
   for (size_t i = 0; i < first->n_fields; i++)
-    fprintf (stream, "%s%s", i ? "\t" : "", first->fields[i].name);
+    {
+      if (i)
+        fputc ('\t', stream);
+      tsv_text (stream, first->fields[i].name);
+    }
   fputc ('\n', stream);
   for (size_t k = 0; k < r->n_answers; k++)
     {
@@ -210,19 +239,52 @@ print_tsv (FILE *stream, const out_report *r)
 
 /* ------------------------------------------------------------ JSON */
 
+/* Length of the valid UTF-8 sequence at S (1 to 4 bytes), or 0. */
+static size_t
+utf8_sequence (const unsigned char *s)
+{
+  unsigned c = s[0];
+  size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3
+               : (c >> 3) == 30 ? 4 : 0;
+  unsigned long cp = len <= 1 ? c : c & (0x7fu >> len);
+  for (size_t i = 1; i < len; i++)
+    {
+      if ((s[i] & 0xc0) != 0x80)
+        return 0;
+      cp = (cp << 6) | (s[i] & 0x3f);
+    }
+  static const unsigned long smallest[] = { 0, 0, 0x80, 0x800, 0x10000 };
+  if (len == 0 || cp < smallest[len] || cp > 0x10ffff
+      || (cp >= 0xd800 && cp <= 0xdfff))
+    return 0;
+  return len;
+}
+
+/* A JSON string: quotes, backslashes and control characters escaped,
+ * and each byte that is not part of valid UTF-8 (JSON's encoding)
+ * replaced by U+FFFD. */
 static void
 json_string (FILE *stream, const char *s)
 {
   fputc ('"', stream);
-  for (; *s; s++)
+  const unsigned char *p = (const unsigned char *) s;
+  while (*p)
     {
-      unsigned char c = (unsigned char) *s;
-      if (c == '"' || c == '\\')
-        fprintf (stream, "\\%c", c);
-      else if (c < 0x20)
-        fprintf (stream, "\\u%04x", c);
+      size_t len = utf8_sequence (p);
+      if (len == 0)
+        {
+          fputs ("\\ufffd", stream);
+          p++;
+        }
+      else if (*p == '"' || *p == '\\')
+        fprintf (stream, "\\%c", *p++);
+      else if (*p < 0x20)
+        fprintf (stream, "\\u%04x", *p++);
       else
-        fputc (c, stream);
+        {
+          fwrite (p, 1, len, stream);
+          p += len;
+        }
     }
   fputc ('"', stream);
 }
