@@ -33,6 +33,12 @@ typedef enum {
   OPT_PLD_INTERVAL,
   OPT_PLD_ACCURACY,
   OPT_MAX_POINTS,
+  OPT_BATCH_SIZES,
+  OPT_CLIP,
+  OPT_DIMENSION,
+  OPT_PLATEAU_TOLERANCE,
+  OPT_MIN_STEPS,
+  OPT_OUTPUT,
   OPT_HELP,
   OPT_N
 } cli_option_id;
@@ -52,6 +58,8 @@ typedef uint64_t cli_option_mask;
    | OPT_BIT (OPT_MAX_POINTS))
 
 enum { CLI_MAX_ORDERS = 1000, CLI_MAX_ACCOUNTANTS = 4 };
+/* Longest lists of list-valued options (see cli_parse_lists). */
+enum { CLI_MAX_LIST = 64, CLI_MAX_BATCH_SIZES = 256 };
 
 typedef struct {
   const char *command; /* "epsilon", for messages */
@@ -79,6 +87,26 @@ typedef struct {
   double pld_interval; /* 0: automatic */
   double pld_accuracy;
   uint64_t max_points;
+  /* List-valued options (cli_parse_lists); the scalar fields above hold
+   * the first value of --epsilon, --epochs and --steps. */
+  cli_option_mask lists;      /* options that took a list */
+  double epsilons[CLI_MAX_LIST];
+  size_t n_epsilons;
+  double epochs_list[CLI_MAX_LIST];
+  size_t n_epochs;
+  uint64_t steps_list[CLI_MAX_LIST];
+  size_t n_steps;
+  uint64_t batch_sizes[CLI_MAX_BATCH_SIZES];
+  size_t n_batch_sizes;
+  /* --batch-sizes FIRST:LAST: the range as given (n_batch_sizes is 0
+   * until cli_batch_sizes expands it). */
+  uint64_t batch_first, batch_last;
+  double clips[CLI_MAX_LIST];
+  size_t n_clips;
+  uint64_t dimension;         /* 0: not given */
+  double plateau_tolerance;
+  uint64_t min_steps;
+  const char *output;         /* --output FILE */
 } cli_options;
 
 /* The DP-SGD run, however it was given. */
@@ -107,6 +135,19 @@ typedef struct {
 int cli_parse (int argc, char **argv, cli_option_mask allowed,
                const cli_defaults *defaults, cli_options *options,
                int *help);
+
+/* cli_parse, where the options in LISTS (among --epsilon, --epochs and
+ * --steps) may also be comma-separated lists.  --batch-sizes and --clip
+ * are always lists. */
+int cli_parse_lists (int argc, char **argv, cli_option_mask allowed,
+                     cli_option_mask lists, const cli_defaults *defaults,
+                     cli_options *options, int *help);
+
+/* Expands --batch-sizes (a list, or a range FIRST:LAST: powers of two
+ * times FIRST below LAST, then LAST; default 64:N, or 1:N when N < 64)
+ * and checks every batch size against DATASET_SIZE.  Returns 0, or 1
+ * after one error line. */
+int cli_batch_sizes (cli_options *options, uint64_t dataset_size);
 
 /* Makes the run from --sampling-rate/--steps or from --dataset-size,
  * --batch-size and --epochs (filled from DEFAULTS, which may be NULL).
