@@ -417,3 +417,18 @@ cmd_plot (int argc, char **argv)
     return rc;
   return draw (f, &o, program, script, terminal);
 }
+
+/* ------------------------------------------------------------ for others */
+
+int
+cmd_gnuplot (const char *name, const char *data, const char *output)
+{
+  char script[4096], found[4096];
+  const char *terminal = terminal_for (output);
+  const char *program = find_program (gnuplot_program (), found,
+                                      sizeof found);
+  if (terminal == NULL || program == NULL)
+    return 1;
+  int rc = find_script (name, script, sizeof script);
+  return rc ? rc : run_gnuplot (program, script, data, output, terminal);
+}

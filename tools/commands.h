@@ -32,6 +32,21 @@ int cmd_delta (int argc, char **argv);
 int cmd_noise_for_epsilon (int argc, char **argv);
 int cmd_cumulative_noise (int argc, char **argv);
 int cmd_plot (int argc, char **argv);
+int cmd_train (int argc, char **argv);
+int cmd_audit (int argc, char **argv);
+int cmd_validate (int argc, char **argv);
+
+/* Shared by train, audit and validate: the trainer's and the audit's
+ * options from the command line (returns 0, or 1 after one error line). */
+int cmd_train_check_accountant (const cli_options *options);
+void cmd_train_options (const cli_options *options,
+                        dpacct_train_options *train);
+int cmd_audit_options (const cli_options *options,
+                       dpacct_audit_options *audit);
+
+/* Draws plots/NAME.gp on the TSV file DATA into OUTPUT (.png, .svg or
+ * .pdf) with gnuplot; 0, or an exit status (1: no gnuplot or script). */
+int cmd_gnuplot (const char *name, const char *data, const char *output);
 
 /* What "dpacct cumulative-noise" takes, and its plan, which "dpacct plot"
  * draws. */

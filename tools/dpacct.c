@@ -24,6 +24,9 @@ static const command commands[] = {
   { "cumulative-noise", cmd_cumulative_noise,
     "cumulative noise per batch size, and the batch size to use" },
   { "plot", cmd_plot, "draw a figure with gnuplot (PNG, SVG or PDF)" },
+  { "train", cmd_train, "train the reference DP-SGD model and measure it" },
+  { "audit", cmd_audit, "empirical lower bound on the trainer's epsilon" },
+  { "validate", cmd_validate, "check each prediction against trainer runs" },
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 

@@ -4,6 +4,7 @@
 
 #include "options.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -74,6 +75,40 @@ static const option_info option_table[OPT_N] = {
   [OPT_OUTPUT] = { "output", "FILE",
     "a file name ending in .png, .svg, .pdf or .tsv",
     "the image to write (its extension picks the format), or its data (.tsv)" },
+  [OPT_DATA] = { "data", "SET", "fashion-mnist or a CSV file",
+    "training data: fashion-mnist, or FILE (label,x1,...,xd per line)" },
+  [OPT_TEST_DATA] = { "test-data", "FILE", "a CSV file",
+    "test data (default: the last fifth of --data FILE)" },
+  [OPT_PUBLIC_SIZE] = { "public-size", "N", "an integer in [2, 1e9]",
+    "examples at the start of the data that fit the features (public)" },
+  [OPT_FEATURES] = { "features", "K", "an integer in [1, 4096]",
+    "principal components kept as features (default 256, at most d)" },
+  [OPT_CACHE_DIR] = { "cache-dir", "DIR", "a directory",
+    "where fitted features are cached (default ~/.cache/dpacct)" },
+  [OPT_CLIPPING] = { "clipping", "KIND", "flat, normalised or automatic",
+    "per-example clipping (default flat)" },
+  [OPT_LEARNING_RATE] = { "learning-rate", "LR", "in (0, 1e6]",
+    "step size (default 0.5 for sgd, 0.01 for adam)" },
+  [OPT_OPTIMIZER] = { "optimizer", "NAME", "sgd or adam",
+    "sgd (with --momentum) or adam (default sgd)" },
+  [OPT_MOMENTUM] = { "momentum", "M", "in [0, 1)",
+    "SGD momentum (default 0.9)" },
+  [OPT_SAMPLING_SEED] = { "sampling-seed", "S",
+    "an integer in [0, 4294967295]", "seed of the Poisson sampling" },
+  [OPT_NOISE_SEED] = { "noise-seed", "S", "an integer in [0, 4294967295]",
+    "seed of the Gaussian noise" },
+  [OPT_SEED] = { "seed", "S", "an integer in [0, 4294967295]",
+    "seed from which every run's seeds are derived" },
+  [OPT_VARIANT] = { "variant", "NAME", "correct, half-noise or no-clipping",
+    "trainer to audit: correct, or deliberately broken (default correct)" },
+  [OPT_PAIRS] = { "pairs", "N", "an integer in [100, 1e7]",
+    "runs with and without the canary, each (default 50000)" },
+  [OPT_QUICK] = { "quick", NULL, "",
+    "the small slice of the grid that make check runs" },
+  [OPT_SHARD] = { "shard", "I/N", "I/N with 1 <= I <= N <= 10000",
+    "run the I-th of N interleaved parts of the grid" },
+  [OPT_REPORT_DIR] = { "report-dir", "DIR", "a directory",
+    "write the report table, grid rows and figures there" },
   [OPT_HELP] = { "help", NULL, "", "print this help and exit" },
 };
 
@@ -462,6 +497,94 @@ cli_batch_sizes (cli_options *o, uint64_t dataset_size)
 
 /* ------------------------------------------------------------ parsing */
 
+/* ------------------------------------------------------------ trainer */
+
+static const char *const clipping_names[] = { "flat", "normalised",
+                                              "automatic" };
+static const char *const optimizer_names[] = { "sgd", "adam" };
+static const char *const variant_names[] = { "correct", "half-noise",
+                                             "no-clipping" };
+
+/* --shard I/N. */
+static int
+parse_shard (const char *text, cli_options *o)
+{
+  unsigned long long i, n;
+  int used = 0;
+  if (sscanf (text, "%llu/%llu%n", &i, &n, &used) != 2
+      || text[used] != '\0' || !isdigit ((unsigned char) text[0])
+      || i < 1 || i > n || n > 10000)
+    return bad_value (OPT_SHARD, text);
+  o->shard_index = i;
+  o->shard_count = n;
+  return 0;
+}
+
+static int
+parse_trainer_value (cli_option_id id, const char *text, cli_options *o)
+{
+  switch (id)
+    {
+    case OPT_DATA:
+    case OPT_TEST_DATA:
+    case OPT_CACHE_DIR:
+    case OPT_REPORT_DIR:
+      if (*text == '\0')
+        return bad_value (id, text);
+      *(id == OPT_DATA ? &o->data : id == OPT_TEST_DATA ? &o->test_data
+        : id == OPT_CACHE_DIR ? &o->cache_dir : &o->report_dir) = text;
+      return 0;
+    case OPT_PUBLIC_SIZE:
+      return parse_integer (id, text, 2, UINT64_C (1000000000),
+                            &o->public_size);
+    case OPT_FEATURES:
+      return parse_integer (id, text, 1, 4096, &o->features);
+    case OPT_CLIPPING:
+      return parse_choice (id, text, clipping_names, 3, &o->clipping);
+    case OPT_LEARNING_RATE:
+      return parse_real (id, text, 0, 1, 1e6, 0, &o->learning_rate);
+    case OPT_OPTIMIZER:
+      return parse_choice (id, text, optimizer_names, 2, &o->optimizer);
+    case OPT_MOMENTUM:
+      return parse_real (id, text, 0, 0, 1, 1, &o->momentum);
+    case OPT_SAMPLING_SEED:
+      return parse_integer (id, text, 0, UINT32_MAX, &o->sampling_seed);
+    case OPT_NOISE_SEED:
+      return parse_integer (id, text, 0, UINT32_MAX, &o->noise_seed);
+    case OPT_SEED:
+      return parse_integer (id, text, 0, UINT32_MAX, &o->seed);
+    case OPT_VARIANT:
+      return parse_choice (id, text, variant_names, 3, &o->variant);
+    case OPT_PAIRS:
+      return parse_integer (id, text, 100, 10000000, &o->pairs);
+    case OPT_QUICK:
+      o->quick = 1;
+      return 0;
+    case OPT_SHARD:
+      return parse_shard (text, o);
+    default:
+      return bad_value (id, text);
+    }
+}
+
+const char *
+cli_clipping_name (int clipping)
+{
+  return clipping_names[clipping >= 0 && clipping < 3 ? clipping : 0];
+}
+
+const char *
+cli_optimizer_name (int optimizer)
+{
+  return optimizer_names[optimizer == 1];
+}
+
+const char *
+cli_variant_name (int variant)
+{
+  return variant_names[variant >= 0 && variant < 3 ? variant : 0];
+}
+
 static int
 parse_value (cli_option_id id, const char *text, cli_options *o)
 {
@@ -513,8 +636,12 @@ parse_value (cli_option_id id, const char *text, cli_options *o)
     case OPT_CERTIFIED:
       o->certified = 1;
       return 0;
-    default:
+    case OPT_NEIGHBOURING:
+    case OPT_SAMPLING:
+    case OPT_FORMAT:
       return parse_enums (id, text, o);
+    default:
+      return parse_trainer_value (id, text, o);
     }
 }
 

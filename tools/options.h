@@ -39,6 +39,24 @@ typedef enum {
   OPT_PLATEAU_TOLERANCE,
   OPT_MIN_STEPS,
   OPT_OUTPUT,
+  /* The trainer's commands: train, audit, validate. */
+  OPT_DATA,
+  OPT_TEST_DATA,
+  OPT_PUBLIC_SIZE,
+  OPT_FEATURES,
+  OPT_CACHE_DIR,
+  OPT_CLIPPING,
+  OPT_LEARNING_RATE,
+  OPT_OPTIMIZER,
+  OPT_MOMENTUM,
+  OPT_SAMPLING_SEED,
+  OPT_NOISE_SEED,
+  OPT_SEED,
+  OPT_VARIANT,
+  OPT_PAIRS,
+  OPT_QUICK,
+  OPT_SHARD,
+  OPT_REPORT_DIR,
   OPT_HELP,
   OPT_N
 } cli_option_id;
@@ -107,6 +125,22 @@ typedef struct {
   double plateau_tolerance;
   uint64_t min_steps;
   const char *output;         /* --output FILE */
+  /* The trainer's commands (see cmd_train.c); 0 or NULL: not given. */
+  const char *data;           /* "fashion-mnist" or a file */
+  const char *test_data;
+  uint64_t public_size;
+  uint64_t features;
+  const char *cache_dir;
+  int clipping;               /* a dpacct_clipping */
+  double learning_rate;
+  int optimizer;              /* a dpacct_optimizer */
+  double momentum;
+  uint64_t sampling_seed, noise_seed, seed;
+  int variant;                /* a dpacct_audit_variant */
+  uint64_t pairs;
+  int quick;
+  uint64_t shard_index, shard_count; /* --shard I/N: 1 <= I <= N */
+  const char *report_dir;
 } cli_options;
 
 /* The DP-SGD run, however it was given. */
@@ -195,6 +229,9 @@ void cli_print_help (FILE *stream, const char *command, const char *summary,
                      cli_option_mask allowed);
 
 /* Names for output. */
+const char *cli_clipping_name (int clipping);
+const char *cli_optimizer_name (int optimizer);
+const char *cli_variant_name (int variant);
 const char *cli_sampling_name (dpacct_sampling sampling);
 const char *cli_neighbouring_name (dpacct_neighbouring neighbouring);
 
