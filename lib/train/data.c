@@ -316,11 +316,12 @@ split_numbers (char *line, double *values, size_t cap, int *bad,
         values[n] = v;
       n++;
       p = end;
+      int blank = *p == ' ' || *p == '\t';
       while (*p == ' ' || *p == '\t')
         p++;
       if (*p == ',')
         p++;
-      else if (*p != '\0' && *p != '\n' && *p != '\r')
+      else if (!blank && *p != '\0' && *p != '\n' && *p != '\r')
         {
           *bad = 1;
           *bad_field = n;

@@ -29,4 +29,10 @@ int train_run (const dpacct_dataset *private_data,
                const dpacct_train_options *options, train_hook *hook,
                dpacct_train_report *report);
 
+/* The exact norm ||r|| * ||[x; 1]|| of one example's cross-entropy
+ * gradient for the head W (classes x (dim + 1), row-major), and its loss;
+ * NaN when memory runs out.  For tests against a materialised gradient. */
+double train_gradient_norm (const double *w, size_t dim, size_t classes,
+                            const float *x, unsigned y, double *loss);
+
 #endif

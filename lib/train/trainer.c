@@ -447,6 +447,21 @@ train_run (const dpacct_dataset *priv, const dpacct_dataset *test,
   return DPACCT_OK;
 }
 
+double
+train_gradient_norm (const double *w, size_t dim, size_t classes,
+                     const float *x, unsigned y, double *loss)
+{
+  model m;
+  if (model_alloc (&m, dim, classes))
+    return NAN;
+  memcpy (m.w, w, m.params * sizeof (double));
+  double xx = residual (&m, x, y, loss), rr = 0;
+  for (size_t c = 0; c < classes; c++)
+    rr += m.r[c] * m.r[c];
+  model_free (&m);
+  return sqrt (rr * xx);
+}
+
 int
 dpacct_train_run (const dpacct_dataset *private_data,
                   const dpacct_dataset *test_data,
