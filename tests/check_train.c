@@ -240,8 +240,10 @@ START_TEST (test_synthetic_is_seeded)
     }
   for (int k = 0; k < 4; k++)
     ck_assert_uint_gt (seen[k], 40);
+  dpacct_dataset_free (c);
   ck_assert_int_eq (dpacct_dataset_synthetic (0, 5, 4, 3.0, 7, &c),
                     DPACCT_EDOM);
+  ck_assert (c == NULL);
   dpacct_dataset_free (a);
   dpacct_dataset_free (b);
 }
@@ -311,7 +313,9 @@ START_TEST (test_pca_finds_the_dominant_direction_and_caches)
   ck_assert_int_eq (dpacct_pca_fit_cached (pub, 1, tmpdir, &c3, &hit, err,
                                            sizeof err), DPACCT_OK);
   ck_assert_int_eq (hit, 0);
-  ck_assert_int_eq (dpacct_pca_fit (pub, 7, &c3 + 0), DPACCT_EDOM);
+  dpacct_pca_free (c3);
+  ck_assert_int_eq (dpacct_pca_fit (pub, 7, &c3), DPACCT_EDOM);
+  ck_assert (c3 == NULL);
   remove_tmpdir ();
   dpacct_pca_free (c1);
   dpacct_pca_free (c2);

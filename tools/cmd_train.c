@@ -144,12 +144,12 @@ print_run (const cli_options *o, const train_data *d,
   f[n++] = out_real ("seconds", "CPU seconds", OUT_REAL, r->seconds);
   for (size_t c = 0; c < r->n_classes; c++)
     {
-      snprintf (names[0][c], sizeof names[0][c], "accuracy_%zu", c);
-      snprintf (labels[0][c], sizeof labels[0][c], "class %zu accuracy",
-                c);
-      snprintf (names[1][c], sizeof names[1][c], "weight_%zu", c);
-      snprintf (labels[1][c], sizeof labels[1][c],
-                "class %zu weight w_y(C)", c);
+      unsigned y = (unsigned) c; /* < 256: the names always fit */
+      snprintf (names[0][c], sizeof names[0][c], "accuracy_%u", y);
+      snprintf (labels[0][c], sizeof labels[0][c], "class %u accuracy", y);
+      snprintf (names[1][c], sizeof names[1][c], "weight_%u", y);
+      snprintf (labels[1][c], sizeof labels[1][c], "class %u weight w_y(C)",
+                y);
       f[n++] = out_real (names[0][c], labels[0][c], OUT_REAL,
                          r->class_accuracy[c]);
       f[n++] = out_real (names[1][c], labels[1][c], OUT_REAL,
