@@ -291,6 +291,8 @@ draw (const figure *f, const cli_options *o, const char *program,
   if (rc == 0)
     rc = run_gnuplot (program, script, data, o->output, terminal);
   unlink (data);
+  if (rc == 0)
+    printf ("wrote %s (%s)\n", o->output, f->name);
   return rc;
 }
 
@@ -312,6 +314,8 @@ write_data (const figure *f, const cli_options *o)
     }
   if (rc)
     unlink (o->output);
+  else
+    printf ("wrote %s (the data of %s)\n", o->output, f->name);
   return rc;
 }
 
