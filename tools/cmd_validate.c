@@ -208,51 +208,70 @@ run_job (const grid *g, const train_data *d, job *j)
 
 /* ------------------------------------------------------------ results */
 
-/* Accuracy at (eps, B) with clip 1: the best learning rate's mean over
- * seeds; NaN when no run is there. */
+/* The mean accuracy over seeds at (eps, B, clip) and learning rate R;
+ * NaN when no run is there. */
+static double
+mean_accuracy (const grid *g, int e, uint64_t batch, job_kind kind,
+               double clip, double rate)
+{
+  double sum = 0;
+  unsigned n = 0;
+  for (size_t i = 0; i < g->n_jobs; i++)
+    {
+      const job *j = &g->jobs[i];
+      if (j->done && j->kind == kind && j->eps == e && j->batch == batch
+          && j->clip == clip && fabs (j->rate * clip - rate) < 1e-12 * rate)
+        {
+          sum += j->report.accuracy;
+          n++;
+        }
+    }
+  return n ? sum / n : NAN;
+}
+
+/* The learning rate (before the division by C) with the best mean
+ * accuracy at (eps, B, clip), and that accuracy; NaN when none ran. */
+static double
+best_rate (const grid *g, int e, uint64_t batch, job_kind kind, double clip,
+           double *accuracy)
+{
+  double best = NAN, rate = NAN;
+  for (size_t r = 0; r < g->n_rates; r++)
+    {
+      double acc = mean_accuracy (g, e, batch, kind, clip, g->rates[r]);
+      if (!isnan (acc) && !(acc <= best))
+        {
+          best = acc;
+          rate = g->rates[r];
+        }
+    }
+  if (accuracy)
+    *accuracy = best;
+  return rate;
+}
+
+/* Accuracy at (eps, B, clip): the best learning rate's mean over seeds. */
 static double
 accuracy_at (const grid *g, int e, uint64_t batch, job_kind kind, double clip)
 {
-  double best = NAN;
-  for (size_t r = 0; r < g->n_rates; r++)
-    {
-      double sum = 0;
-      unsigned n = 0;
-      for (size_t i = 0; i < g->n_jobs; i++)
-        {
-          const job *j = &g->jobs[i];
-          if (j->done && j->kind == kind && j->eps == e && j->batch == batch
-              && j->clip == clip
-              && fabs (j->rate * clip - g->rates[r]) < 1e-12 * g->rates[r])
-            {
-              sum += j->report.accuracy;
-              n++;
-            }
-        }
-      if (n > 0 && !(sum / n <= best))
-        best = sum / n;
-    }
-  return best;
+  double acc;
+  best_rate (g, e, batch, kind, clip, &acc);
+  return acc;
 }
 
-/* The run with the best mean accuracy at (eps, B, clip), first seed. */
+/* The first seed's run at the best learning rate of (eps, B, clip). */
 static const job *
 best_run (const grid *g, int e, uint64_t batch, job_kind kind, double clip)
 {
-  double acc = accuracy_at (g, e, batch, kind, clip);
-  for (size_t r = 0; r < g->n_rates; r++)
-    for (size_t i = 0; i < g->n_jobs; i++)
-      {
-        const job *j = &g->jobs[i];
-        if (!(j->done && j->kind == kind && j->eps == e && j->batch == batch
-              && j->clip == clip && j->seed == 1
-              && fabs (j->rate * clip - g->rates[r]) < 1e-12 * g->rates[r]))
-          continue;
-        if (g->seeds == 1 && j->report.accuracy == acc)
-          return j;
-        if (g->seeds > 1)
-          return j; /* the first rate's; close enough for the noise check */
-      }
+  double rate = best_rate (g, e, batch, kind, clip, NULL);
+  for (size_t i = 0; i < g->n_jobs; i++)
+    {
+      const job *j = &g->jobs[i];
+      if (j->done && j->kind == kind && j->eps == e && j->batch == batch
+          && j->clip == clip && j->seed == 1
+          && fabs (j->rate * clip - rate) < 1e-12 * rate)
+        return j;
+    }
   return NULL;
 }
 
