@@ -319,7 +319,8 @@ check_noise (const grid *g, checks *c)
   double draws = (double) p->steps * (double) p->n_parameters;
   double x = p->noise_sumsq / (p->noise_std_predicted * p->noise_std_predicted);
   snprintf (r->predicted, sizeof r->predicted,
-            "sigma*C/B = %.6g (sigma %.4g, C 1, B %llu, eps 0.5)",
+            "sigma*C/B = %.6g within 1%% (sigma %.4g, C 1, B %llu, eps "
+            "0.5)",
             p->noise_std_predicted, p->sigma,
             (unsigned long long) rec->batch_size);
   snprintf (r->observed, sizeof r->observed,
@@ -345,7 +346,8 @@ check_noise (const grid *g, checks *c)
   r = new_check (c, "noise-accumulated");
   double pooled = sqrt (sum / coords);
   snprintf (r->predicted, sizeof r->predicted,
-            "std of sum_t z_t / C = sigma*sqrt(T), ratio 1 (%.4g at B %llu)",
+            "std of sum_t z_t / C = sigma*sqrt(T) within 1%% (%.4g at B "
+            "%llu)",
             p->accumulated_predicted, (unsigned long long) rec->batch_size);
   snprintf (r->observed, sizeof r->observed,
             "ratio %.4f pooled over %zu runs x %zu coordinates; chi-square "
