@@ -29,8 +29,10 @@ static const char summary[] =
   "library for (--epsilon, --delta), the noisy sum divided by the expected\n"
   "batch size.  Reports steps, batch sizes, clipping, accuracy and the\n"
   "noise actually injected.  Defaults: --data fashion-mnist --epsilon 1\n"
-  "--delta 1e-5 --batch-size 256 --epochs 4 --clip 1.  The random numbers\n"
-  "come from GSL's Mersenne Twister: an experiment, not production DP.";
+  "--delta 1e-5 --batch-size 256 --epochs 4 --clip 1.  Here --dataset-size\n"
+  "is the number of private examples (default: all after --public-size)\n"
+  "and --clip takes one value.  The random numbers come from GSL's\n"
+  "Mersenne Twister: an experiment, not production DP.";
 
 static const cli_defaults defaults = { 1e-5, 1.0, 0, 256, 4.0 };
 
