@@ -2,12 +2,15 @@
  *
  * Prints the median and worst time per epsilon over a grid like the one
  * the peers were timed on (sigma 0.5..10, q 1e-4..1, steps 1..1e5), the
- * time per epsilon at 1e5 steps, and the time per calibration.  Timing
+ * time per epsilon at 1e5 steps, the time per calibration, and the time
+ * of a cumulative-noise plan of 20 batch sizes x 5 epsilons.  Timing
  * belongs here, not in the tests. */
 #include <dpacct.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 /* The process's CPU time: the library is single-threaded, and CPU time
@@ -56,9 +59,58 @@ time_epsilon (double sigma, double q, uint64_t steps, double *eps)
   return time_epsilon_with (dpacct_accountant_rdp, sigma, q, steps, eps);
 }
 
-int
-main (void)
+/* A plan of 20 batch sizes (64 .. 50000, ratio about sqrt 2) x 5
+ * epsilons (0.5 .. 8) for N = 50,000, E = 8, delta = 1e-5: 100
+ * calibrations.  PLD_ACCURACY 0: the accountant's default. */
+static void
+bench_plan (const dpacct_accountant_type *type, double pld_accuracy)
 {
+  const double epsilons[] = { 0.5, 1, 2, 4, 8 };
+  uint64_t batches[20];
+  for (int k = 0; k < 19; k++)
+    batches[k] = (uint64_t) (64 * pow (2, k / 2.0) + 0.5);
+  batches[19] = 50000;
+  dpacct_plan_options o;
+  dpacct_plan_options_init (&o);
+  o.accountant = type;
+  o.dataset_size = 50000;
+  o.epochs = 8;
+  if (pld_accuracy > 0)
+    o.accountant_options.pld_rel_accuracy = pld_accuracy;
+  double start = now (), slowest = 0;
+  for (int i = 0; i < 5; i++)
+    {
+      dpacct_plan_row rows[21];
+      size_t n;
+      dpacct_plan_recommendation rec;
+      double t = now ();
+      o.epsilon = epsilons[i];
+      if (dpacct_plan_compute (&o, batches, 20, rows, &n, &rec))
+        {
+          fprintf (stderr, "bench: plan failed\n");
+          exit (2);
+        }
+      t = now () - t;
+      slowest = t > slowest ? t : slowest;
+    }
+  printf ("%s plan, 20 batch sizes x 5 epsilons (N 50000, 8 epochs%s): "
+          "%.3f s in all, slowest epsilon %.3f s\n", type->name,
+          pld_accuracy > 0 ? ", PLD accuracy 0.05" : "", now () - start,
+          slowest);
+  fflush (stdout);
+}
+
+int
+main (int argc, char **argv)
+{
+  /* "bench plan": only the plans (the PLD ones take minutes). */
+  if (argc > 1 && strcmp (argv[1], "plan") == 0)
+    {
+      bench_plan (dpacct_accountant_rdp, 0);
+      bench_plan (dpacct_accountant_pld, 0.05);
+      bench_plan (dpacct_accountant_pld, 0);
+      return 0;
+    }
   const double sigmas[] = { 0.5, 0.8, 1, 1.5, 2, 5, 10 };
   const double qs[] = { 1e-4, 1e-3, 4e-3, 1e-2, 0.1, 1 };
   const uint64_t steps[] = { 1, 10, 100, 1000, 10000, 100000 };
@@ -124,5 +176,7 @@ main (void)
     }
   printf ("PLD calibration, epsilon 0.5, delta 1e-5, q 0.001, 1000 steps: "
           "sigma %.4f in %.2f s\n", r.noise, now () - start);
+  bench_plan (dpacct_accountant_rdp, 0);
+  puts ("(PLD plans: ./tests/bench plan)");
   return 0;
 }

@@ -5,6 +5,7 @@
 #define DPACCT_TOOL_COMMANDS_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include <dpacct.h>
 
@@ -29,6 +30,45 @@ int cmd_run_bound (const bound_command *command, int argc, char **argv);
 int cmd_epsilon (int argc, char **argv);
 int cmd_delta (int argc, char **argv);
 int cmd_noise_for_epsilon (int argc, char **argv);
+int cmd_cumulative_noise (int argc, char **argv);
+int cmd_plot (int argc, char **argv);
+int cmd_train (int argc, char **argv);
+int cmd_audit (int argc, char **argv);
+int cmd_validate (int argc, char **argv);
+
+/* Shared by train, audit and validate: the trainer's and the audit's
+ * options from the command line (returns 0, or 1 after one error line). */
+int cmd_train_check_accountant (const cli_options *options);
+void cmd_train_options (const cli_options *options,
+                        dpacct_train_options *train);
+int cmd_audit_options (const cli_options *options,
+                       dpacct_audit_options *audit);
+
+/* Draws plots/NAME.gp on the TSV file DATA into OUTPUT (.png, .svg or
+ * .pdf) with gnuplot; 0, or an exit status (1: no gnuplot or script). */
+int cmd_gnuplot (const char *name, const char *data, const char *output);
+
+/* What "dpacct cumulative-noise" takes, and its plan, which "dpacct plot"
+ * draws. */
+#define CMD_PLAN_OPTIONS                                                  \
+  (OPT_BIT (OPT_EPSILON) | OPT_BIT (OPT_DELTA) | OPT_BIT (OPT_DATASET_SIZE) \
+   | OPT_BIT (OPT_EPOCHS) | OPT_BIT (OPT_BATCH_SIZES) | OPT_BIT (OPT_CLIP) \
+   | OPT_BIT (OPT_DIMENSION) | OPT_BIT (OPT_PLATEAU_TOLERANCE)           \
+   | OPT_BIT (OPT_MIN_STEPS) | OPT_BIT (OPT_ACCOUNTANT)                   \
+   | OPT_BIT (OPT_ORDERS) | OPT_BIT (OPT_CERTIFIED)                       \
+   | OPT_BIT (OPT_NEIGHBOURING) | OPT_BIT (OPT_FORMAT)                    \
+   | OPT_BIT (OPT_REL_TOL) | OPT_BIT (OPT_PLD_INTERVAL)                   \
+   | OPT_BIT (OPT_PLD_ACCURACY) | OPT_BIT (OPT_MAX_POINTS)                \
+   | OPT_BIT (OPT_HELP))
+#define CMD_PLAN_LISTS (OPT_BIT (OPT_EPSILON) | OPT_BIT (OPT_EPOCHS))
+extern const cli_defaults cmd_plan_defaults;
+/* Checks what the plan needs beyond cli_parse_lists and expands
+ * --batch-sizes; returns 0 or the exit status after one error line. */
+int cmd_plan_check (cli_options *options);
+/* Computes the plan and prints it to STREAM in FORMAT; returns the exit
+ * status. */
+int cmd_plan_print (const cli_options *options, out_format format,
+                    FILE *stream);
 
 /* Sets up TEXT as the warning of a bound whose RDP order sits on the edge
  * of the order grid; NULL otherwise. */

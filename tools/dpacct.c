@@ -21,6 +21,12 @@ static const command commands[] = {
   { "delta", cmd_delta, "bound delta of a DP-SGD run at an epsilon" },
   { "noise-for-epsilon", cmd_noise_for_epsilon,
     "smallest noise multiplier meeting a target epsilon" },
+  { "cumulative-noise", cmd_cumulative_noise,
+    "cumulative noise per batch size, and the batch size to use" },
+  { "plot", cmd_plot, "draw a figure with gnuplot (PNG, SVG or PDF)" },
+  { "train", cmd_train, "train the reference DP-SGD model and measure it" },
+  { "audit", cmd_audit, "empirical lower bound on the trainer's epsilon" },
+  { "validate", cmd_validate, "check each prediction against trainer runs" },
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 

@@ -4,6 +4,7 @@
 
 #include "options.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -57,6 +58,57 @@ static const option_info option_table[OPT_N] = {
     "PLD: refine until upper - lower <= A * upper (default 1e-3)" },
   [OPT_MAX_POINTS] = { "max-points", "N", "an integer in [1024, 1e12]",
     "PLD memory cap: grid points per FFT (default 4194304)" },
+  [OPT_BATCH_SIZES] = { "batch-sizes", "LIST",
+    "a comma-separated list of at most 256 integers in [1, N], or a range "
+    "FIRST:LAST with 1 <= FIRST <= LAST <= N (N the --dataset-size)",
+    "candidate batch sizes; FIRST:LAST is FIRST, 2 FIRST, 4 FIRST, ..., LAST "
+    "(default 64:N)" },
+  [OPT_CLIP] = { "clip", "LIST",
+    "a comma-separated list of at most 64 values, each in (0, 1e6]",
+    "clipping bounds C, for the per-step noise sigma*C/B (default 1)" },
+  [OPT_DIMENSION] = { "dimension", "D", "an integer in [1, 1e12]",
+    "model dimension d, for the per-step noise's norm sigma*C*sqrt(d)/B" },
+  [OPT_PLATEAU_TOLERANCE] = { "plateau-tolerance", "TAU", "in [0, 10]",
+    "plateau: cumulative noise within (1 + TAU) of its minimum (default 0.1)" },
+  [OPT_MIN_STEPS] = { "min-steps", "T", "an integer in [1, 1e12]",
+    "fewest steps a useful run takes (default 20)" },
+  [OPT_OUTPUT] = { "output", "FILE",
+    "a file name ending in .png, .svg, .pdf or .tsv",
+    "the image to write (its extension picks the format), or its data (.tsv)" },
+  [OPT_DATA] = { "data", "SET", "fashion-mnist or a CSV file",
+    "training data: fashion-mnist, or FILE (label,x1,...,xd per line)" },
+  [OPT_TEST_DATA] = { "test-data", "FILE", "a CSV file",
+    "test data (default: the last fifth of --data FILE)" },
+  [OPT_PUBLIC_SIZE] = { "public-size", "N", "an integer in [2, 1e9]",
+    "examples at the start of the data that fit the features (public)" },
+  [OPT_FEATURES] = { "features", "K", "an integer in [1, 4096]",
+    "principal components kept as features (default 256, at most d)" },
+  [OPT_CACHE_DIR] = { "cache-dir", "DIR", "a directory",
+    "where fitted features are cached (default ~/.cache/dpacct)" },
+  [OPT_CLIPPING] = { "clipping", "KIND", "flat, normalised or automatic",
+    "per-example clipping (default flat)" },
+  [OPT_LEARNING_RATE] = { "learning-rate", "LR", "in (0, 1e6]",
+    "step size (default 0.5 for sgd, 0.01 for adam)" },
+  [OPT_OPTIMIZER] = { "optimizer", "NAME", "sgd or adam",
+    "sgd (with --momentum) or adam (default sgd)" },
+  [OPT_MOMENTUM] = { "momentum", "M", "in [0, 1)",
+    "SGD momentum (default 0.9)" },
+  [OPT_SAMPLING_SEED] = { "sampling-seed", "S",
+    "an integer in [0, 4294967295]", "seed of the Poisson sampling" },
+  [OPT_NOISE_SEED] = { "noise-seed", "S", "an integer in [0, 4294967295]",
+    "seed of the Gaussian noise" },
+  [OPT_SEED] = { "seed", "S", "an integer in [0, 4294967295]",
+    "seed from which every run's seeds are derived" },
+  [OPT_VARIANT] = { "variant", "NAME", "correct, half-noise or no-clipping",
+    "trainer to audit: correct, or deliberately broken (default correct)" },
+  [OPT_PAIRS] = { "pairs", "N", "an integer in [100, 1e7]",
+    "runs with and without the canary, each (default 50000)" },
+  [OPT_QUICK] = { "quick", NULL, "",
+    "the small slice of the grid that make check runs" },
+  [OPT_SHARD] = { "shard", "I/N", "I/N with 1 <= I <= N <= 10000",
+    "run the I-th of N interleaved parts of the grid" },
+  [OPT_REPORT_DIR] = { "report-dir", "DIR", "a directory",
+    "write the report table, grid rows and figures there" },
   [OPT_HELP] = { "help", NULL, "", "print this help and exit" },
 };
 
@@ -282,11 +334,262 @@ parse_enums (cli_option_id id, const char *text, cli_options *o)
     }
 }
 
+/* ------------------------------------------------------------ lists */
+
+/* Options that only ever take lists. */
+#define OPT_ALWAYS_LISTS (OPT_BIT (OPT_BATCH_SIZES) | OPT_BIT (OPT_CLIP))
+
+static int
+bad_list (cli_option_id id, const char *text)
+{
+  if (OPT_ALWAYS_LISTS & OPT_BIT (id))
+    return bad_value (id, text);
+  out_error ("--%s %s: must be a comma-separated list of at most %d values, "
+             "each %s", option_table[id].name, *text ? text : "''",
+             CLI_MAX_LIST, option_table[id].range);
+  return 1;
+}
+
+/* One item of a list, without messages: 0 when it is in the option's
+ * range. */
+static int
+list_item (cli_option_id id, const char *item, double *x, uint64_t *n)
+{
+  if (!parse_finite (item, x))
+    return 1;
+  switch (id)
+    {
+    case OPT_EPSILON:
+    case OPT_CLIP:
+      return !(*x > 0 && *x <= 1e6);
+    case OPT_EPOCHS:
+      return !(*x > 0 && *x <= 1e12);
+    case OPT_STEPS:
+    case OPT_BATCH_SIZES:
+      if (*x != floor (*x) || *x < 1
+          || *x > (id == OPT_STEPS ? (double) DPACCT_MAX_COUNT : 1e15))
+        return 1;
+      *n = (uint64_t) *x;
+      return 0;
+    default:
+      return 1;
+    }
+}
+
+/* A comma-separated list of the values option ID takes, into REALS or
+ * COUNTS (whichever is not NULL), at most CAPACITY of them. */
+static int
+parse_list (cli_option_id id, const char *text, double *reals,
+            uint64_t *counts, size_t capacity, size_t *n)
+{
+  const char *p = text;
+  *n = 0;
+  for (;;)
+    {
+      size_t len = strcspn (p, ",");
+      char item[64];
+      double x;
+      uint64_t count = 0;
+      if (*n == capacity || len == 0 || len >= sizeof item)
+        return bad_list (id, text);
+      memcpy (item, p, len);
+      item[len] = '\0';
+      if (list_item (id, item, &x, &count))
+        return bad_list (id, text);
+      if (reals != NULL)
+        reals[*n] = x;
+      else
+        counts[*n] = count;
+      ++*n;
+      if (p[len] == '\0')
+        return 0;
+      p += len + 1;
+    }
+}
+
+/* --batch-sizes: a list, or a range FIRST:LAST kept for cli_batch_sizes. */
+static int
+parse_batch_sizes (const char *text, cli_options *o)
+{
+  const char *colon = strchr (text, ':');
+  o->batch_first = o->batch_last = 0;
+  o->n_batch_sizes = 0;
+  if (colon == NULL)
+    return parse_list (OPT_BATCH_SIZES, text, NULL, o->batch_sizes,
+                       CLI_MAX_BATCH_SIZES, &o->n_batch_sizes);
+  char first[64];
+  size_t len = (size_t) (colon - text);
+  double x;
+  if (len == 0 || len >= sizeof first)
+    return bad_value (OPT_BATCH_SIZES, text);
+  memcpy (first, text, len);
+  first[len] = '\0';
+  if (list_item (OPT_BATCH_SIZES, first, &x, &o->batch_first)
+      || list_item (OPT_BATCH_SIZES, colon + 1, &x, &o->batch_last)
+      || o->batch_first > o->batch_last)
+    return bad_value (OPT_BATCH_SIZES, text);
+  return 0;
+}
+
+/* The values of an option that COMMAND takes as a list. */
+static int
+parse_list_value (cli_option_id id, const char *text, cli_options *o)
+{
+  int rc;
+  switch (id)
+    {
+    case OPT_EPSILON:
+      rc = parse_list (id, text, o->epsilons, NULL, CLI_MAX_LIST,
+                       &o->n_epsilons);
+      o->epsilon = o->epsilons[0];
+      return rc;
+    case OPT_EPOCHS:
+      rc = parse_list (id, text, o->epochs_list, NULL, CLI_MAX_LIST,
+                       &o->n_epochs);
+      o->epochs = o->epochs_list[0];
+      return rc;
+    case OPT_STEPS:
+      rc = parse_list (id, text, NULL, o->steps_list, CLI_MAX_LIST,
+                       &o->n_steps);
+      o->steps = o->steps_list[0];
+      return rc;
+    case OPT_CLIP:
+      return parse_list (id, text, o->clips, NULL, CLI_MAX_LIST, &o->n_clips);
+    default:
+      return parse_batch_sizes (text, o);
+    }
+}
+
+int
+cli_batch_sizes (cli_options *o, uint64_t dataset_size)
+{
+  if (o->n_batch_sizes == 0)
+    {
+      uint64_t first = o->batch_first, last = o->batch_last;
+      if (first == 0)
+        first = dataset_size < 64 ? 1 : 64, last = dataset_size;
+      if (last > dataset_size)
+        {
+          out_error ("--batch-sizes %llu:%llu: the range must end at most at "
+                     "the --dataset-size %llu", (unsigned long long) first,
+                     (unsigned long long) last,
+                     (unsigned long long) dataset_size);
+          return 1;
+        }
+      int status = dpacct_plan_batch_grid (first, last, o->batch_sizes,
+                                           CLI_MAX_BATCH_SIZES,
+                                           &o->n_batch_sizes);
+      if (status != DPACCT_OK)
+        return out_library_failure (status, "the --batch-sizes range");
+      return 0;
+    }
+  for (size_t i = 0; i < o->n_batch_sizes; i++)
+    if (o->batch_sizes[i] > dataset_size)
+      {
+        out_error ("--batch-sizes: %llu is too large: each batch size must "
+                   "be an integer in [1, %llu] (the --dataset-size)",
+                   (unsigned long long) o->batch_sizes[i],
+                   (unsigned long long) dataset_size);
+        return 1;
+      }
+  return 0;
+}
+
 /* ------------------------------------------------------------ parsing */
+
+/* ------------------------------------------------------------ trainer */
+
+static const char *const clipping_names[] = { "flat", "normalised",
+                                              "automatic" };
+static const char *const optimizer_names[] = { "sgd", "adam" };
+static const char *const variant_names[] = { "correct", "half-noise",
+                                             "no-clipping" };
+
+/* --shard I/N. */
+static int
+parse_shard (const char *text, cli_options *o)
+{
+  unsigned long long i, n;
+  int used = 0;
+  if (sscanf (text, "%llu/%llu%n", &i, &n, &used) != 2
+      || text[used] != '\0' || !isdigit ((unsigned char) text[0])
+      || i < 1 || i > n || n > 10000)
+    return bad_value (OPT_SHARD, text);
+  o->shard_index = i;
+  o->shard_count = n;
+  return 0;
+}
+
+static int
+parse_trainer_value (cli_option_id id, const char *text, cli_options *o)
+{
+  switch (id)
+    {
+    case OPT_DATA:
+    case OPT_TEST_DATA:
+    case OPT_CACHE_DIR:
+    case OPT_REPORT_DIR:
+      if (*text == '\0')
+        return bad_value (id, text);
+      *(id == OPT_DATA ? &o->data : id == OPT_TEST_DATA ? &o->test_data
+        : id == OPT_CACHE_DIR ? &o->cache_dir : &o->report_dir) = text;
+      return 0;
+    case OPT_PUBLIC_SIZE:
+      return parse_integer (id, text, 2, UINT64_C (1000000000),
+                            &o->public_size);
+    case OPT_FEATURES:
+      return parse_integer (id, text, 1, 4096, &o->features);
+    case OPT_CLIPPING:
+      return parse_choice (id, text, clipping_names, 3, &o->clipping);
+    case OPT_LEARNING_RATE:
+      return parse_real (id, text, 0, 1, 1e6, 0, &o->learning_rate);
+    case OPT_OPTIMIZER:
+      return parse_choice (id, text, optimizer_names, 2, &o->optimizer);
+    case OPT_MOMENTUM:
+      return parse_real (id, text, 0, 0, 1, 1, &o->momentum);
+    case OPT_SAMPLING_SEED:
+      return parse_integer (id, text, 0, UINT32_MAX, &o->sampling_seed);
+    case OPT_NOISE_SEED:
+      return parse_integer (id, text, 0, UINT32_MAX, &o->noise_seed);
+    case OPT_SEED:
+      return parse_integer (id, text, 0, UINT32_MAX, &o->seed);
+    case OPT_VARIANT:
+      return parse_choice (id, text, variant_names, 3, &o->variant);
+    case OPT_PAIRS:
+      return parse_integer (id, text, 100, 10000000, &o->pairs);
+    case OPT_QUICK:
+      o->quick = 1;
+      return 0;
+    case OPT_SHARD:
+      return parse_shard (text, o);
+    default:
+      return bad_value (id, text);
+    }
+}
+
+const char *
+cli_clipping_name (int clipping)
+{
+  return clipping_names[clipping >= 0 && clipping < 3 ? clipping : 0];
+}
+
+const char *
+cli_optimizer_name (int optimizer)
+{
+  return optimizer_names[optimizer == 1];
+}
+
+const char *
+cli_variant_name (int variant)
+{
+  return variant_names[variant >= 0 && variant < 3 ? variant : 0];
+}
 
 static int
 parse_value (cli_option_id id, const char *text, cli_options *o)
 {
+  if ((o->lists | OPT_ALWAYS_LISTS) & OPT_BIT (id))
+    return parse_list_value (id, text, o);
   switch (id)
     {
     case OPT_NOISE_MULTIPLIER:
@@ -320,11 +623,25 @@ parse_value (cli_option_id id, const char *text, cli_options *o)
     case OPT_MAX_POINTS:
       return parse_integer (id, text, 1024, UINT64_C (1000000000000),
                             &o->max_points);
+    case OPT_DIMENSION:
+      return parse_integer (id, text, 1, UINT64_C (1000000000000),
+                            &o->dimension);
+    case OPT_PLATEAU_TOLERANCE:
+      return parse_real (id, text, 0, 0, 10, 0, &o->plateau_tolerance);
+    case OPT_MIN_STEPS:
+      return parse_integer (id, text, 1, DPACCT_MAX_COUNT, &o->min_steps);
+    case OPT_OUTPUT:
+      o->output = text;
+      return 0;
     case OPT_CERTIFIED:
       o->certified = 1;
       return 0;
-    default:
+    case OPT_NEIGHBOURING:
+    case OPT_SAMPLING:
+    case OPT_FORMAT:
       return parse_enums (id, text, o);
+    default:
+      return parse_trainer_value (id, text, o);
     }
 }
 
@@ -347,6 +664,10 @@ set_initial_values (cli_options *o, const char *command)
   o->pld_interval = accounting.pld_interval;
   o->pld_accuracy = accounting.pld_rel_accuracy;
   o->max_points = accounting.pld_max_points;
+  o->plateau_tolerance = DPACCT_PLAN_DEFAULT_PLATEAU_TOLERANCE;
+  o->min_steps = DPACCT_PLAN_DEFAULT_MIN_STEPS;
+  o->clips[0] = 1.0;
+  o->n_clips = 1;
 }
 
 static void
@@ -496,9 +817,18 @@ int
 cli_parse (int argc, char **argv, cli_option_mask allowed,
            const cli_defaults *defaults, cli_options *options, int *help)
 {
+  return cli_parse_lists (argc, argv, allowed, 0, defaults, options, help);
+}
+
+int
+cli_parse_lists (int argc, char **argv, cli_option_mask allowed,
+                 cli_option_mask lists, const cli_defaults *defaults,
+                 cli_options *options, int *help)
+{
   struct option longopts[OPT_N + 1];
   int c;
   set_initial_values (options, argv[0]);
+  options->lists = lists;
   fill_long_options (longopts);
   *help = 0;
   opterr = 0; /* we print our own, one-line messages */
@@ -532,9 +862,22 @@ cli_parse (int argc, char **argv, cli_option_mask allowed,
                  argv[optind], options->command);
       return 1;
     }
-  return check_contradictions (options)
-         || apply_defaults (options, allowed, defaults)
-         || check_accountants (options);
+  if (check_contradictions (options)
+      || apply_defaults (options, allowed, defaults)
+      || check_accountants (options))
+    return 1;
+  /* A list option left to its default is a list of one. */
+  if ((lists & OPT_BIT (OPT_EPSILON)) && options->n_epsilons == 0
+      && !isnan (options->epsilon))
+    options->epsilons[options->n_epsilons++] = options->epsilon;
+  if ((lists & OPT_BIT (OPT_EPOCHS)) && options->n_epochs == 0)
+    {
+      if (!(options->given & OPT_BIT (OPT_EPOCHS)) && defaults != NULL)
+        options->epochs = defaults->epochs;
+      if (!isnan (options->epochs))
+        options->epochs_list[options->n_epochs++] = options->epochs;
+    }
+  return 0;
 }
 
 /* ------------------------------------------------------------ the run */
@@ -673,8 +1016,11 @@ cli_print_help (FILE *stream, const char *command, const char *summary,
       if (info->meta)
         fprintf (stream, "  %-24s   (%s)\n", "", info->range);
     }
-  fputs ("\nRun either as --sampling-rate Q --steps T, or as --dataset-size N"
-         "\n--batch-size B --epochs E.  See dpacct(1).\n", stream);
+  if (allowed & OPT_BIT (OPT_SAMPLING_RATE))
+    fputs ("\nRun either as --sampling-rate Q --steps T, or as --dataset-size "
+           "N\n--batch-size B --epochs E.  See dpacct(1).\n", stream);
+  else
+    fputs ("\nSee dpacct(1).\n", stream);
 }
 
 /* ------------------------------------------------------------ accounting */

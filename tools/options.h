@@ -33,6 +33,30 @@ typedef enum {
   OPT_PLD_INTERVAL,
   OPT_PLD_ACCURACY,
   OPT_MAX_POINTS,
+  OPT_BATCH_SIZES,
+  OPT_CLIP,
+  OPT_DIMENSION,
+  OPT_PLATEAU_TOLERANCE,
+  OPT_MIN_STEPS,
+  OPT_OUTPUT,
+  /* The trainer's commands: train, audit, validate. */
+  OPT_DATA,
+  OPT_TEST_DATA,
+  OPT_PUBLIC_SIZE,
+  OPT_FEATURES,
+  OPT_CACHE_DIR,
+  OPT_CLIPPING,
+  OPT_LEARNING_RATE,
+  OPT_OPTIMIZER,
+  OPT_MOMENTUM,
+  OPT_SAMPLING_SEED,
+  OPT_NOISE_SEED,
+  OPT_SEED,
+  OPT_VARIANT,
+  OPT_PAIRS,
+  OPT_QUICK,
+  OPT_SHARD,
+  OPT_REPORT_DIR,
   OPT_HELP,
   OPT_N
 } cli_option_id;
@@ -52,6 +76,8 @@ typedef uint64_t cli_option_mask;
    | OPT_BIT (OPT_MAX_POINTS))
 
 enum { CLI_MAX_ORDERS = 1000, CLI_MAX_ACCOUNTANTS = 4 };
+/* Longest lists of list-valued options (see cli_parse_lists). */
+enum { CLI_MAX_LIST = 64, CLI_MAX_BATCH_SIZES = 256 };
 
 typedef struct {
   const char *command; /* "epsilon", for messages */
@@ -79,6 +105,42 @@ typedef struct {
   double pld_interval; /* 0: automatic */
   double pld_accuracy;
   uint64_t max_points;
+  /* List-valued options (cli_parse_lists); the scalar fields above hold
+   * the first value of --epsilon, --epochs and --steps. */
+  cli_option_mask lists;      /* options that took a list */
+  double epsilons[CLI_MAX_LIST];
+  size_t n_epsilons;
+  double epochs_list[CLI_MAX_LIST];
+  size_t n_epochs;
+  uint64_t steps_list[CLI_MAX_LIST];
+  size_t n_steps;
+  uint64_t batch_sizes[CLI_MAX_BATCH_SIZES];
+  size_t n_batch_sizes;
+  /* --batch-sizes FIRST:LAST: the range as given (n_batch_sizes is 0
+   * until cli_batch_sizes expands it). */
+  uint64_t batch_first, batch_last;
+  double clips[CLI_MAX_LIST];
+  size_t n_clips;
+  uint64_t dimension;         /* 0: not given */
+  double plateau_tolerance;
+  uint64_t min_steps;
+  const char *output;         /* --output FILE */
+  /* The trainer's commands (see cmd_train.c); 0 or NULL: not given. */
+  const char *data;           /* "fashion-mnist" or a file */
+  const char *test_data;
+  uint64_t public_size;
+  uint64_t features;
+  const char *cache_dir;
+  int clipping;               /* a dpacct_clipping */
+  double learning_rate;
+  int optimizer;              /* a dpacct_optimizer */
+  double momentum;
+  uint64_t sampling_seed, noise_seed, seed;
+  int variant;                /* a dpacct_audit_variant */
+  uint64_t pairs;
+  int quick;
+  uint64_t shard_index, shard_count; /* --shard I/N: 1 <= I <= N */
+  const char *report_dir;
 } cli_options;
 
 /* The DP-SGD run, however it was given. */
@@ -107,6 +169,19 @@ typedef struct {
 int cli_parse (int argc, char **argv, cli_option_mask allowed,
                const cli_defaults *defaults, cli_options *options,
                int *help);
+
+/* cli_parse, where the options in LISTS (among --epsilon, --epochs and
+ * --steps) may also be comma-separated lists.  --batch-sizes and --clip
+ * are always lists. */
+int cli_parse_lists (int argc, char **argv, cli_option_mask allowed,
+                     cli_option_mask lists, const cli_defaults *defaults,
+                     cli_options *options, int *help);
+
+/* Expands --batch-sizes (a list, or a range FIRST:LAST: powers of two
+ * times FIRST below LAST, then LAST; default 64:N, or 1:N when N < 64)
+ * and checks every batch size against DATASET_SIZE.  Returns 0, or 1
+ * after one error line. */
+int cli_batch_sizes (cli_options *options, uint64_t dataset_size);
 
 /* Makes the run from --sampling-rate/--steps or from --dataset-size,
  * --batch-size and --epochs (filled from DEFAULTS, which may be NULL).
@@ -154,6 +229,9 @@ void cli_print_help (FILE *stream, const char *command, const char *summary,
                      cli_option_mask allowed);
 
 /* Names for output. */
+const char *cli_clipping_name (int clipping);
+const char *cli_optimizer_name (int optimizer);
+const char *cli_variant_name (int variant);
 const char *cli_sampling_name (dpacct_sampling sampling);
 const char *cli_neighbouring_name (dpacct_neighbouring neighbouring);
 

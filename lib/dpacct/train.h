@@ -1,0 +1,220 @@
+/* dpacct/train.h - the reference DP-SGD trainer: data sets, frozen PCA
+ * features, a softmax head trained with DP-SGD, and an empirical privacy
+ * audit.
+ *
+ * The trainer exists to test the library's predictions on real data: the
+ * noise it injects, the batch size that trains best, the clipping bound
+ * that wins, and whether an audit finds more leakage than the accountant
+ * allows.  It uses GSL's pseudo-random generators and floating-point
+ * Gaussian noise: fine for experiments, NOT for production DP, which needs
+ * a cryptographic generator and floating-point-safe noise. */
+#ifndef DPACCT_TRAIN_H
+#define DPACCT_TRAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "accountant.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------ data sets */
+
+enum { DPACCT_MAX_CLASSES = 256 };
+
+/* N examples of DIM features (row-major, single precision) with labels in
+ * [0, n_classes). */
+typedef struct {
+  size_t n, dim, n_classes;
+  float *x;
+  unsigned char *y;
+} dpacct_dataset;
+
+int dpacct_dataset_alloc (size_t n, size_t dim, size_t n_classes,
+                          dpacct_dataset **out);
+void dpacct_dataset_free (dpacct_dataset *data); /* NULL: no-op */
+
+/* The examples [first, first + count) of DATA, copied. */
+int dpacct_dataset_subset (const dpacct_dataset *data, size_t first,
+                           size_t count, dpacct_dataset **out);
+
+/* Reads a gzip-compressed (or plain) IDX image file and its label file, as
+ * Fashion-MNIST ships them; pixels are scaled to [0, 1].  At most
+ * MAX_EXAMPLES are read (0: all).  On failure ERROR (of ERROR_SIZE bytes)
+ * names the file and the byte offset of the fault. */
+int dpacct_dataset_read_idx (const char *images_path, const char *labels_path,
+                             size_t max_examples, dpacct_dataset **out,
+                             char *error, size_t error_size);
+
+/* Reads the plain format for a user's own data: one example per line,
+ * "label,x1,x2,...,xd" (comma or blanks between fields), the label an
+ * integer in [0, 255], every line with the same d; blank lines and lines
+ * starting with '#' are skipped.  Gzip-compressed files are read too.  On
+ * failure ERROR names the file and the line. */
+int dpacct_dataset_read_csv (const char *path, size_t max_examples,
+                             dpacct_dataset **out, char *error,
+                             size_t error_size);
+
+/* N examples of DIM features in N_CLASSES Gaussian clusters whose centres
+ * lie SEPARATION apart (per-coordinate unit noise), from SEED. */
+int dpacct_dataset_synthetic (size_t n, size_t dim, size_t n_classes,
+                              double separation, unsigned long seed,
+                              dpacct_dataset **out);
+
+/* A 64-bit fingerprint of the examples and labels (FNV-1a). */
+uint64_t dpacct_dataset_fingerprint (const dpacct_dataset *data);
+
+/* ------------------------------------------------------------ features */
+
+/* A frozen feature extractor: projection on the top K principal
+ * components of a public set, standardised with that set's statistics. */
+typedef struct dpacct_pca dpacct_pca;
+
+/* Fits K components (1 <= K <= dim) to PUBLIC. */
+int dpacct_pca_fit (const dpacct_dataset *public_data, size_t k,
+                    dpacct_pca **out);
+void dpacct_pca_free (dpacct_pca *pca);
+size_t dpacct_pca_components (const dpacct_pca *pca);
+/* The features of DATA (same dim as the fitted set). */
+int dpacct_pca_transform (const dpacct_pca *pca, const dpacct_dataset *data,
+                          dpacct_dataset **out);
+/* As dpacct_pca_fit, but reuses DIR/pca-<fingerprint>-k<K>.bin when it is
+ * there and valid, and writes it otherwise (DIR NULL: no cache).
+ * *FROM_CACHE says which happened.  A cache that cannot be written is not
+ * an error. */
+int dpacct_pca_fit_cached (const dpacct_dataset *public_data, size_t k,
+                           const char *dir, dpacct_pca **out,
+                           int *from_cache, char *error, size_t error_size);
+
+/* ------------------------------------------------------------ trainer */
+
+typedef enum {
+  DPACCT_CLIP_FLAT,       /* g * min(1, C/||g||); noise std sigma * C */
+  DPACCT_CLIP_NORMALISED, /* g * min(1/C, 1/||g||); noise std sigma */
+  DPACCT_CLIP_AUTOMATIC   /* g / (||g|| + gamma) (Bu et al.); std sigma */
+} dpacct_clipping;
+
+typedef enum { DPACCT_OPTIMIZER_SGD, DPACCT_OPTIMIZER_ADAM } dpacct_optimizer;
+
+typedef struct {
+  /* Privacy: sigma is calibrated for (epsilon, delta) by ACCOUNTANT (NULL:
+   * RDP) unless NOISE_MULTIPLIER is set (> 0). */
+  double epsilon, delta;
+  const dpacct_accountant_type *accountant;
+  double noise_multiplier;
+  /* Poisson sampling at q = batch_size / N each step, for
+   * dpacct_dpsgd_steps (N, batch_size, epochs) steps. */
+  size_t batch_size;
+  double epochs;
+  double clip;          /* C */
+  dpacct_clipping clipping;
+  double gamma;         /* automatic clipping's stabiliser; 0.01 */
+  dpacct_optimizer optimizer;
+  double learning_rate;
+  double momentum;      /* SGD; 0.9 */
+  double beta1, beta2, adam_epsilon; /* Adam; 0.9, 0.999, 1e-8 */
+  unsigned long sampling_seed, noise_seed;
+  /* Called every few steps, or NULL. */
+  void (*progress) (uint64_t step, uint64_t steps, void *context);
+  void *progress_context;
+} dpacct_train_options;
+
+void dpacct_train_options_init (dpacct_train_options *options);
+
+typedef struct {
+  uint64_t steps;
+  double q, sigma;
+  double epsilon_upper;     /* the accountant's bound for sigma (NaN if given) */
+  double sensitivity;       /* C (flat) or 1: noise std on the sum / sigma */
+  double batch_mean;        /* realised batch sizes */
+  size_t batch_min, batch_max;
+  double clip_fraction;     /* sampled examples with ||g|| > C */
+  /* Per class, over the sampled examples: the mean weight an example keeps
+   * after clipping, relative to one with a tiny gradient (flat and
+   * normalised: min(1, C/||g||); automatic: gamma / (||g|| + gamma)). */
+  size_t n_classes;
+  double class_weight[DPACCT_MAX_CLASSES];
+  double class_accuracy[DPACCT_MAX_CLASSES];
+  size_t class_count[DPACCT_MAX_CLASSES]; /* test examples per class */
+  double accuracy, loss;    /* on the test set (mean cross-entropy) */
+  double train_loss;        /* on the private set, after training */
+  /* Injected noise.  D parameters; z_t the noise added to step t's sum.
+   * noise_std: empirical per-coordinate std of z_t / B (the noise on the
+   * averaged gradient) over all steps, predicted sigma * S / B;
+   * accumulated_noise: empirical std over coordinates of sum_t z_t / S,
+   * predicted sigma * sqrt(T).  The sums of squares allow pooling. */
+  size_t n_parameters;
+  double noise_std, noise_std_predicted, noise_sumsq;
+  double accumulated_noise, accumulated_predicted, accumulated_sumsq;
+  double seconds;           /* CPU time of the training loop */
+} dpacct_train_report;
+
+/* Trains the head on PRIVATE_DATA and evaluates it on TEST_DATA (NULL:
+ * no test metrics).  Both must have the same dim and classes. */
+int dpacct_train_run (const dpacct_dataset *private_data,
+                      const dpacct_dataset *test_data,
+                      const dpacct_train_options *options,
+                      dpacct_train_report *report);
+
+/* ------------------------------------------------------------ audit */
+
+/* Deliberately broken trainers, so that the audit can show it catches
+ * them.  They exist only here. */
+typedef enum {
+  DPACCT_AUDIT_CORRECT,
+  DPACCT_AUDIT_HALF_NOISE, /* adds half the calibrated noise */
+  DPACCT_AUDIT_NO_CLIPPING /* does not clip (noise still sigma * C) */
+} dpacct_audit_variant;
+
+typedef struct {
+  dpacct_audit_variant variant;
+  size_t pairs;          /* runs with and without the canary, each; 50000 */
+  double epsilon, delta; /* the claim the noise is calibrated for; 2, 1e-5 */
+  const dpacct_accountant_type *accountant; /* NULL: RDP */
+  size_t dataset_size;   /* synthetic examples; 50 */
+  size_t dim;            /* features; 4 (plus the canary's coordinate) */
+  size_t n_classes;      /* 2 */
+  size_t batch_size;     /* 0: full batch */
+  uint64_t steps;        /* 4 */
+  double clip;           /* 1 */
+  double canary_scale;   /* the canary's value on its coordinate; 100 */
+  double learning_rate;  /* 0.5 */
+  double confidence;     /* two-sided Clopper-Pearson level; 0.95 */
+  unsigned long seed;
+} dpacct_audit_options;
+
+void dpacct_audit_options_init (dpacct_audit_options *options);
+
+typedef struct {
+  double epsilon_lower;   /* the audit's lower bound on epsilon */
+  double epsilon_claimed; /* the accountant's upper bound at sigma */
+  double sigma, q;
+  uint64_t steps;
+  double threshold;       /* "in" above it; chosen on the first fifth */
+  size_t n_evaluated;     /* pairs not used to choose the threshold */
+  size_t false_positives, false_negatives;
+  double fpr_upper, fnr_upper;
+} dpacct_audit_result;
+
+/* Runs 2 * PAIRS trainings on a small synthetic set with and without a
+ * Dirac canary (an input coordinate no real example uses).  The statistic
+ * is the released noisy gradient sums projected, step by step, on the
+ * canary's own clipped gradient direction, summed over steps.  A fifth of
+ * the pairs picks a threshold; on the others,
+ * eps_lb = max(ln((1 - delta - FPR_ub) / FNR_ub),
+ *              ln((1 - delta - FNR_ub) / FPR_ub))
+ * with Clopper-Pearson upper bounds (0 if both are non-positive). */
+int dpacct_audit_run (const dpacct_audit_options *options,
+                      dpacct_audit_result *result);
+
+/* The two-sided Clopper-Pearson interval at CONFIDENCE for K successes of
+ * N trials (GSL beta quantiles). */
+int dpacct_clopper_pearson (size_t k, size_t n, double confidence,
+                            double *lower, double *upper);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,472 @@
+/* trainer.c - DP-SGD on a softmax head over frozen features.
+ *
+ * The head is multinomial logistic regression on [x; 1].  The gradient of
+ * one example's cross-entropy is r (x) [x; 1] with r = softmax - onehot,
+ * so its norm is exactly ||r|| * ||[x; 1]||: clipping needs no
+ * per-example gradient in memory.  Each step Poisson-samples the private
+ * set at q = B / N, clips, adds Gaussian noise calibrated by the library
+ * to the sum, divides by the expected batch size B (data-independent, so
+ * the released average is a post-processing of the noisy sum), and takes
+ * an SGD-with-momentum or Adam step.  The noise actually added is measured
+ * as it is drawn, for the validation of the noise predictions. */
+#include "train_internal.h"
+#include "dpacct/calibrate.h"
+#include "dpacct/event.h"
+#include "internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+
+void
+dpacct_train_options_init (dpacct_train_options *o)
+{
+  memset (o, 0, sizeof *o);
+  o->epsilon = 1.0;
+  o->delta = 1e-5;
+  o->accountant = NULL;
+  o->noise_multiplier = 0.0;
+  o->batch_size = 256;
+  o->epochs = 4.0;
+  o->clip = 1.0;
+  o->clipping = DPACCT_CLIP_FLAT;
+  o->gamma = 0.01;
+  o->optimizer = DPACCT_OPTIMIZER_SGD;
+  o->learning_rate = 0.5;
+  o->momentum = 0.9;
+  o->beta1 = 0.9;
+  o->beta2 = 0.999;
+  o->adam_epsilon = 1e-8;
+  o->sampling_seed = 1;
+  o->noise_seed = 2;
+}
+
+static int
+check_options (const dpacct_dataset *priv, const dpacct_dataset *test,
+               const dpacct_train_options *o)
+{
+  if (priv == NULL || o == NULL)
+    return DPACCT_FAIL (DPACCT_EINVAL, "NULL pointer");
+  if (test != NULL
+      && (test->dim != priv->dim || test->n_classes > DPACCT_MAX_CLASSES))
+    return DPACCT_FAIL (DPACCT_EDOM, "the test set's dimension differs");
+  if (priv->n_classes < 2)
+    return DPACCT_FAIL (DPACCT_EDOM, "need at least 2 classes");
+  if (o->batch_size < 1 || o->batch_size > priv->n)
+    return DPACCT_FAIL (DPACCT_EDOM, "batch size must be in [1, N]");
+  if (!(o->clip > 0) || !isfinite (o->clip) || !(o->gamma > 0)
+      || !(o->learning_rate > 0) || !isfinite (o->learning_rate)
+      || !(o->momentum >= 0 && o->momentum < 1)
+      || !(o->beta1 >= 0 && o->beta1 < 1) || !(o->beta2 >= 0 && o->beta2 < 1)
+      || !(o->adam_epsilon > 0))
+    return DPACCT_FAIL (DPACCT_EDOM, "clip, gamma and learning rate must be "
+                                     "positive, momentum and betas in [0, 1)");
+  if (!(o->noise_multiplier > 0)
+      && !(o->epsilon > 0 && isfinite (o->epsilon) && o->delta > 0
+           && o->delta < 1))
+    return DPACCT_FAIL (DPACCT_EDOM, "need epsilon > 0 and delta in (0, 1), "
+                                     "or a noise multiplier");
+  return DPACCT_OK;
+}
+
+/* sigma for the run, from the library's calibration unless given. */
+static int
+noise_multiplier (const dpacct_train_options *o, double q, uint64_t steps,
+                  double *sigma, double *epsilon_upper)
+{
+  if (o->noise_multiplier > 0)
+    {
+      *sigma = o->noise_multiplier;
+      *epsilon_upper = NAN;
+      return DPACCT_OK;
+    }
+  dpacct_accountant_options accounting;
+  dpacct_calibration_options calibration;
+  dpacct_calibration result;
+  dpacct_accountant_options_init (&accounting);
+  dpacct_calibration_options_init (&calibration);
+  int status = dpacct_noise_for_epsilon (o->accountant ? o->accountant
+                                                       : dpacct_accountant_rdp,
+                                         &accounting, q, steps,
+                                         DPACCT_SAMPLING_POISSON, o->epsilon,
+                                         o->delta, &calibration, &result);
+  *sigma = result.noise;
+  *epsilon_upper = result.epsilon_upper;
+  return status;
+}
+
+/* The model's working memory: all of it allocated once per run. */
+typedef struct {
+  size_t dim, d1, classes, params;
+  double *w, *grad, *m, *v, *accumulated;
+  double *logits, *r, *xbuf;
+} model;
+
+static void
+model_free (model *m)
+{
+  free (m->w);
+  free (m->grad);
+  free (m->m);
+  free (m->v);
+  free (m->accumulated);
+  free (m->logits);
+  free (m->r);
+  free (m->xbuf);
+}
+
+static int
+model_alloc (model *m, size_t dim, size_t classes)
+{
+  memset (m, 0, sizeof *m);
+  m->dim = dim;
+  m->d1 = dim + 1;
+  m->classes = classes;
+  m->params = classes * m->d1;
+  m->w = calloc (m->params, sizeof (double));
+  m->grad = calloc (m->params, sizeof (double));
+  m->m = calloc (m->params, sizeof (double));
+  m->v = calloc (m->params, sizeof (double));
+  m->accumulated = calloc (m->params, sizeof (double));
+  m->logits = calloc (classes, sizeof (double));
+  m->r = calloc (classes, sizeof (double));
+  m->xbuf = calloc (m->d1, sizeof (double));
+  if (!m->w || !m->grad || !m->m || !m->v || !m->accumulated || !m->logits
+      || !m->r || !m->xbuf)
+    {
+      model_free (m);
+      return DPACCT_FAIL (DPACCT_ENOMEM, "out of memory for the model");
+    }
+  return DPACCT_OK;
+}
+
+/* Loads X as [x; 1] into m->xbuf, and sets m->r = softmax(W [x; 1]) -
+ * onehot(Y).  Returns ||[x; 1]||^2 and the example's cross-entropy. */
+static double
+residual (model *m, const float *x, unsigned y, double *loss)
+{
+  size_t d1 = m->d1;
+  double xx = 1.0;
+  for (size_t j = 0; j < m->dim; j++)
+    {
+      m->xbuf[j] = x[j];
+      xx += m->xbuf[j] * m->xbuf[j];
+    }
+  m->xbuf[m->dim] = 1.0;
+  double top = -INFINITY;
+  for (size_t c = 0; c < m->classes; c++)
+    {
+      const double *wc = m->w + c * d1;
+      double s = 0;
+      for (size_t j = 0; j < d1; j++)
+        s += wc[j] * m->xbuf[j];
+      m->logits[c] = s;
+      if (s > top)
+        top = s;
+    }
+  double z = 0;
+  for (size_t c = 0; c < m->classes; c++)
+    z += (m->r[c] = exp (m->logits[c] - top));
+  for (size_t c = 0; c < m->classes; c++)
+    m->r[c] = m->r[c] / z - (c == y);
+  *loss = top + log (z) - m->logits[y];
+  return xx;
+}
+
+/* The factor a gradient of norm NORM is multiplied by, and its weight
+ * relative to a tiny gradient's. */
+static double
+clip_scale (const dpacct_train_options *o, train_fault fault, double norm,
+            double *weight, int *clipped)
+{
+  double c = o->clip;
+  *clipped = norm > (o->clipping == DPACCT_CLIP_AUTOMATIC ? o->gamma : c);
+  if (fault == TRAIN_NO_CLIPPING)
+    {
+      *weight = 1.0;
+      return o->clipping == DPACCT_CLIP_NORMALISED ? 1.0 / c : 1.0;
+    }
+  switch (o->clipping)
+    {
+    case DPACCT_CLIP_NORMALISED:
+      *weight = norm > c ? c / norm : 1.0;
+      return norm > c ? 1.0 / norm : 1.0 / c;
+    case DPACCT_CLIP_AUTOMATIC:
+      *weight = o->gamma / (norm + o->gamma);
+      return 1.0 / (norm + o->gamma);
+    default:
+      *weight = norm > c ? c / norm : 1.0;
+      return norm > c ? c / norm : 1.0;
+    }
+}
+
+/* Adds SCALE * r (x) [x; 1] (loaded by residual) to the gradient sum. */
+static void
+add_gradient (model *m, double scale)
+{
+  for (size_t c = 0; c < m->classes; c++)
+    {
+      double a = scale * m->r[c];
+      double *g = m->grad + c * m->d1;
+      for (size_t j = 0; j < m->d1; j++)
+        g[j] += a * m->xbuf[j];
+    }
+}
+
+/* The released noisy sum projected on the canary's clipped-gradient
+ * direction, (r / ||r||) (x) ([x; 1] / ||[x; 1]||), at the current model. */
+static double
+canary_projection (model *m, const train_hook *hook, const double *released)
+{
+  double loss, rr = 0, proj = 0;
+  double xx = residual (m, hook->canary_x, hook->canary_y, &loss);
+  for (size_t c = 0; c < m->classes; c++)
+    {
+      rr += m->r[c] * m->r[c];
+      const double *g = released + c * m->d1;
+      double s = 0;
+      for (size_t j = 0; j < m->d1; j++)
+        s += g[j] * m->xbuf[j];
+      proj += m->r[c] * s;
+    }
+  return rr > 0 ? proj / sqrt (rr * xx) : 0.0;
+}
+
+static void
+optimizer_step (model *m, const dpacct_train_options *o, double inv_batch,
+                uint64_t t)
+{
+  double lr = o->learning_rate;
+  if (o->optimizer == DPACCT_OPTIMIZER_ADAM)
+    {
+      double c1 = 1.0 - pow (o->beta1, (double) (t + 1));
+      double c2 = 1.0 - pow (o->beta2, (double) (t + 1));
+      for (size_t p = 0; p < m->params; p++)
+        {
+          double g = m->grad[p] * inv_batch;
+          m->m[p] = o->beta1 * m->m[p] + (1 - o->beta1) * g;
+          m->v[p] = o->beta2 * m->v[p] + (1 - o->beta2) * g * g;
+          m->w[p] -= lr * (m->m[p] / c1)
+                     / (sqrt (m->v[p] / c2) + o->adam_epsilon);
+        }
+      return;
+    }
+  for (size_t p = 0; p < m->params; p++)
+    {
+      m->m[p] = o->momentum * m->m[p] + m->grad[p] * inv_batch;
+      m->w[p] -= lr * m->m[p];
+    }
+}
+
+/* Accuracy (per class) and mean cross-entropy of the model on DATA. */
+static void
+evaluate (model *m, const dpacct_dataset *data, double *accuracy,
+          double *loss, double *class_accuracy, size_t *class_count)
+{
+  size_t correct = 0, hits[DPACCT_MAX_CLASSES] = { 0 };
+  double total = 0;
+  if (class_count)
+    memset (class_count, 0, DPACCT_MAX_CLASSES * sizeof *class_count);
+  for (size_t i = 0; i < data->n; i++)
+    {
+      double l;
+      unsigned y = data->y[i];
+      residual (m, data->x + i * data->dim, y < m->classes ? y : 0, &l);
+      size_t best = 0;
+      for (size_t c = 1; c < m->classes; c++)
+        if (m->logits[c] > m->logits[best])
+          best = c;
+      total += l;
+      correct += best == y;
+      hits[y] += best == y;
+      if (class_count)
+        class_count[y]++;
+    }
+  *accuracy = (double) correct / (double) data->n;
+  *loss = total / (double) data->n;
+  if (class_accuracy)
+    for (size_t c = 0; c < DPACCT_MAX_CLASSES; c++)
+      class_accuracy[c] = class_count[c] ? (double) hits[c]
+                                               / (double) class_count[c]
+                                         : NAN;
+}
+
+int
+train_run (const dpacct_dataset *priv, const dpacct_dataset *test,
+           const dpacct_train_options *o, train_hook *hook,
+           dpacct_train_report *rep)
+{
+  if (rep == NULL)
+    return DPACCT_FAIL (DPACCT_EINVAL, "NULL report");
+  memset (rep, 0, sizeof *rep);
+  int status = check_options (priv, test, o);
+  if (status)
+    return status;
+  clock_t start = clock ();
+  train_fault fault = hook ? hook->fault : TRAIN_CORRECT;
+  size_t n = priv->n, dim = priv->dim;
+  size_t classes = priv->n_classes;
+  if (test && test->n_classes > classes)
+    classes = test->n_classes;
+  if (hook && hook->canary_x && hook->canary_y + 1 > classes)
+    classes = hook->canary_y + 1;
+  double q, sigma, eps_upper;
+  uint64_t steps;
+  status = dpacct_dpsgd_steps (n, o->batch_size, o->epochs, &q, &steps);
+  if (!status)
+    status = noise_multiplier (o, q, steps, &sigma, &eps_upper);
+  if (status)
+    return status;
+  model m;
+  if ((status = model_alloc (&m, dim, classes)))
+    return status;
+  gsl_rng *sampling = gsl_rng_alloc (gsl_rng_mt19937);
+  gsl_rng *noise = gsl_rng_alloc (gsl_rng_mt19937);
+  double *released = hook && hook->canary_x
+                       ? calloc (m.params, sizeof (double)) : NULL;
+  if (!sampling || !noise || (hook && hook->canary_x && !released))
+    {
+      gsl_rng_free (sampling);
+      gsl_rng_free (noise);
+      model_free (&m);
+      return DPACCT_FAIL (DPACCT_ENOMEM, "out of memory");
+    }
+  gsl_rng_set (sampling, o->sampling_seed);
+  gsl_rng_set (noise, o->noise_seed);
+
+  double sensitivity = o->clipping == DPACCT_CLIP_FLAT ? o->clip : 1.0;
+  double noise_std = sigma * sensitivity
+                     * (fault == TRAIN_HALF_NOISE ? 0.5 : 1.0);
+  double inv_batch = 1.0 / (double) o->batch_size;
+  double weight_sum[DPACCT_MAX_CLASSES] = { 0 };
+  size_t seen[DPACCT_MAX_CLASSES] = { 0 };
+  size_t clipped_count = 0, sampled_total = 0;
+  size_t batch_min = SIZE_MAX, batch_max = 0;
+  double noise_sumsq = 0;
+  uint64_t every = steps / 100 + 1;
+  if (hook)
+    hook->statistic = 0;
+
+  for (uint64_t t = 0; t < steps; t++)
+    {
+      size_t batch = 0;
+      memset (m.grad, 0, m.params * sizeof (double));
+      /* The canary, when in, is the (n+1)-th example of the data set. */
+      size_t n_total = n + (hook && hook->canary_x && hook->canary_in);
+      for (size_t i = 0; i < n_total; i++)
+        {
+          if (q < 1.0 && gsl_rng_uniform (sampling) >= q)
+            continue;
+          const float *x = i < n ? priv->x + i * dim : hook->canary_x;
+          unsigned y = i < n ? priv->y[i] : hook->canary_y;
+          double loss, weight;
+          int clipped;
+          double xx = residual (&m, x, y, &loss);
+          double rr = 0;
+          for (size_t c = 0; c < classes; c++)
+            rr += m.r[c] * m.r[c];
+          double scale = clip_scale (o, fault, sqrt (rr * xx), &weight,
+                                     &clipped);
+          add_gradient (&m, scale);
+          batch++;
+          if (i < n)
+            {
+              weight_sum[y] += weight;
+              seen[y]++;
+              clipped_count += clipped;
+            }
+        }
+      sampled_total += batch;
+      if (batch < batch_min)
+        batch_min = batch;
+      if (batch > batch_max)
+        batch_max = batch;
+      for (size_t p = 0; p < m.params; p++)
+        {
+          double z = gsl_ran_gaussian_ziggurat (noise, noise_std);
+          m.grad[p] += z;
+          noise_sumsq += z * z;
+          m.accumulated[p] += z / sensitivity;
+        }
+      if (released)
+        {
+          memcpy (released, m.grad, m.params * sizeof (double));
+          hook->statistic += canary_projection (&m, hook, released);
+        }
+      optimizer_step (&m, o, inv_batch, t);
+      if (o->progress && (t + 1) % every == 0)
+        o->progress (t + 1, steps, o->progress_context);
+    }
+
+  rep->steps = steps;
+  rep->q = q;
+  rep->sigma = sigma;
+  rep->epsilon_upper = eps_upper;
+  rep->sensitivity = sensitivity;
+  rep->batch_mean = (double) sampled_total / (double) steps;
+  rep->batch_min = batch_min;
+  rep->batch_max = batch_max;
+  size_t real_total = 0;
+  for (size_t c = 0; c < classes; c++)
+    real_total += seen[c];
+  rep->clip_fraction = real_total ? (double) clipped_count
+                                        / (double) real_total : NAN;
+  rep->n_classes = classes;
+  for (size_t c = 0; c < DPACCT_MAX_CLASSES; c++)
+    {
+      rep->class_weight[c] = seen[c] ? weight_sum[c] / (double) seen[c] : NAN;
+      rep->class_accuracy[c] = NAN;
+    }
+  rep->n_parameters = m.params;
+  double coords = (double) steps * (double) m.params;
+  rep->noise_sumsq = noise_sumsq * inv_batch * inv_batch;
+  rep->noise_std = sqrt (rep->noise_sumsq / coords);
+  rep->noise_std_predicted = sigma * sensitivity * inv_batch;
+  for (size_t p = 0; p < m.params; p++)
+    rep->accumulated_sumsq += m.accumulated[p] * m.accumulated[p];
+  rep->accumulated_noise = sqrt (rep->accumulated_sumsq / (double) m.params);
+  rep->accumulated_predicted = sigma * sqrt ((double) steps);
+  rep->accuracy = rep->loss = rep->train_loss = NAN;
+  if (!(hook && hook->skip_evaluation))
+    {
+      double unused;
+      if (test)
+        evaluate (&m, test, &rep->accuracy, &rep->loss, rep->class_accuracy,
+                  rep->class_count);
+      evaluate (&m, priv, &unused, &rep->train_loss, NULL, NULL);
+    }
+  rep->seconds = (double) (clock () - start) / CLOCKS_PER_SEC;
+  free (released);
+  gsl_rng_free (sampling);
+  gsl_rng_free (noise);
+  model_free (&m);
+  return DPACCT_OK;
+}
+
+double
+train_gradient_norm (const double *w, size_t dim, size_t classes,
+                     const float *x, unsigned y, double *loss)
+{
+  model m;
+  if (model_alloc (&m, dim, classes))
+    return NAN;
+  memcpy (m.w, w, m.params * sizeof (double));
+  double xx = residual (&m, x, y, loss), rr = 0;
+  for (size_t c = 0; c < classes; c++)
+    rr += m.r[c] * m.r[c];
+  model_free (&m);
+  return sqrt (rr * xx);
+}
+
+int
+dpacct_train_run (const dpacct_dataset *private_data,
+                  const dpacct_dataset *test_data,
+                  const dpacct_train_options *options,
+                  dpacct_train_report *report)
+{
+  return train_run (private_data, test_data, options, NULL, report);
+}
