@@ -23,6 +23,8 @@ dpacct_accountant_options_init (dpacct_accountant_options *options)
   options->pld_interval = 0.0;
   options->pld_rel_accuracy = 1e-3;
   options->pld_max_points = (size_t) 1 << 22;
+  options->lap2_max_order = 0;
+  options->lap2_paper_upper_tail = 0;
 }
 
 const dpacct_accountant_type *
@@ -31,6 +33,8 @@ dpacct_accountant_type_by_name (const char *name)
   static const dpacct_accountant_type *const *known[] = {
     &dpacct_accountant_pld,
     &dpacct_accountant_rdp,
+    &dpacct_accountant_lap2,
+    &dpacct_accountant_lap2_paper,
   };
   if (name == NULL)
     return NULL;

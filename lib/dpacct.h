@@ -9,5 +9,6 @@
 #include <dpacct/accountant.h>
 #include <dpacct/rdp.h>
 #include <dpacct/calibrate.h>
+#include <dpacct/lap2.h>
 
 #endif

@@ -60,9 +60,10 @@ static const option_info option_table[OPT_N] = {
   [OPT_HELP] = { "help", NULL, "", "print this help and exit" },
 };
 
-/* Accountant names the tool knows of, in the order "all" reports them;
- * those the library does not (yet) provide are left out. */
-static const char *const accountant_names[] = { "rdp", "pld", "lap2" };
+/* Accountant names the tool knows of for Gaussian noise, in the order
+ * "all" reports them; those the library does not (yet) provide are left
+ * out.  (The Lap2 accountants take Laplace noise; see below.) */
+static const char *const accountant_names[] = { "rdp", "pld" };
 enum { N_ACCOUNTANT_NAMES
        = sizeof accountant_names / sizeof accountant_names[0] };
 
