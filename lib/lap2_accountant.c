@@ -69,6 +69,9 @@ init_common (lap2_state *s, const dpacct_accountant_options *o, int paper)
   if (o->neighbouring != DPACCT_ADD_REMOVE)
     return DPACCT_FAIL (DPACCT_EDOM, "the Lap2 accountants account "
                         "add/remove neighbours with Poisson sampling only");
+  if (o->certified)
+    return DPACCT_FAIL (DPACCT_EUNSUP, "the Lap2 accountants have no "
+                        "certified (directed-rounding) mode");
   unsigned max_order = o->lap2_max_order;
   if (max_order == 0)
     max_order = paper ? DPACCT_LAP2_PAPER_DEFAULT_MAX_ORDER

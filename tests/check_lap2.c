@@ -658,6 +658,10 @@ START_TEST (test_support)
                     DPACCT_EDOM);
   ck_assert_ptr_null (acc);
   dpacct_accountant_options_init (&o);
+  o.certified = 1;
+  ck_assert_int_eq (dpacct_accountant_alloc (dpacct_accountant_lap2_paper, &o,
+                                             &acc), DPACCT_EUNSUP);
+  dpacct_accountant_options_init (&o);
   o.lap2_max_order = 10001;
   ck_assert_int_eq (dpacct_accountant_alloc (dpacct_accountant_lap2, &o, &acc),
                     DPACCT_EDOM);
