@@ -19,6 +19,6 @@ int dpacct_lap2_paper_curve (double rho, uint64_t n, double zeta,
                              double *alpha);
 
 /* Indices summed exactly by the paper's formula before its tail. */
-#define DPACCT_LAP2_PAPER_HEAD 256u
+#define DPACCT_LAP2_PAPER_HEAD 128u
 
 #endif

@@ -69,16 +69,31 @@ g_table_reset (g_table *g, double t, double n)
   g->filled = 1;
 }
 
+/* log(F^n - 1) from lfm1 = log(F - 1), through the logarithms of log F
+ * and n log F, so that F - 1 below 1e-308 (t near 1e-154) still gives a
+ * finite, accurate result instead of log(0). */
+static double
+log_power_minus_one (double lfm1, double n)
+{
+  if (n == 1.0)
+    return lfm1;
+  double u = exp (lfm1); /* F - 1, possibly 0 by underflow */
+  double log_log_f = lfm1 < -30.0 ? lfm1 + log1p (-0.5 * u)
+                                  : log (dpacct_log1p_exp (lfm1));
+  double log_x = log (n) + log_log_f; /* log(n log F) */
+  if (log_x < -30.0)
+    return log_x + 0.5 * exp (log_x); /* log(e^x - 1) = log x + x/2 + ... */
+  return dpacct_log_expm1 (exp (log_x));
+}
+
 static double
 g_table_get (g_table *g, unsigned eta)
 {
   while (g->filled < eta)
     {
       unsigned e = ++g->filled;
-      double lfm1 = dpacct_lap2_log_f_minus_one (g->t, e);
-      g->lgm1[e] = g->n == 1.0
-                       ? lfm1
-                       : dpacct_log_expm1 (g->n * dpacct_log1p_exp (lfm1));
+      g->lgm1[e] = log_power_minus_one (
+          dpacct_lap2_log_f_minus_one (g->t, e), g->n);
     }
   return g->lgm1[eta];
 }
@@ -108,12 +123,19 @@ typedef struct
 
 /* log(1 + sum_{eta=2..L} w_eta (G_eta - 1)), w_eta = binom(L, eta)
  * zeta^eta (1-zeta)^(L-eta).  The weights follow by their ratio
- * (L-eta)/(eta+1) zeta/(1-zeta) (binomials of order 5000 overflow).  Past
- * the mode the ratio r falls with eta, so once r <= 1/2 the terms beyond
- * eta sum to at most 2 G_L w_(eta+1); once that is 1e-20 of the largest
- * term, it is added (an upper bound, never dropped) and the loop stops.
- * Terms far below the largest are likewise charged at the threshold
- * rather than exponentiated. */
+ * (L-eta)/(eta+1) zeta/(1-zeta) (binomials of order 5000 overflow), which
+ * falls with eta; G is non-decreasing in eta.  So:
+ * - below the mode, once the weights are 15 standard deviations from it,
+ *   the terms before eta0 sum to at most term(eta0) r/(1-r), r the ratio
+ *   w_(eta0-1)/w_eta0 < 1 (only their weights are followed, which costs
+ *   additions, not exponentials);
+ * - past the mode, with r = w_(eta+2)/w_(eta+1) < 1, the terms beyond eta
+ *   sum to at most G_L w_(eta+1) / (1 - r), and the sum stops once that is
+ *   below 1e-20 of the largest term;
+ * - terms below the largest by more than that are charged at the
+ *   threshold rather than exponentiated.
+ * Every cut is replaced by its bound, so the result is never below the
+ * sum, and exceeds it by at most about 1e-19 relative. */
 static double
 mixture (g_table *g, unsigned L, const mixture_ctx *c)
 {
@@ -124,9 +146,14 @@ mixture (g_table *g, unsigned L, const mixture_ctx *c)
   double log_top = g_table_log_g_bound (g, L);
   double lw = c->log_int[L] + c->log_int[L - 1] - M_LN2 + 2.0 * c->log_z
               + (L - 2.0) * c->log_1mz;
-  double m = -INFINITY, tail = -INFINITY;
+  double sd = sqrt (L * c->zeta * (1.0 - c->zeta));
+  double low = L * c->zeta - 15.0 * sd - 2.0;
+  unsigned first = low > 3.0 ? (unsigned) low : 2;
+  for (unsigned eta = 2; eta < first; eta++)
+    lw += c->log_int[L - eta] - c->log_int[eta + 1] + c->log_odds;
+  double m = -INFINITY, tail = -INFINITY, head = -INFINITY;
   unsigned last = L;
-  for (unsigned eta = 2; eta <= L; eta++)
+  for (unsigned eta = first; eta <= L; eta++)
     {
       double term = lw + g_table_get (g, eta);
       c->terms[eta] = term;
@@ -134,18 +161,25 @@ mixture (g_table *g, unsigned L, const mixture_ctx *c)
       if (eta == L)
         break;
       lw += c->log_int[L - eta] - c->log_int[eta + 1] + c->log_odds;
-      if ((eta & 3) == 0
-          && (L - eta - 1.0) * c->zeta <= 0.5 * (eta + 2.0) * (1.0 - c->zeta)
-          && lw + log_top + M_LN2 < m - NEGLIGIBLE)
+      if ((eta & 3) == 0 && lw + log_top < m - NEGLIGIBLE)
         {
-          tail = lw + log_top + M_LN2;
-          last = eta;
-          break;
+          double r = (L - eta - 1.0) / (eta + 2.0) * c->zeta / (1.0 - c->zeta);
+          if (r < 1.0 && lw + log_top - log1p (-r) < m - NEGLIGIBLE)
+            {
+              tail = lw + log_top - log1p (-r);
+              last = eta;
+              break;
+            }
         }
     }
-  double s = exp (tail - m);
+  if (first > 2)
+    {
+      double r = first / (L - first + 1.0) * (1.0 - c->zeta) / c->zeta;
+      head = c->terms[first] + log (r) - log1p (-r);
+    }
+  double s = exp (tail - m) + exp (head - m);
   unsigned small = 0;
-  for (unsigned eta = 2; eta <= last; eta++)
+  for (unsigned eta = first; eta <= last; eta++)
     {
       double d = c->terms[eta] - m;
       if (d > -NEGLIGIBLE)
@@ -232,13 +266,17 @@ paper_t (double rho, double x)
   return rho / (sqrt (x) + sqrt (x - 1.0));
 }
 
-/* Gauss-Legendre nodes per geometric block [a, 2a]: f(x) behaves like
- * 1/x there, whose 12-point rule errs by about 1e-18. */
-enum { PAPER_GL_NODES = 12 };
+/* Gauss-Legendre nodes per geometric block [a, 4a]: f(x) is smooth in
+ * log x and behaves like 1/x far out, whose 16-point rule on such a block
+ * errs by about 3^-32 ~ 5e-16 (the pole at 0 sits at u = -5/3 of the
+ * block's [-1, 1]). */
+enum { PAPER_GL_NODES = 16 };
+#define PAPER_BLOCK_RATIO 4.0
 
 /* sum_{i=H+1}^{n} f(i) by Euler-Maclaurin's midpoint form:
  *   integral of f over [H + 1/2, n + 1/2] - (f'(n + 1/2) - f'(H + 1/2)) / 24,
- * the next term being 7/5760 f''' ~ 1e-2 f / H^3 of a term near H. */
+ * the next term being 7/5760 f''' ~ 7e-3 f(H) / H^3 (f ~ 1/x), some 4e-9
+ * of a term near H = 128 and some 1e-12 of the sum. */
 static int
 paper_tail_estimate (curve_work *w, double rho, double n, unsigned lo,
                      unsigned hi, double *alpha)
@@ -250,7 +288,7 @@ paper_tail_estimate (curve_work *w, double rho, double n, unsigned lo,
   double a = DPACCT_LAP2_PAPER_HEAD + 0.5, end = n + 0.5;
   while (a < end)
     {
-      double b = fmin (2.0 * a, end);
+      double b = fmin (PAPER_BLOCK_RATIO * a, end);
       for (size_t i = 0; i < PAPER_GL_NODES; i++)
         {
           double x, weight;

@@ -41,7 +41,7 @@ int dpacct_lap2_alpha_joint (unsigned lambda, double rho, uint64_t n,
 
 /* The paper's per-step moment (Lap2, Thm III.7): sum over i = 1..n of
  * alpha_1(lambda; x_i / b), x_i = C / (sqrt(i) + sqrt(i-1)).  Exact for
- * n <= 256; beyond, the tail is a Gauss-Legendre integral over the
+ * n <= 128; beyond, the tail is a Gauss-Legendre integral over the
  * continuous index (about 1e-10 relative), or, with upper_tail nonzero,
  * each geometric block of indices charged at its first (largest) term, a
  * guaranteed upper bound on the sum.  Not a privacy bound when zeta < 1. */
