@@ -672,6 +672,45 @@ START_TEST (test_support)
 }
 END_TEST
 
+/* The paper's guaranteed-upper tail, through the accountant option, is
+ * above the quadrature estimate and within a few percent of it; a
+ * sequence holding an unsupported event leaves the accountant as it was. */
+START_TEST (test_paper_upper_tail_and_atomicity)
+{
+  dpacct_accountant_options o;
+  dpacct_accountant_options_init (&o);
+  o.lap2_paper_upper_tail = 1;
+  dpacct_event *e, *gauss, *seq;
+  dpacct_accountant *upper, *est;
+  dpacct_bound bu, be, again;
+  ck_assert_int_eq (dpacct_lap2_event_alloc (1.0, 100000000, 0.01, 1000, &e),
+                    DPACCT_OK);
+  ck_assert_int_eq (dpacct_accountant_alloc (dpacct_accountant_lap2_paper, &o,
+                                             &upper), DPACCT_OK);
+  ck_assert_int_eq (dpacct_accountant_alloc (dpacct_accountant_lap2_paper,
+                                             NULL, &est), DPACCT_OK);
+  ck_assert_int_eq (dpacct_accountant_compose (upper, e, 1), DPACCT_OK);
+  ck_assert_int_eq (dpacct_accountant_compose (est, e, 1), DPACCT_OK);
+  ck_assert_int_eq (dpacct_accountant_epsilon (upper, 1e-5, &bu), DPACCT_OK);
+  ck_assert_int_eq (dpacct_accountant_epsilon (est, 1e-5, &be), DPACCT_OK);
+  ck_assert_msg (bu.upper >= be.upper && bu.upper <= 1.05 * be.upper,
+                 "upper tail %.6f, estimate %.6f", bu.upper, be.upper);
+  ck_assert_int_eq (dpacct_dpsgd_event_alloc (1, 0.1, 5,
+                                              DPACCT_SAMPLING_POISSON, &gauss),
+                    DPACCT_OK);
+  const dpacct_event *both[2] = { e, gauss };
+  ck_assert_int_eq (dpacct_event_sequence_alloc (both, 2, &seq), DPACCT_OK);
+  ck_assert_int_eq (dpacct_accountant_compose (est, seq, 1), DPACCT_EUNSUP);
+  ck_assert_int_eq (dpacct_accountant_epsilon (est, 1e-5, &again), DPACCT_OK);
+  ck_assert (again.upper == be.upper);
+  dpacct_accountant_free (upper);
+  dpacct_accountant_free (est);
+  dpacct_event_free (e);
+  dpacct_event_free (gauss);
+  dpacct_event_free (seq);
+}
+END_TEST
+
 /* A grid too short for the optimum says so. */
 START_TEST (test_order_at_edge)
 {
@@ -769,6 +808,7 @@ main (void)
   tcase_add_test (acc, test_composition);
   tcase_add_test (acc, test_support);
   tcase_add_test (acc, test_order_at_edge);
+  tcase_add_test (acc, test_paper_upper_tail_and_atomicity);
   tcase_add_test (acc, test_spec_calibration);
   tcase_add_test (acc, test_calibration_conservative);
   suite_add_tcase (s, acc);
