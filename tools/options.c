@@ -586,15 +586,13 @@ apply_required_dimension (const cli_options *o)
   return 1;
 }
 
+/* The kind of noise: Laplace when a lap2 accountant is named or a Laplace
+ * option given, then lap2 (the sound one) is the default accountant and
+ * "all" means the Lap2 ones.  Conflicts between the kinds are reported
+ * here, before a required-option message could mislead. */
 static int
-apply_defaults (cli_options *o, cli_option_mask allowed, const cli_defaults *d)
+choose_noise (cli_options *o)
 {
-  /* RDP by default: it is fast over the whole documented domain, while
-   * the PLD accountant still needs seconds (or more memory than its cap)
-   * for small sampling rates. */
-  /* Laplace noise when a lap2 accountant is named or a Laplace option is
-   * given (check_lap2 then rejects Gaussian accountants); lap2, the
-   * sound one, is its default accountant. */
   cli_option_mask laplace_options = OPT_BIT (OPT_LAPLACE_SCALE)
                                     | OPT_BIT (OPT_CLIP)
                                     | OPT_BIT (OPT_DIMENSION)
@@ -604,16 +602,25 @@ apply_defaults (cli_options *o, cli_option_mask allowed, const cli_defaults *d)
   for (size_t i = 0; i < o->n_accountants; i++)
     if (cli_is_lap2 (o->accountants[i]))
       o->laplace = 1;
-  if (!(o->given & OPT_BIT (OPT_ACCOUNTANT)))
-    select_accountants (o->laplace ? "lap2" : "rdp", o);
-  else if (o->n_accountants == 0)
+  if (o->laplace && !(o->given & OPT_BIT (OPT_ACCOUNTANT)))
+    select_accountants ("lap2", o);
+  if (o->n_accountants == 0) /* --accountant all */
     select_all (o);
+  return o->laplace && check_lap2 (o);
+}
+
+static int
+apply_defaults (cli_options *o, cli_option_mask allowed, const cli_defaults *d)
+{
+  /* RDP by default: it is fast over the whole documented domain, while
+   * the PLD accountant still needs seconds (or more memory than its cap)
+   * for small sampling rates. */
+  if (!(o->given & OPT_BIT (OPT_ACCOUNTANT)))
+    select_accountants ("rdp", o);
   if (!(o->given & OPT_BIT (OPT_NEIGHBOURING))
       && o->sampling == DPACCT_SAMPLING_WITHOUT_REPLACEMENT)
     o->neighbouring = DPACCT_REPLACE_ONE;
-  /* Conflicts first: they explain a missing option better than asking
-   * for it would. */
-  if (o->laplace && check_lap2 (o))
+  if (choose_noise (o))
     return 1;
   if (o->laplace)
     return apply_default (o, allowed, OPT_LAPLACE_SCALE, NAN,

@@ -29,6 +29,12 @@ typedef struct {
   size_t n_orders;
   /* Nonzero: upper bounds are certified (MPFR, directed rounding). */
   int certified;
+  /* Lap2: the largest moment order lambda (orders are 1..lap2_max_order;
+   * 0: 2048 for lap2, 512 for lap2-paper), and, for lap2-paper, nonzero to
+   * charge the coordinates past the exact head at a guaranteed upper
+   * bound instead of a quadrature estimate. */
+  unsigned lap2_max_order;
+  int lap2_paper_upper_tail;
   /* PLD: the loss grid's interval (0: chosen from rel_accuracy), the
    * accuracy asked of the bounds (the grid is refined until
    * upper - lower <= rel_accuracy * upper, default 1e-3), and the most grid
@@ -36,12 +42,6 @@ typedef struct {
   double pld_interval;
   double pld_rel_accuracy;
   size_t pld_max_points;
-  /* Lap2: the largest moment order lambda (orders are 1..lap2_max_order;
-   * 0: 2048 for lap2, 512 for lap2-paper), and, for lap2-paper, nonzero to
-   * charge the coordinates past the exact head at a guaranteed upper
-   * bound instead of a quadrature estimate. */
-  unsigned lap2_max_order;
-  int lap2_paper_upper_tail;
 } dpacct_accountant_options;
 
 void dpacct_accountant_options_init (dpacct_accountant_options *options);
