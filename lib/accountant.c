@@ -22,6 +22,7 @@ dpacct_accountant_options_init (dpacct_accountant_options *options)
   options->certified = 0;
   options->lap2_max_order = 0;
   options->lap2_paper_upper_tail = 0;
+  options->lap2_lower_bound = 0;
   options->pld_interval = 0.0;
   options->pld_rel_accuracy = 1e-3;
   options->pld_max_points = (size_t) 1 << 22;

@@ -61,8 +61,12 @@ typedef struct
 {
   int paper;      /* lap2-paper */
   int upper_tail; /* lap2-paper: the guaranteed-upper tail */
+  int lower;      /* lap2: compute the lower side too */
   unsigned max_order;
   double *alpha;  /* alpha[lambda - 1]: moments composed so far */
+  /* lap2: the kinds of step composed so far, for the lower side. */
+  size_t n_leaves;
+  dpacct_lap2_leaf *leaves;
 } lap2_state;
 
 static int
@@ -85,6 +89,9 @@ init_common (lap2_state *s, const dpacct_accountant_options *o, int paper)
     return DPACCT_FAIL (DPACCT_ENOMEM, "cannot allocate a Lap2 accountant");
   s->paper = paper;
   s->upper_tail = paper && o->lap2_paper_upper_tail;
+  s->lower = !paper && o->lap2_lower_bound;
+  s->n_leaves = 0;
+  s->leaves = NULL;
   s->max_order = max_order;
   return DPACCT_OK;
 }
@@ -106,6 +113,7 @@ lap2_release (void *state)
 {
   lap2_state *s = state;
   free (s->alpha);
+  free (s->leaves);
 }
 
 static int
@@ -118,6 +126,17 @@ lap2_copy (void *dest, const void *src)
   if (to->alpha == NULL)
     return DPACCT_FAIL (DPACCT_ENOMEM, "cannot copy a Lap2 accountant");
   memcpy (to->alpha, from->alpha, from->max_order * sizeof *to->alpha);
+  to->leaves = NULL;
+  if (from->n_leaves > 0)
+    {
+      to->leaves = malloc (from->n_leaves * sizeof *to->leaves);
+      if (to->leaves == NULL)
+        {
+          free (to->alpha);
+          return DPACCT_FAIL (DPACCT_ENOMEM, "cannot copy a Lap2 accountant");
+        }
+      memcpy (to->leaves, from->leaves, from->n_leaves * sizeof *to->leaves);
+    }
   return DPACCT_OK;
 }
 
@@ -144,10 +163,41 @@ lap2_supports (const void *state, const dpacct_event *e)
     }
 }
 
-/* Adds WEIGHT times the moments of event E to ACC (length max_order). */
+/* A grown copy of the leaves with LEAF merged in (by count). */
+typedef struct
+{
+  size_t n, capacity;
+  dpacct_lap2_leaf *list;
+} leaf_list;
+
+static int
+leaf_add (leaf_list *l, dpacct_lap2_leaf leaf)
+{
+  for (size_t i = 0; i < l->n; i++)
+    if (l->list[i].rho == leaf.rho && l->list[i].q == leaf.q
+        && l->list[i].dimension == leaf.dimension)
+      {
+        l->list[i].count += leaf.count;
+        return DPACCT_OK;
+      }
+  if (l->n == l->capacity)
+    {
+      size_t cap = l->capacity ? 2 * l->capacity : 4;
+      dpacct_lap2_leaf *grown = realloc (l->list, cap * sizeof *grown);
+      if (grown == NULL)
+        return DPACCT_FAIL (DPACCT_ENOMEM, "cannot grow a Lap2 accountant");
+      l->list = grown;
+      l->capacity = cap;
+    }
+  l->list[l->n++] = leaf;
+  return DPACCT_OK;
+}
+
+/* Adds WEIGHT times the moments of event E to ACC (length max_order), and
+ * its steps, WEIGHT times, to LEAVES (when not NULL). */
 static int
 add_event (const lap2_state *s, const dpacct_event *e, double weight,
-           double *acc)
+           double *acc, leaf_list *leaves)
 {
   dpacct_event_kind kind = dpacct_event_get_kind (e);
   if (kind == DPACCT_EVENT_SELF_COMPOSED || kind == DPACCT_EVENT_SEQUENCE)
@@ -155,7 +205,8 @@ add_event (const lap2_state *s, const dpacct_event *e, double weight,
       double w = weight * (double) dpacct_event_get_count (e);
       for (size_t c = 0; c < dpacct_event_get_n_children (e); c++)
         {
-          int status = add_event (s, dpacct_event_get_child (e, c), w, acc);
+          int status = add_event (s, dpacct_event_get_child (e, c), w, acc,
+                                  leaves);
           if (status != DPACCT_OK)
             return status;
         }
@@ -170,6 +221,13 @@ add_event (const lap2_state *s, const dpacct_event *e, double weight,
     }
   double rho = 1.0 / dpacct_event_get_parameter (mech);
   uint64_t n = dpacct_event_get_dimension (mech);
+  if (leaves != NULL && q > 0.0)
+    {
+      dpacct_lap2_leaf leaf = { rho, n, q, (uint64_t) weight };
+      int status = leaf_add (leaves, leaf);
+      if (status != DPACCT_OK)
+        return status;
+    }
   double *step = malloc (s->max_order * sizeof *step);
   if (step == NULL)
     return DPACCT_FAIL (DPACCT_ENOMEM, "cannot allocate Lap2 moments");
@@ -196,13 +254,34 @@ lap2_compose (void *state, const dpacct_event *e, uint64_t count)
     return DPACCT_FAIL (DPACCT_EUNSUP, "the Lap2 accountants support only "
                         "Laplace-L2 events, Poisson-sampled or not");
   double *add = calloc (s->max_order, sizeof *add);
+  leaf_list leaves = { s->n_leaves, s->n_leaves, NULL };
   if (add == NULL)
     return DPACCT_FAIL (DPACCT_ENOMEM, "cannot allocate Lap2 moments");
-  int status = add_event (s, e, (double) count, add);
+  int status = DPACCT_OK;
+  if (s->lower && s->n_leaves > 0)
+    {
+      leaves.list = malloc (s->n_leaves * sizeof *leaves.list);
+      if (leaves.list == NULL)
+        status = DPACCT_FAIL (DPACCT_ENOMEM, "cannot grow a Lap2 accountant");
+      else
+        memcpy (leaves.list, s->leaves, s->n_leaves * sizeof *leaves.list);
+    }
+  if (status == DPACCT_OK)
+    status = add_event (s, e, (double) count, add, s->lower ? &leaves : NULL);
   /* The state changes only here, all at once: compose is atomic. */
   if (status == DPACCT_OK)
-    for (unsigned k = 0; k < s->max_order; k++)
-      s->alpha[k] += add[k];
+    {
+      for (unsigned k = 0; k < s->max_order; k++)
+        s->alpha[k] += add[k];
+      if (s->lower)
+        {
+          free (s->leaves);
+          s->leaves = leaves.list;
+          s->n_leaves = leaves.n;
+          leaves.list = NULL;
+        }
+    }
+  free (leaves.list);
   free (add);
   return status;
 }
@@ -213,8 +292,24 @@ set_order (const lap2_state *s, unsigned best, dpacct_bound *out)
   out->order = best;
   out->order_at_edge = best == s->max_order;
   out->certified = 0;
-  /* The lower side (the PLD of the mechanism) is not computed here. */
-  out->lower = NAN;
+  out->lower = NAN; /* unless lower_side computes it */
+}
+
+/* The lower side, for lap2 when asked (lap2_lower.c): NaN when it cannot
+ * be computed. */
+static int
+lower_side (const lap2_state *s, int ask_delta, double given, double centre,
+            dpacct_bound *out)
+{
+  if (!s->lower)
+    return DPACCT_OK;
+  double lower;
+  int status = dpacct_lap2_lower_bound (s->leaves, s->n_leaves, ask_delta,
+                                        given, centre, (size_t) 1 << 22,
+                                        &lower);
+  if (status == DPACCT_OK && !isnan (lower))
+    out->lower = fmin (lower, out->upper);
+  return status;
 }
 
 static int
@@ -235,7 +330,7 @@ lap2_epsilon (const void *state, double delta, dpacct_bound *out)
     }
   set_order (s, arg, out);
   out->upper = fmax (best, 0.0);
-  return DPACCT_OK;
+  return lower_side (s, 0, delta, out->upper, out);
 }
 
 static int
@@ -256,7 +351,7 @@ lap2_delta (const void *state, double epsilon, dpacct_bound *out)
     }
   set_order (s, arg, out);
   out->upper = fmin (best, 1.0);
-  return DPACCT_OK;
+  return lower_side (s, 1, epsilon, epsilon, out);
 }
 
 static const dpacct_accountant_type lap2_type = {
@@ -333,6 +428,14 @@ dpacct_lap2_scale_for_epsilon (const dpacct_accountant_type *type,
     scaled = *options;
   scaled.noise_min *= clip;
   scaled.noise_max *= clip;
+  /* Only the upper side decides; the lower one would cost seconds. */
+  dpacct_accountant_options settings;
+  if (accountant == NULL)
+    dpacct_accountant_options_init (&settings);
+  else
+    settings = *accountant;
+  settings.lap2_lower_bound = 0;
+  accountant = &settings;
   lap2_run run = { clip, q, dimension, steps };
   return dpacct_calibrate_noise (type, accountant, make_lap2_event, &run,
                                  target_epsilon, delta, &scaled, result);

@@ -528,6 +528,34 @@ END_TEST
 /* ---- accountants ------------------------------------------------------ */
 
 static double
+run_epsilon_with (const dpacct_accountant_type *type,
+                  const dpacct_accountant_options *o, uint64_t n,
+                  double b_over_c, double q, uint64_t steps, double delta,
+                  dpacct_bound *bound)
+{
+  dpacct_event *e;
+  dpacct_accountant *acc;
+  ck_assert_int_eq (dpacct_lap2_event_alloc (b_over_c, n, q, steps, &e),
+                    DPACCT_OK);
+  ck_assert_int_eq (dpacct_accountant_alloc (type, o, &acc), DPACCT_OK);
+  ck_assert_int_eq (dpacct_accountant_compose (acc, e, 1), DPACCT_OK);
+  ck_assert_int_eq (dpacct_accountant_epsilon (acc, delta, bound), DPACCT_OK);
+  if (!isnan (bound->lower) && steps == 1)
+    {
+      /* delta at the upper epsilon: its lower side at most delta. */
+      dpacct_bound d;
+      ck_assert_int_eq (dpacct_accountant_delta (acc, bound->upper, &d),
+                        DPACCT_OK);
+      ck_assert_msg (d.lower <= delta * (1 + 1e-9) && d.lower <= d.upper
+                     && d.lower >= 0,
+                     "delta lower %g at epsilon %g", d.lower, bound->upper);
+    }
+  dpacct_accountant_free (acc);
+  dpacct_event_free (e);
+  return bound->upper;
+}
+
+static double
 run_epsilon (const dpacct_accountant_type *type, unsigned max_order,
              uint64_t n, double b_over_c, double q, uint64_t steps,
              double delta, dpacct_bound *bound)
@@ -535,16 +563,7 @@ run_epsilon (const dpacct_accountant_type *type, unsigned max_order,
   dpacct_accountant_options o;
   dpacct_accountant_options_init (&o);
   o.lap2_max_order = max_order;
-  dpacct_event *e;
-  dpacct_accountant *acc;
-  ck_assert_int_eq (dpacct_lap2_event_alloc (b_over_c, n, q, steps, &e),
-                    DPACCT_OK);
-  ck_assert_int_eq (dpacct_accountant_alloc (type, &o, &acc), DPACCT_OK);
-  ck_assert_int_eq (dpacct_accountant_compose (acc, e, 1), DPACCT_OK);
-  ck_assert_int_eq (dpacct_accountant_epsilon (acc, delta, bound), DPACCT_OK);
-  dpacct_accountant_free (acc);
-  dpacct_event_free (e);
-  return bound->upper;
+  return run_epsilon_with (type, &o, n, b_over_c, q, steps, delta, bound);
 }
 
 START_TEST (test_spec_epsilon)
@@ -567,7 +586,7 @@ START_TEST (test_spec_epsilon)
       ck_assert_msg (b.order == test_table_number (t, r, 8),
                      "row %zu: order %g", r, b.order);
       ck_assert (!b.order_at_edge && !b.certified);
-      /* No lower bound is computed: NaN, "cannot bound". */
+      /* No lower bound unless asked for: NaN, "cannot bound". */
       ck_assert (isnan (b.lower));
     }
   test_table_free (t);
@@ -577,21 +596,53 @@ END_TEST
 /* The spec's counterexample: n = 26010, C = 1, b = 0.5, q = 0.0043,
  * T = 5860, delta = 1e-5.  The paper certifies 5.970; a PLD of the real
  * mechanism at the feasible gradient (C/sqrt(n))(1, ..., 1) puts the true
- * epsilon in [13.72, 13.75] (spec, shared/specs/lap2.md).  lap2 must not
- * certify less than that, and lies above the paper's figure. */
+ * epsilon in [13.72, 13.75] (spec, shared/specs/lap2.md).  lap2's lower
+ * bound is above the paper's figure, so the paper's is no bound; its
+ * upper bound is above the truth and its lower bound below it. */
 START_TEST (test_counterexample)
 {
   dpacct_bound paper, sound;
   run_epsilon (dpacct_accountant_lap2_paper, 0, 26010, 0.5, 0.0043, 5860,
                1e-5, &paper);
-  run_epsilon (dpacct_accountant_lap2, 0, 26010, 0.5, 0.0043, 5860, 1e-5,
-               &sound);
+  dpacct_accountant_options o;
+  dpacct_accountant_options_init (&o);
+  o.lap2_lower_bound = 1;
+  run_epsilon_with (dpacct_accountant_lap2, &o, 26010, 0.5, 0.0043, 5860,
+                    1e-5, &sound);
   ck_assert_msg (fabs (paper.upper - 5.970196) < 1e-6, "paper %.7f",
                  paper.upper);
-  ck_assert_msg (sound.upper >= 13.72, "lap2 %.4f below the true epsilon",
+  ck_assert_msg (sound.upper >= 13.75, "lap2 %.4f below the true epsilon",
                  sound.upper);
-  ck_assert (paper.upper < sound.upper);
+  ck_assert_msg (sound.lower <= 13.72 && sound.lower > 13.0,
+                 "lap2 lower bound %.4f", sound.lower);
+  ck_assert_msg (paper.upper < sound.lower, "paper %.4f not below lap2's "
+                 "lower bound %.4f", paper.upper, sound.lower);
   ck_assert (!sound.order_at_edge);
+}
+END_TEST
+
+/* One coordinate, no sampling, one step is the Laplace mechanism itself,
+ * whose exact epsilon is known (laplace_exact.csv): lower <= exact <=
+ * upper, for epsilon and for delta. */
+START_TEST (test_laplace_exact_sandwich)
+{
+  test_table *t = test_table_load ("laplace_exact.csv");
+  dpacct_accountant_options o;
+  dpacct_accountant_options_init (&o);
+  o.lap2_lower_bound = 1;
+  for (size_t r = 0; r < t->n_rows; r++)
+    {
+      double b = test_table_number (t, r, 0);
+      uint64_t k = (uint64_t) test_table_number (t, r, 1);
+      double delta = test_table_number (t, r, 2);
+      double exact = test_table_number (t, r, 3);
+      dpacct_bound e;
+      run_epsilon_with (dpacct_accountant_lap2, &o, 1, b, 1.0, k, delta, &e);
+      ck_assert_msg (e.lower <= exact && exact <= e.upper && e.lower > 0,
+                     "b=%g k=%g: [%.6f, %.6f] misses %.6f", b, (double) k,
+                     e.lower, e.upper, exact);
+    }
+  test_table_free (t);
 }
 END_TEST
 
@@ -899,6 +950,7 @@ main (void)
   tcase_set_timeout (acc, 120);
   tcase_add_test (acc, test_spec_epsilon);
   tcase_add_test (acc, test_counterexample);
+  tcase_add_test (acc, test_laplace_exact_sandwich);
   tcase_add_test (acc, test_epsilon_sandwich);
   tcase_add_test (acc, test_composition);
   tcase_add_test (acc, test_support);

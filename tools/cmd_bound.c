@@ -181,7 +181,9 @@ paper_warning (const bound_command *c, const cli_options *o,
                size_t size)
 {
   dpacct_bound sound;
-  int rc = bound_of (c, o, run, dpacct_accountant_lap2, &sound);
+  cli_options upper_only = *o; /* the warning needs lap2's upper side */
+  upper_only.want_lower = 0;
+  int rc = bound_of (c, &upper_only, run, dpacct_accountant_lap2, &sound);
   if (rc)
     return rc;
   cmd_paper_warning (run->q, c->upper_column, paper->upper, sound.upper,
@@ -251,6 +253,7 @@ cmd_run_bound (const bound_command *c, int argc, char **argv)
     }
   if ((rc = cli_resolve_run (&o, NULL, &run)))
     return rc;
+  o.want_lower = 1; /* lap2's lower side: the PLD of a post-processing */
   for (size_t i = 0; i < o.n_accountants; i++)
     {
       if ((rc = bound_of (c, &o, &run, o.accountants[i], &bounds[i])))

@@ -765,6 +765,7 @@ cli_accountant_options (const cli_options *options,
   out->pld_max_points = options->max_points > SIZE_MAX
                             ? SIZE_MAX : (size_t) options->max_points;
   out->lap2_max_order = options->max_order;
+  out->lap2_lower_bound = options->want_lower;
   if (options->n_orders > 0)
     {
       out->orders = options->orders;

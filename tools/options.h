@@ -97,6 +97,7 @@ typedef struct {
   uint64_t dimension;
   unsigned max_order;  /* 0: the accountant's default */
   int compare_gaussian;
+  int want_lower;      /* lap2: compute the lower side (epsilon, delta) */
 } cli_options;
 
 /* The DP-SGD run, however it was given. */

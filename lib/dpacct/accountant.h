@@ -35,6 +35,10 @@ typedef struct {
    * bound instead of a quadrature estimate. */
   unsigned lap2_max_order;
   int lap2_paper_upper_tail;
+  /* lap2: nonzero to also compute the lower side, from the PLD of a
+   * post-processing of the mechanism (seconds rather than milliseconds;
+   * default 0: lower is NaN).  Calibration never computes it. */
+  int lap2_lower_bound;
   /* PLD: the loss grid's interval (0: chosen from rel_accuracy), the
    * accuracy asked of the bounds (the grid is refined until
    * upper - lower <= rel_accuracy * upper, default 1e-3), and the most grid
