@@ -33,7 +33,7 @@ typedef struct
  * the delta at epsilon GIVEN) of the composed leaves, from the PLD of the
  * sign statistic at the equal-spread gradient (lap2_lower.c); CENTRE is
  * where epsilon roughly lies.  *LOWER is NaN when no grid within
- * MAX_POINTS can hold it (dimension above about 1e11, say). */
+ * MAX_POINTS can hold it, or beyond about 3e10 dimensions. */
 int dpacct_lap2_lower_bound (const dpacct_lap2_leaf *leaves, size_t n_leaves,
                              int ask_delta, double given, double centre,
                              size_t max_points, double *lower);

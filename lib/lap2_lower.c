@@ -34,7 +34,7 @@
  * mass only lowers delta); beyond MAX_SUPPORT values of K the bound is not
  * computed. */
 #define SPREAD 12.0
-#define MAX_SUPPORT 20000000.0
+#define MAX_SUPPORT 2000000.0
 
 /* The grid interval starts at this much total rounding (in epsilon) over
  * all steps, or where one step fits in STEP_POINTS points, and coarsens by

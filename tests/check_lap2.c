@@ -856,6 +856,20 @@ START_TEST (test_paper_upper_tail_and_atomicity)
 }
 END_TEST
 
+/* Beyond about 3e10 dimensions the lower side is not computed: NaN,
+ * "cannot bound", beside a finite upper bound. */
+START_TEST (test_lower_bound_unavailable)
+{
+  dpacct_accountant_options o;
+  dpacct_accountant_options_init (&o);
+  o.lap2_lower_bound = 1;
+  dpacct_bound b;
+  run_epsilon_with (dpacct_accountant_lap2, &o, UINT64_C (100000000000), 1.0,
+                    0.01, 100, 1e-5, &b);
+  ck_assert (isnan (b.lower) && isfinite (b.upper) && b.upper > 0);
+}
+END_TEST
+
 /* A grid too short for the optimum says so. */
 START_TEST (test_order_at_edge)
 {
@@ -955,6 +969,7 @@ main (void)
   tcase_add_test (acc, test_composition);
   tcase_add_test (acc, test_support);
   tcase_add_test (acc, test_order_at_edge);
+  tcase_add_test (acc, test_lower_bound_unavailable);
   tcase_add_test (acc, test_paper_upper_tail_and_atomicity);
   tcase_add_test (acc, test_spec_calibration);
   tcase_add_test (acc, test_calibration_conservative);
