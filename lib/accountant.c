@@ -20,6 +20,9 @@ dpacct_accountant_options_init (dpacct_accountant_options *options)
   options->orders = NULL;
   options->n_orders = 0;
   options->certified = 0;
+  options->lap2_max_order = 0;
+  options->lap2_paper_upper_tail = 0;
+  options->lap2_lower_bound = 0;
   options->pld_interval = 0.0;
   options->pld_rel_accuracy = 1e-3;
   options->pld_max_points = (size_t) 1 << 22;
@@ -32,6 +35,8 @@ dpacct_accountant_type_by_name (const char *name)
   static const dpacct_accountant_type *const *known[] = {
     &dpacct_accountant_pld,
     &dpacct_accountant_rdp,
+    &dpacct_accountant_lap2,
+    &dpacct_accountant_lap2_paper,
   };
   if (name == NULL)
     return NULL;

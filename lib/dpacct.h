@@ -9,6 +9,7 @@
 #include <dpacct/accountant.h>
 #include <dpacct/rdp.h>
 #include <dpacct/calibrate.h>
+#include <dpacct/lap2.h>
 #include <dpacct/plan.h>
 #include <dpacct/train.h>
 

@@ -10,6 +10,7 @@ struct dpacct_event
   dpacct_event_kind kind;
   double parameter;         /* sigma, b or q; NaN for composed kinds */
   uint64_t count;           /* self-composition count; 1 otherwise */
+  uint64_t dimension;       /* Laplace-L2: coordinates; 1 otherwise */
   size_t n_children;
   dpacct_event **children;
 };
@@ -33,6 +34,7 @@ event_new (dpacct_event_kind kind, double parameter, uint64_t count,
   e->kind = kind;
   e->parameter = parameter;
   e->count = count;
+  e->dimension = 1;
   e->n_children = n_children;
   *out = e;
   return DPACCT_OK;
@@ -62,6 +64,7 @@ dpacct_event_copy (const dpacct_event *event, dpacct_event **out)
                           event->n_children, &e);
   if (status != DPACCT_OK)
     return status;
+  e->dimension = event->dimension;
   for (size_t i = 0; i < event->n_children; i++)
     {
       status = dpacct_event_copy (event->children[i], &e->children[i]);
@@ -96,6 +99,22 @@ int
 dpacct_event_laplace_alloc (double b, dpacct_event **out)
 {
   return mechanism_alloc (DPACCT_EVENT_LAPLACE, b, out);
+}
+
+int
+dpacct_event_laplace_l2_alloc (double scale_over_clip, uint64_t dimension,
+                               dpacct_event **out)
+{
+  if (out == NULL)
+    return DPACCT_FAIL (DPACCT_EINVAL, "NULL output pointer");
+  *out = NULL;
+  if (dimension < 1 || dimension > DPACCT_MAX_DIMENSION)
+    return DPACCT_FAIL (DPACCT_EDOM, "dimension must be in [1, 10^12]");
+  int status = mechanism_alloc (DPACCT_EVENT_LAPLACE_L2, scale_over_clip,
+                                out);
+  if (status == DPACCT_OK)
+    (*out)->dimension = dimension;
+  return status;
 }
 
 /* A new event of KIND wrapping a copy of INNER. */
@@ -205,6 +224,12 @@ uint64_t
 dpacct_event_get_count (const dpacct_event *event)
 {
   return event->count;
+}
+
+uint64_t
+dpacct_event_get_dimension (const dpacct_event *event)
+{
+  return event->dimension;
 }
 
 size_t

@@ -107,6 +107,8 @@ pld_supports (const void *state, const dpacct_event *e)
         if (pld_supports (state, dpacct_event_get_child (e, c)) != DPACCT_OK)
           return DPACCT_EUNSUP;
       return DPACCT_OK;
+    case DPACCT_EVENT_LAPLACE_L2:
+      return DPACCT_EUNSUP; /* the Lap2 accountants' own */
     }
   return DPACCT_EUNSUP;
 }

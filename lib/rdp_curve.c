@@ -385,6 +385,8 @@ dpacct_rdp_curve_of_event (const dpacct_rdp_grid *g, const dpacct_event *e,
     case DPACCT_EVENT_SELF_COMPOSED:
     case DPACCT_EVENT_SEQUENCE:
       return composed_curve (g, e, out);
+    case DPACCT_EVENT_LAPLACE_L2:
+      break; /* the Lap2 accountants' own */
     }
   return DPACCT_FAIL (DPACCT_EUNSUP, "unknown event kind");
 }
@@ -422,6 +424,8 @@ dpacct_rdp_event_supported (const dpacct_rdp_grid *g, const dpacct_event *e)
             != DPACCT_OK)
           return DPACCT_EUNSUP;
       return DPACCT_OK;
+    case DPACCT_EVENT_LAPLACE_L2:
+      return DPACCT_EUNSUP; /* the Lap2 accountants' own */
     }
   return DPACCT_EUNSUP;
 }

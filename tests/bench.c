@@ -53,6 +53,33 @@ time_epsilon_with (const dpacct_accountant_type *type, double sigma, double q,
   return now () - start;
 }
 
+/* Seconds for one Lap2 epsilon at b/C = 1, delta 1e-5: event, compose
+ * (all orders 1..max_order), convert. */
+static double
+time_lap2 (const dpacct_accountant_type *type, uint64_t n, double q,
+           uint64_t steps, unsigned max_order, double *eps)
+{
+  double start = now ();
+  dpacct_accountant_options o;
+  dpacct_accountant_options_init (&o);
+  o.lap2_max_order = max_order;
+  dpacct_event *e;
+  dpacct_accountant *acc;
+  dpacct_bound b;
+  if (dpacct_lap2_event_alloc (1.0, n, q, steps, &e)
+      || dpacct_accountant_alloc (type, &o, &acc)
+      || dpacct_accountant_compose (acc, e, 1)
+      || dpacct_accountant_epsilon (acc, 1e-5, &b))
+    {
+      fprintf (stderr, "bench: Lap2 accountant failed\n");
+      exit (2);
+    }
+  dpacct_accountant_free (acc);
+  dpacct_event_free (e);
+  *eps = b.upper;
+  return now () - start;
+}
+
 static double
 time_epsilon (double sigma, double q, uint64_t steps, double *eps)
 {
@@ -159,6 +186,30 @@ main (int argc, char **argv)
   printf ("RDP calibration (epsilon 0.5..8, q 1e-3..0.1, 10 epochs, "
           "rel. tol. 1e-3): median %.3f ms, max %.3f ms\n",
           1e3 * cal[m / 2], 1e3 * cal[m - 1]);
+
+  double lap2[25];
+  for (int r = 0; r < 25; r++)
+    lap2[r] = time_lap2 (dpacct_accountant_lap2, 100000000, 0.01, 10000, 2048,
+                         &eps);
+  qsort (lap2, 25, sizeof *lap2, compare);
+  printf ("Lap2 epsilon, n 1e8, b/C 1, q 0.01, 1e4 steps, orders 1..2048, "
+          "delta 1e-5: %.6f in %.1f ms (median of 25)\n", eps, 1e3 * lap2[12]);
+  double paper = time_lap2 (dpacct_accountant_lap2_paper, 1000000000, 0.01,
+                            10000, 512, &eps);
+  printf ("Lap2-paper epsilon, n 1e9, b/C 1, q 0.01, 1e4 steps, orders "
+          "1..512: %.6f in %.1f ms\n", eps, 1e3 * paper);
+  dpacct_calibration lc;
+  double lstart = now ();
+  if (dpacct_lap2_scale_for_epsilon (dpacct_accountant_lap2, NULL, 1.0,
+                                     100000000, 0.01, 10000, 3.0, 1e-5, NULL,
+                                     &lc))
+    {
+      fprintf (stderr, "bench: Lap2 calibration failed\n");
+      return 2;
+    }
+  printf ("Lap2 calibration, epsilon 3, n 1e8, q 0.01, 1e4 steps: b/C %.4f "
+          "in %.0f ms (%u evaluations)\n", lc.noise, 1e3 * (now () - lstart),
+          lc.evaluations);
 
   double pld[5];
   for (int r = 0; r < 5; r++)

@@ -27,6 +27,14 @@ cmd_bound_warning (const cli_options *options,
                    const dpacct_accountant_type *type,
                    const dpacct_bound *bound, char *text, size_t size)
 {
+  if (cli_is_lap2 (type))
+    {
+      if (!bound->order_at_edge)
+        return NULL;
+      snprintf (text, size, "the optimal moment order %g is the largest "
+                "(--max-order); pass a larger --max-order", bound->order);
+      return text;
+    }
   if (type != dpacct_accountant_pld)
     return cmd_edge_warning (bound, text, size);
   /* The library stops refining at the memory cap, with bounds that are
@@ -60,16 +68,69 @@ given_value (const bound_command *c, const cli_options *o)
   return c->given == OPT_DELTA ? o->delta : o->epsilon;
 }
 
-enum { N_FIELDS = 8 };
+enum { N_FIELDS = 14, WARNING_SIZE = 640 };
+
+/* --compare-gaussian: the Gaussian noise multiplier with the same epsilon
+ * and the per-coordinate variances of both noises, appended to F. */
+static size_t
+comparison_fields (const cli_options *o, double sigma, out_field *f)
+{
+  double laplace_var = 2.0 * o->laplace_scale * o->laplace_scale;
+  double gauss_std = sigma * o->clip;
+  f[0] = out_real ("gaussian_noise_multiplier",
+                   "Gaussian noise mult. (rdp)", OUT_REAL,
+                   sigma);
+  f[1] = out_real ("gaussian_std", "Gaussian std sigma*C", OUT_REAL,
+                   gauss_std);
+  f[2] = out_real ("laplace_variance", "Laplace variance 2b^2", OUT_REAL,
+                   laplace_var);
+  f[3] = out_real ("gaussian_variance", "Gaussian variance",
+                   OUT_REAL, gauss_std * gauss_std);
+  return 4;
+}
+
+/* The answer's fields: accountant, bounds, order, given value, run, and
+ * the noise (sigma; or b, C, n and the Gaussian comparison). */
+static size_t
+answer_fields (const bound_command *c, const cli_options *o,
+               const cli_run *run, const dpacct_bound *b,
+               const dpacct_accountant_type *type, double sigma,
+               out_field *f)
+{
+  const char *order_label = isnan (b->order) ? NULL
+                            : cli_is_lap2 (type)
+                                ? "optimal moment order lambda"
+                                : "optimal RDP order";
+  size_t n = 0;
+  f[n++] = out_text ("accountant", NULL, type->name);
+  f[n++] = out_real (c->lower_column, c->lower_label, OUT_LOWER, b->lower);
+  f[n++] = out_real (c->upper_column, c->upper_label, OUT_UPPER, b->upper);
+  f[n++] = out_real ("optimal_order", order_label, OUT_REAL, b->order);
+  f[n++] = out_real (c->given_name, NULL, OUT_REAL, given_value (c, o));
+  f[n++] = out_count ("steps", NULL, run->steps);
+  f[n++] = out_real ("sampling_rate", NULL, OUT_REAL, run->q);
+  if (!o->laplace)
+    {
+      f[n++] = out_real ("noise_multiplier", NULL, OUT_REAL,
+                         o->noise_multiplier);
+      return n;
+    }
+  f[n++] = out_real ("laplace_scale", NULL, OUT_REAL, o->laplace_scale);
+  f[n++] = out_real ("clip", NULL, OUT_REAL, o->clip);
+  f[n++] = out_count ("dimension", NULL, o->dimension);
+  if (o->compare_gaussian)
+    n += comparison_fields (o, sigma, f + n);
+  return n;
+}
 
 static int
 print_bounds (const bound_command *c, const cli_options *o,
-              const cli_run *run, const dpacct_bound *bounds)
+              const cli_run *run, const dpacct_bound *bounds,
+              const double *sigmas, char (*warnings)[WARNING_SIZE])
 {
   cli_assumptions a;
   out_field fields[CLI_MAX_ACCOUNTANTS][N_FIELDS];
   out_answer answers[CLI_MAX_ACCOUNTANTS];
-  char warnings[CLI_MAX_ACCOUNTANTS][256];
   double given = given_value (c, o);
   cli_describe_run (o, run, 1, &a);
   cli_add_assumption (&a, out_real (c->given_name, c->given_name, OUT_REAL,
@@ -77,23 +138,12 @@ print_bounds (const bound_command *c, const cli_options *o,
   for (size_t i = 0; i < o->n_accountants; i++)
     {
       const dpacct_bound *b = &bounds[i];
-      out_field *f = fields[i];
-      f[0] = out_text ("accountant", NULL, o->accountants[i]->name);
-      f[1] = out_real (c->lower_column, c->lower_label, OUT_LOWER, b->lower);
-      f[2] = out_real (c->upper_column, c->upper_label, OUT_UPPER, b->upper);
-      f[3] = out_real ("optimal_order",
-                       isnan (b->order) ? NULL : "optimal RDP order",
-                       OUT_REAL, b->order);
-      f[4] = out_real (c->given_name, NULL, OUT_REAL, given);
-      f[5] = out_count ("steps", NULL, run->steps);
-      f[6] = out_real ("sampling_rate", NULL, OUT_REAL, run->q);
-      f[7] = out_real ("noise_multiplier", NULL, OUT_REAL,
-                       o->noise_multiplier);
+      size_t n = answer_fields (c, o, run, b, o->accountants[i], sigmas[i],
+                                fields[i]);
       out_answer answer = {
-        o->accountants[i]->name, f, N_FIELDS,
+        o->accountants[i]->name, fields[i], n,
         b->certified ? "(certified)" : NULL,
-        cmd_bound_warning (o, o->accountants[i], b, warnings[i],
-                           sizeof warnings[i])
+        warnings[i][0] ? warnings[i] : NULL
       };
       answers[i] = answer;
     }
@@ -108,7 +158,9 @@ bound_of (const bound_command *c, const cli_options *o, const cli_run *run,
           const dpacct_accountant_type *type, dpacct_bound *b)
 {
   dpacct_accountant *accountant;
-  int rc = cli_account_run (o, type, run, o->noise_multiplier, &accountant);
+  int rc = cli_account_run (o, type, run,
+                            o->laplace ? o->laplace_scale : o->noise_multiplier,
+                            &accountant);
   if (rc)
     return rc;
   int status = c->query (accountant, given_value (c, o), b);
@@ -129,12 +181,76 @@ bound_of (const bound_command *c, const cli_options *o, const cli_run *run,
   return 0;
 }
 
+/* The warning of the paper's figure, always, when q < 1: it is not a
+ * privacy bound, and how far below lap2's (computed here) it falls. */
+static int
+paper_warning (const bound_command *c, const cli_options *o,
+               const cli_run *run, const dpacct_bound *paper, char *text,
+               size_t size)
+{
+  dpacct_bound sound;
+  cli_options upper_only = *o; /* the warning needs lap2's upper side */
+  upper_only.want_lower = 0;
+  int rc = bound_of (c, &upper_only, run, dpacct_accountant_lap2, &sound);
+  if (rc)
+    return rc;
+  cmd_paper_warning (run->q, c->upper_column, paper->upper, sound.upper,
+                     text, size);
+  return 0;
+}
+
+void
+cmd_paper_warning (double q, const char *what, double paper, double sound,
+                   char *text, size_t size)
+{
+  char mine[32], theirs[32];
+  out_round_bound (paper, 1, theirs, sizeof theirs);
+  out_round_bound (sound, 1, mine, sizeof mine);
+  int n = snprintf (text, size, "lap2-paper is NOT a privacy guarantee at "
+                    "sampling rate %g < 1 (it treats every coordinate as "
+                    "sampled on its own); ", q);
+  if (n < 0 || (size_t) n >= size)
+    return;
+  if (paper < sound)
+    snprintf (text + n, size - n, "its %s %s is %.3g%% below lap2's %s for "
+              "the same run", what, theirs, 100.0 * (sound - paper) / sound,
+              mine);
+  else
+    snprintf (text + n, size - n, "its %s %s happens to be at or above "
+              "lap2's %s (a proved bound) for the same run", what, theirs,
+              mine);
+}
+
+/* The warnings of each answer, in WARNINGS. */
+static int
+make_warnings (const bound_command *c, const cli_options *o,
+               const cli_run *run, const dpacct_bound *bounds,
+               char (*warnings)[WARNING_SIZE])
+{
+  for (size_t i = 0; i < o->n_accountants; i++)
+    {
+      char edge[256], paper[384] = "";
+      const char *w = cmd_bound_warning (o, o->accountants[i], &bounds[i],
+                                         edge, sizeof edge);
+      int rc;
+      if (o->accountants[i] == dpacct_accountant_lap2_paper && run->q < 1.0
+          && (rc = paper_warning (c, o, run, &bounds[i], paper,
+                                  sizeof paper)))
+        return rc;
+      snprintf (warnings[i], WARNING_SIZE, "%s%s%s", paper,
+                paper[0] && w ? "; " : "", w ? w : "");
+    }
+  return 0;
+}
+
 int
 cmd_run_bound (const bound_command *c, int argc, char **argv)
 {
   cli_options o;
   cli_run run;
   dpacct_bound bounds[CLI_MAX_ACCOUNTANTS];
+  double sigmas[CLI_MAX_ACCOUNTANTS];
+  char warnings[CLI_MAX_ACCOUNTANTS][WARNING_SIZE];
   int help, rc;
   if (cli_parse (argc, argv, c->options, &c->defaults, &o, &help))
     return 1;
@@ -145,8 +261,18 @@ cmd_run_bound (const bound_command *c, int argc, char **argv)
     }
   if ((rc = cli_resolve_run (&o, NULL, &run)))
     return rc;
+  o.want_lower = 1; /* lap2's lower side: the PLD of a post-processing */
   for (size_t i = 0; i < o.n_accountants; i++)
-    if ((rc = bound_of (c, &o, &run, o.accountants[i], &bounds[i])))
-      return rc;
-  return print_bounds (c, &o, &run, bounds);
+    {
+      if ((rc = bound_of (c, &o, &run, o.accountants[i], &bounds[i])))
+        return rc;
+      sigmas[i] = NAN;
+      if (o.compare_gaussian
+          && (rc = cli_gaussian_for_epsilon (&o, &run, bounds[i].upper,
+                                             &sigmas[i])))
+        return rc;
+    }
+  if ((rc = make_warnings (c, &o, &run, bounds, warnings)))
+    return rc;
+  return print_bounds (c, &o, &run, bounds, sigmas, warnings);
 }

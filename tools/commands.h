@@ -83,4 +83,10 @@ const char *cmd_bound_warning (const cli_options *options,
                                const dpacct_bound *bound, char *text,
                                size_t size);
 
+/* The warning that always goes with lap2-paper at sampling rate Q < 1:
+ * not a guarantee, and how its WHAT (e.g. "epsilon_upper") PAPER compares
+ * with lap2's SOUND for the same run. */
+void cmd_paper_warning (double q, const char *what, double paper,
+                        double sound, char *text, size_t size);
+
 #endif

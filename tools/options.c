@@ -36,8 +36,10 @@ static const option_info option_table[OPT_N] = {
     "(expected) batch size; q = B/N" },
   [OPT_EPOCHS] = { "epochs", "E", "in (0, 1e12]",
     "passes over the data; steps = ceil(E / q)" },
-  [OPT_ACCOUNTANT] = { "accountant", "NAME", "rdp, pld or all",
-    "privacy accountant: rdp (default), pld or all" },
+  [OPT_ACCOUNTANT] = { "accountant", "NAME",
+    "rdp, pld, lap2, lap2-paper or all",
+    "privacy accountant: rdp (default), pld, or all of them; for Laplace\n"
+    "                             noise lap2 (default), lap2-paper, or all" },
   [OPT_ORDERS] = { "orders", "LIST",
     "a comma-separated list of at most 1000 orders, each in (1, 1e6]",
     "RDP orders (default: the library's grid); rdp only" },
@@ -65,9 +67,11 @@ static const option_info option_table[OPT_N] = {
     "(default 64:N)" },
   [OPT_CLIP] = { "clip", "LIST",
     "a comma-separated list of at most 64 values, each in (0, 1e6]",
-    "clipping bounds C, for the per-step noise sigma*C/B (default 1)" },
+    "clipping bound(s) C (default 1): a list for cumulative-noise, one value "
+    "elsewhere" },
   [OPT_DIMENSION] = { "dimension", "D", "an integer in [1, 1e12]",
-    "model dimension d, for the per-step noise's norm sigma*C*sqrt(d)/B" },
+    "model dimension d: the coordinates that get Laplace noise (lap2), or "
+    "for the per-step noise's norm sigma*C*sqrt(d)/B" },
   [OPT_PLATEAU_TOLERANCE] = { "plateau-tolerance", "TAU", "in [0, 10]",
     "plateau: cumulative noise within (1 + TAU) of its minimum (default 0.1)" },
   [OPT_MIN_STEPS] = { "min-steps", "T", "an integer in [1, 1e12]",
@@ -109,14 +113,25 @@ static const option_info option_table[OPT_N] = {
     "run the I-th of N interleaved parts of the grid" },
   [OPT_REPORT_DIR] = { "report-dir", "DIR", "a directory",
     "write the report table, grid rows and figures there" },
+  [OPT_LAPLACE_SCALE] = { "laplace-scale", "B", "in (0, 1e6]",
+    "Laplace noise scale b on each coordinate (lap2 accountants)" },
+  [OPT_MAX_ORDER] = { "max-order", "L", "an integer in [1, 10000]",
+    "largest moment order (default 2048 for lap2, 512 for lap2-paper)" },
+  [OPT_COMPARE_GAUSSIAN] = { "compare-gaussian", NULL, "",
+    "also show the Gaussian noise (rdp) with the same epsilon, and both "
+    "variances" },
   [OPT_HELP] = { "help", NULL, "", "print this help and exit" },
 };
 
-/* Accountant names the tool knows of, in the order "all" reports them;
- * those the library does not (yet) provide are left out. */
-static const char *const accountant_names[] = { "rdp", "pld", "lap2" };
+/* Accountant names the tool knows of for Gaussian noise, in the order
+ * "all" reports them; those the library does not (yet) provide are left
+ * out.  (The Lap2 accountants take Laplace noise; see below.) */
+static const char *const accountant_names[] = { "rdp", "pld" };
 enum { N_ACCOUNTANT_NAMES
        = sizeof accountant_names / sizeof accountant_names[0] };
+/* The same for Laplace noise on L2-clipped gradients. */
+static const char *const lap2_names[] = { "lap2", "lap2-paper" };
+enum { N_LAP2_NAMES = sizeof lap2_names / sizeof lap2_names[0] };
 
 enum { LONG_OPTION_BASE = 256 };
 
@@ -224,8 +239,32 @@ lookup_name (const char *text, const char *const *names, int n)
   return -1;
 }
 
+int
+cli_is_lap2 (const dpacct_accountant_type *type)
+{
+  return type == dpacct_accountant_lap2 || type == dpacct_accountant_lap2_paper;
+}
+
+/* "all": every accountant of the run's kind of noise, known once all the
+ * options are read. */
+static void
+select_all (cli_options *o)
+{
+  const char *const *names = o->laplace ? lap2_names : accountant_names;
+  int n = o->laplace ? N_LAP2_NAMES : N_ACCOUNTANT_NAMES;
+  o->n_accountants = 0;
+  for (int i = 0; i < n; i++)
+    {
+      const dpacct_accountant_type *type
+        = dpacct_accountant_type_by_name (names[i]);
+      if (type != NULL && o->n_accountants < CLI_MAX_ACCOUNTANTS)
+        o->accountants[o->n_accountants++] = type;
+    }
+}
+
 /* Sets the accountants of O to NAME: one the library provides, or "all"
- * of them.  Returns 0, or -1 for an unknown name. */
+ * of them (resolved by apply_defaults).  Returns 0, or -1 for an unknown
+ * name. */
 static int
 select_accountants (const char *name, cli_options *o)
 {
@@ -233,13 +272,6 @@ select_accountants (const char *name, cli_options *o)
   if (strcmp (name, "all") == 0)
     {
       o->accountant_name = "all";
-      for (int i = 0; i < N_ACCOUNTANT_NAMES; i++)
-        {
-          const dpacct_accountant_type *type
-            = dpacct_accountant_type_by_name (accountant_names[i]);
-          if (type != NULL && o->n_accountants < CLI_MAX_ACCOUNTANTS)
-            o->accountants[o->n_accountants++] = type;
-        }
       return 0;
     }
   const dpacct_accountant_type *type = dpacct_accountant_type_by_name (name);
@@ -256,12 +288,17 @@ parse_accountant (const char *text, cli_options *o)
   if (select_accountants (text, o) == 0)
     return 0;
   char known[128] = "";
-  for (int i = 0; i < N_ACCOUNTANT_NAMES; i++)
-    if (dpacct_accountant_type_by_name (accountant_names[i]) != NULL)
-      {
-        strncat (known, accountant_names[i], sizeof known - strlen (known) - 1);
-        strncat (known, ", ", sizeof known - strlen (known) - 1);
-      }
+  for (int i = 0; i < N_ACCOUNTANT_NAMES + N_LAP2_NAMES; i++)
+    {
+      const char *name = i < N_ACCOUNTANT_NAMES
+                             ? accountant_names[i]
+                             : lap2_names[i - N_ACCOUNTANT_NAMES];
+      if (dpacct_accountant_type_by_name (name) != NULL)
+        {
+          strncat (known, name, sizeof known - strlen (known) - 1);
+          strncat (known, ", ", sizeof known - strlen (known) - 1);
+        }
+    }
   strncat (known, "all", sizeof known - strlen (known) - 1);
   out_error ("--accountant %s: unknown accountant; available: %s", text,
              known);
@@ -454,7 +491,9 @@ parse_list_value (cli_option_id id, const char *text, cli_options *o)
       o->steps = o->steps_list[0];
       return rc;
     case OPT_CLIP:
-      return parse_list (id, text, o->clips, NULL, CLI_MAX_LIST, &o->n_clips);
+      rc = parse_list (id, text, o->clips, NULL, CLI_MAX_LIST, &o->n_clips);
+      o->clip = o->clips[0];
+      return rc;
     default:
       return parse_batch_sizes (text, o);
     }
@@ -624,14 +663,25 @@ parse_value (cli_option_id id, const char *text, cli_options *o)
       return parse_integer (id, text, 1024, UINT64_C (1000000000000),
                             &o->max_points);
     case OPT_DIMENSION:
-      return parse_integer (id, text, 1, UINT64_C (1000000000000),
-                            &o->dimension);
+      return parse_integer (id, text, 1, DPACCT_MAX_DIMENSION, &o->dimension);
     case OPT_PLATEAU_TOLERANCE:
       return parse_real (id, text, 0, 0, 10, 0, &o->plateau_tolerance);
     case OPT_MIN_STEPS:
       return parse_integer (id, text, 1, DPACCT_MAX_COUNT, &o->min_steps);
     case OPT_OUTPUT:
       o->output = text;
+      return 0;
+    case OPT_LAPLACE_SCALE:
+      return parse_real (id, text, 0, 1, 1e6, 0, &o->laplace_scale);
+    case OPT_MAX_ORDER:
+      {
+        uint64_t order;
+        int rc = parse_integer (id, text, 1, DPACCT_LAP2_MAX_ORDER, &order);
+        o->max_order = (unsigned) order;
+        return rc;
+      }
+    case OPT_COMPARE_GAUSSIAN:
+      o->compare_gaussian = 1;
       return 0;
     case OPT_CERTIFIED:
       o->certified = 1;
@@ -652,6 +702,8 @@ set_initial_values (cli_options *o, const char *command)
   o->command = command;
   o->noise_multiplier = o->sampling_rate = o->delta = o->epsilon = NAN;
   o->epochs = NAN;
+  o->laplace_scale = NAN;
+  o->clip = 1.0;
   o->accountant_name = NULL; /* chosen by apply_defaults */
   o->neighbouring = DPACCT_ADD_REMOVE;
   o->sampling = DPACCT_SAMPLING_POISSON;
@@ -751,6 +803,51 @@ apply_default (const cli_options *o, cli_option_mask allowed, cli_option_id id,
   return 0;
 }
 
+/* Laplace options with a Gaussian accountant, or the reverse, and what
+ * the Lap2 accountants do not model. */
+static int
+check_lap2 (const cli_options *o)
+{
+  cli_option_mask laplace_only = OPT_BIT (OPT_LAPLACE_SCALE)
+                                 | OPT_BIT (OPT_CLIP) | OPT_BIT (OPT_DIMENSION)
+                                 | OPT_BIT (OPT_MAX_ORDER)
+                                 | OPT_BIT (OPT_COMPARE_GAUSSIAN);
+  for (size_t i = 0; i < o->n_accountants; i++)
+    if (!cli_is_lap2 (o->accountants[i]))
+      {
+        for (int id = 0; id < OPT_N; id++)
+          if ((o->given & laplace_only & OPT_BIT (id)))
+            {
+              out_error ("--%s applies to Laplace noise and the lap2 "
+                         "accountants (the accountant is %s); add "
+                         "--accountant lap2", option_table[id].name,
+                         o->accountants[i]->name);
+              return 1;
+            }
+      }
+  if (o->given & OPT_BIT (OPT_NOISE_MULTIPLIER))
+    {
+      out_error ("--noise-multiplier applies to Gaussian noise (rdp, pld); "
+                 "the %s accountant takes --laplace-scale and --clip",
+                 o->accountant_name);
+      return 1;
+    }
+  if (o->certified)
+    {
+      out_error ("--certified is available with --accountant rdp only (the "
+                 "accountant is %s)", o->accountant_name);
+      return 1;
+    }
+  if (o->sampling == DPACCT_SAMPLING_WITHOUT_REPLACEMENT
+      || o->neighbouring == DPACCT_REPLACE_ONE)
+    {
+      out_error ("the %s accountant accounts Poisson sampling (or none) and "
+                 "add-remove neighbours only", o->accountant_name);
+      return 1;
+    }
+  return 0;
+}
+
 /* What the accountants chosen cannot do, said before any computing. */
 static int
 check_accountants (const cli_options *o)
@@ -793,6 +890,55 @@ check_accountants (const cli_options *o)
   return 0;
 }
 
+/* A Laplace run's privacy depends on the model's dimension, which has no
+ * sensible default. */
+static int
+apply_required_dimension (const cli_options *o)
+{
+  if (o->given & OPT_BIT (OPT_DIMENSION))
+    return 0;
+  out_error ("%s: --dimension is required with the %s accountant; try "
+             "'dpacct %s --help'", o->command, o->accountant_name, o->command);
+  return 1;
+}
+
+/* The kind of noise: Laplace when a lap2 accountant is named or a Laplace
+ * option given, then lap2 (the sound one) is the default accountant and
+ * "all" means the Lap2 ones.  Conflicts between the kinds are reported
+ * here, before a required-option message could mislead. */
+static int
+choose_noise (cli_options *o, cli_option_mask allowed)
+{
+  /* Commands that account Laplace runs take the order limit (and the
+   * scale, unless they calibrate it); the others never switch. */
+  if (!(allowed & (OPT_BIT (OPT_LAPLACE_SCALE) | OPT_BIT (OPT_MAX_ORDER))))
+    {
+      if (o->n_accountants == 0) /* --accountant all */
+        select_all (o);
+      return 0;
+    }
+  cli_option_mask laplace_options = OPT_BIT (OPT_LAPLACE_SCALE)
+                                    | OPT_BIT (OPT_CLIP)
+                                    | OPT_BIT (OPT_DIMENSION)
+                                    | OPT_BIT (OPT_MAX_ORDER)
+                                    | OPT_BIT (OPT_COMPARE_GAUSSIAN);
+  o->laplace = (o->given & laplace_options) != 0;
+  for (size_t i = 0; i < o->n_accountants; i++)
+    if (cli_is_lap2 (o->accountants[i]))
+      o->laplace = 1;
+  if (o->laplace && !(o->given & OPT_BIT (OPT_ACCOUNTANT)))
+    select_accountants ("lap2", o);
+  if (o->n_accountants == 0) /* --accountant all */
+    select_all (o);
+  if (o->laplace && o->n_clips > 1)
+    {
+      out_error ("--clip: a Laplace run takes one clipping bound, not %zu",
+                 o->n_clips);
+      return 1;
+    }
+  return o->laplace && check_lap2 (o);
+}
+
 static int
 apply_defaults (cli_options *o, cli_option_mask allowed, const cli_defaults *d)
 {
@@ -807,6 +953,14 @@ apply_defaults (cli_options *o, cli_option_mask allowed, const cli_defaults *d)
   if (!(o->given & OPT_BIT (OPT_NEIGHBOURING))
       && o->sampling == DPACCT_SAMPLING_WITHOUT_REPLACEMENT)
     o->neighbouring = DPACCT_REPLACE_ONE;
+  if (choose_noise (o, allowed))
+    return 1;
+  if (o->laplace)
+    return apply_default (o, allowed, OPT_LAPLACE_SCALE, NAN,
+                          &o->laplace_scale)
+           || apply_required_dimension (o)
+           || apply_default (o, allowed, OPT_EPSILON, d->epsilon, &o->epsilon)
+           || apply_default (o, allowed, OPT_DELTA, d->delta, &o->delta);
   return apply_default (o, allowed, OPT_NOISE_MULTIPLIER, NAN,
                         &o->noise_multiplier)
          || apply_default (o, allowed, OPT_EPSILON, d->epsilon, &o->epsilon)
@@ -965,6 +1119,8 @@ cli_accountant_options (const cli_options *options,
   out->pld_rel_accuracy = options->pld_accuracy;
   out->pld_max_points = options->max_points > SIZE_MAX
                             ? SIZE_MAX : (size_t) options->max_points;
+  out->lap2_max_order = options->max_order;
+  out->lap2_lower_bound = options->want_lower;
   if (options->n_orders > 0)
     {
       out->orders = options->orders;
@@ -1039,14 +1195,18 @@ cli_library_failure (const dpacct_accountant_type *type, int status,
 int
 cli_account_run (const cli_options *options,
                  const dpacct_accountant_type *type, const cli_run *run,
-                 double sigma, dpacct_accountant **out)
+                 double noise, dpacct_accountant **out)
 {
   dpacct_accountant_options settings;
   dpacct_event *event = NULL;
   dpacct_accountant *accountant = NULL;
   cli_accountant_options (options, &settings);
-  int status = dpacct_dpsgd_event_alloc (sigma, run->q, run->steps,
-                                         options->sampling, &event);
+  int status = cli_is_lap2 (type)
+                   ? dpacct_lap2_event_alloc (noise / options->clip,
+                                              options->dimension, run->q,
+                                              run->steps, &event)
+                   : dpacct_dpsgd_event_alloc (noise, run->q, run->steps,
+                                               options->sampling, &event);
   if (status == DPACCT_OK)
     status = dpacct_accountant_alloc (type, &settings, &accountant);
   /* The event already holds all the steps, so it is composed once. */
@@ -1057,15 +1217,52 @@ cli_account_run (const cli_options *options,
     {
       char what[256];
       dpacct_accountant_free (accountant);
-      snprintf (what, sizeof what,
-                "%s accounting of %llu %s-sampled Gaussian steps (noise "
-                "multiplier %g, sampling rate %g, %s)",
-                type->name, (unsigned long long) run->steps,
-                cli_sampling_name (options->sampling), sigma, run->q,
-                cli_neighbouring_name (options->neighbouring));
+      if (cli_is_lap2 (type))
+        snprintf (what, sizeof what,
+                  "%s accounting of %llu %s-sampled Laplace steps (scale "
+                  "%g, clip %g, dimension %llu, sampling rate %g)",
+                  type->name, (unsigned long long) run->steps,
+                  cli_sampling_name (options->sampling), noise,
+                  options->clip, (unsigned long long) options->dimension,
+                  run->q);
+      else
+        snprintf (what, sizeof what,
+                  "%s accounting of %llu %s-sampled Gaussian steps (noise "
+                  "multiplier %g, sampling rate %g, %s)",
+                  type->name, (unsigned long long) run->steps,
+                  cli_sampling_name (options->sampling), noise, run->q,
+                  cli_neighbouring_name (options->neighbouring));
       return cli_library_failure (type, status, what);
     }
   *out = accountant;
+  return 0;
+}
+
+int
+cli_gaussian_for_epsilon (const cli_options *options, const cli_run *run,
+                          double epsilon, double *sigma)
+{
+  dpacct_calibration c;
+  dpacct_calibration_options calibration;
+  dpacct_calibration_options_init (&calibration);
+  calibration.rel_tol = options->rel_tol;
+  *sigma = NAN;
+  if (!(epsilon > 0.0) || !isfinite (epsilon))
+    return 0; /* no Gaussian to compare with: shown as nan */
+  int status = dpacct_noise_for_epsilon (
+      dpacct_accountant_rdp, NULL, run->q, run->steps,
+      run->q < 1.0 ? DPACCT_SAMPLING_POISSON : DPACCT_SAMPLING_NONE, epsilon,
+      options->delta, &calibration, &c);
+  if (status == DPACCT_ERANGE)
+    return 0; /* beyond the search range: nan, not a failure */
+  if (status != DPACCT_OK)
+    {
+      char what[128];
+      snprintf (what, sizeof what, "the Gaussian noise multiplier for "
+                "epsilon %g (--compare-gaussian)", epsilon);
+      return out_library_failure (status, what);
+    }
+  *sigma = c.noise;
   return 0;
 }
 
@@ -1121,6 +1318,35 @@ describe_pld (const cli_options *o, cli_assumptions *a)
                                     o->max_points), o, OPT_MAX_POINTS);
 }
 
+/* Laplace scale (WITH_NOISE), clip, dimension, largest moment order. */
+static void
+describe_laplace (const cli_options *o, int with_noise, cli_assumptions *a)
+{
+  if (with_noise)
+    a->fields[a->n++] = out_real ("laplace_scale",
+                                  "Laplace scale b",
+                                  OUT_REAL, o->laplace_scale);
+  cli_add_assumption (a, out_real ("clip", "L2 clip C", OUT_REAL, o->clip), o,
+                      OPT_CLIP);
+  a->fields[a->n++] = out_count ("dimension", "dimension n", o->dimension);
+  out_field order = out_count ("max_order", "largest moment order",
+                               o->max_order);
+  if (o->max_order == 0)
+    {
+      order.count = DPACCT_LAP2_DEFAULT_MAX_ORDER;
+      order.real = NAN;
+      if (o->n_accountants == 1
+          && o->accountants[0] == dpacct_accountant_lap2_paper)
+        order.count = DPACCT_LAP2_PAPER_DEFAULT_MAX_ORDER;
+      else if (o->n_accountants > 1)
+        {
+          order.kind = OUT_TEXT;
+          order.text = "2048 (lap2), 512 (lap2-paper)";
+        }
+    }
+  cli_add_assumption (a, order, o, OPT_MAX_ORDER);
+}
+
 void
 cli_describe_run (const cli_options *o, const cli_run *run, int with_noise,
                   cli_assumptions *a)
@@ -1144,11 +1370,14 @@ cli_describe_run (const cli_options *o, const cli_run *run, int with_noise,
   else if (!(o->given & OPT_BIT (OPT_ACCOUNTANT)))
     accountant.note = "(default)";
   a->fields[a->n++] = accountant;
-  a->fields[a->n++] = out_text ("mechanism", "mechanism", "gaussian");
-  if (with_noise)
+  a->fields[a->n++] = out_text ("mechanism", "mechanism",
+                                o->laplace ? "laplace-l2" : "gaussian");
+  if (with_noise && !o->laplace)
     a->fields[a->n++] = out_real ("noise_multiplier",
                                   "noise multiplier (std / C)", OUT_REAL,
                                   o->noise_multiplier);
+  if (o->laplace)
+    describe_laplace (o, with_noise, a);
   a->fields[a->n++] = out_text ("sampling", "sampling",
                                 cli_sampling_name (o->sampling));
   a->fields[a->n++] = out_real ("sampling_rate", "sampling rate q", OUT_REAL,

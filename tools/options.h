@@ -57,6 +57,11 @@ typedef enum {
   OPT_QUICK,
   OPT_SHARD,
   OPT_REPORT_DIR,
+  /* Laplace noise on L2-clipped gradients (the lap2 accountants); they
+   * share --clip and --dimension with the planning options above. */
+  OPT_LAPLACE_SCALE,
+  OPT_MAX_ORDER,
+  OPT_COMPARE_GAUSSIAN,
   OPT_HELP,
   OPT_N
 } cli_option_id;
@@ -73,7 +78,12 @@ typedef uint64_t cli_option_mask;
    | OPT_BIT (OPT_CERTIFIED) | OPT_BIT (OPT_NEIGHBOURING)                 \
    | OPT_BIT (OPT_SAMPLING) | OPT_BIT (OPT_FORMAT) | OPT_BIT (OPT_HELP)   \
    | OPT_BIT (OPT_PLD_INTERVAL) | OPT_BIT (OPT_PLD_ACCURACY)              \
-   | OPT_BIT (OPT_MAX_POINTS))
+   | OPT_BIT (OPT_MAX_POINTS) | OPT_LAP2_COMMON)
+/* Options of Laplace noise on L2-clipped gradients (the Lap2 accountants)
+ * that every accounting command takes; epsilon and delta also take
+ * --laplace-scale. */
+#define OPT_LAP2_COMMON                                                   \
+  (OPT_BIT (OPT_CLIP) | OPT_BIT (OPT_DIMENSION) | OPT_BIT (OPT_MAX_ORDER))
 
 enum { CLI_MAX_ORDERS = 1000, CLI_MAX_ACCOUNTANTS = 4 };
 /* Longest lists of list-valued options (see cli_parse_lists). */
@@ -121,6 +131,7 @@ typedef struct {
   uint64_t batch_first, batch_last;
   double clips[CLI_MAX_LIST];
   size_t n_clips;
+  double clip;                /* the first --clip (default 1) */
   uint64_t dimension;         /* 0: not given */
   double plateau_tolerance;
   uint64_t min_steps;
@@ -141,6 +152,13 @@ typedef struct {
   int quick;
   uint64_t shard_index, shard_count; /* --shard I/N: 1 <= I <= N */
   const char *report_dir;
+  /* Lap2: nonzero when the mechanism is Laplace on L2-clipped gradients
+   * (a lap2 accountant was named, or a Laplace option given). */
+  int laplace;
+  double laplace_scale;
+  unsigned max_order;  /* 0: the accountant's default */
+  int compare_gaussian;
+  int want_lower;      /* lap2: compute the lower side (epsilon, delta) */
 } cli_options;
 
 /* The DP-SGD run, however it was given. */
@@ -192,15 +210,25 @@ int cli_resolve_run (const cli_options *options, const cli_defaults *defaults,
 void cli_accountant_options (const cli_options *options,
                              dpacct_accountant_options *out);
 
+/* Nonzero when TYPE is one of the Lap2 accountants. */
+int cli_is_lap2 (const dpacct_accountant_type *type);
+
 /* Nonzero when OPTIONS account with TYPE (alone or among others). */
 int cli_uses (const cli_options *options, const dpacct_accountant_type *type);
 
 /* An accountant of TYPE, set up from OPTIONS, that has composed the
- * DP-SGD RUN at noise multiplier SIGMA.  Returns 0, or the exit status
- * after one error line. */
+ * DP-SGD RUN at noise NOISE: the noise multiplier sigma, or for the Lap2
+ * accountants the Laplace scale b (with --clip and --dimension).  Returns
+ * 0, or the exit status after one error line. */
 int cli_account_run (const cli_options *options,
                      const dpacct_accountant_type *type, const cli_run *run,
-                     double sigma, dpacct_accountant **out);
+                     double noise, dpacct_accountant **out);
+
+/* The Gaussian noise multiplier that the rdp accountant calibrates to
+ * EPSILON at the run's delta (--compare-gaussian), in *SIGMA.  Returns 0,
+ * or the exit status after one error line. */
+int cli_gaussian_for_epsilon (const cli_options *options, const cli_run *run,
+                              double epsilon, double *sigma);
 
 /* Reports a failed library call of accountant TYPE made for WHAT, with a
  * hint for PLD's memory cap; returns the exit status. */
@@ -217,8 +245,9 @@ typedef struct {
 } cli_assumptions;
 
 /* Accountant, mechanism, sampling, neighbouring relation, steps and how
- * they were obtained, orders (rdp), certified, the PLD grid (pld).
- * WITH_NOISE: also the noise multiplier. */
+ * they were obtained, orders (rdp), certified, the PLD grid (pld), the
+ * largest moment order (lap2).  WITH_NOISE: also the noise multiplier (or
+ * the Laplace scale); Laplace runs always show the clip and dimension. */
 void cli_describe_run (const cli_options *options, const cli_run *run,
                        int with_noise, cli_assumptions *out);
 /* Appends F, with NOTE "(default)" when option ID was not given. */

@@ -29,6 +29,16 @@ typedef struct {
   size_t n_orders;
   /* Nonzero: upper bounds are certified (MPFR, directed rounding). */
   int certified;
+  /* Lap2: the largest moment order lambda (orders are 1..lap2_max_order;
+   * 0: 2048 for lap2, 512 for lap2-paper), and, for lap2-paper, nonzero to
+   * charge the coordinates past the exact head at a guaranteed upper
+   * bound instead of a quadrature estimate. */
+  unsigned lap2_max_order;
+  int lap2_paper_upper_tail;
+  /* lap2: nonzero to also compute the lower side, from the PLD of a
+   * post-processing of the mechanism (seconds rather than milliseconds;
+   * default 0: lower is NaN).  Calibration never computes it. */
+  int lap2_lower_bound;
   /* PLD: the loss grid's interval (0: chosen from rel_accuracy), the
    * accuracy asked of the bounds (default 1e-3: the grid is refined until
    * the upper bound is within rel_accuracy / 2 of the exact value, as
@@ -53,8 +63,11 @@ typedef struct {
   double lower;
   double upper;
   int certified;     /* upper was proved with directed rounding */
-  double order;      /* RDP: the order attaining upper; NaN otherwise */
-  int order_at_edge; /* RDP: that order is the first or last of the grid */
+  double order;      /* RDP: the order attaining upper; Lap2: the moment
+                        order lambda (Renyi order lambda + 1); NaN
+                        otherwise */
+  int order_at_edge; /* RDP: that order is the first or last of the grid;
+                        Lap2: it is the largest order */
 } dpacct_bound;
 
 typedef struct dpacct_accountant dpacct_accountant;
@@ -76,8 +89,14 @@ typedef struct {
 
 extern const dpacct_accountant_type *const dpacct_accountant_rdp;
 extern const dpacct_accountant_type *const dpacct_accountant_pld;
+/* Laplace noise on L2-clipped sums (events from
+ * dpacct_event_laplace_l2_alloc): "lap2", the sound joint moments bound,
+ * and "lap2-paper", the published coordinate-wise sum, which is not a
+ * privacy bound when the sampling rate is below 1 (see dpacct/lap2.h). */
+extern const dpacct_accountant_type *const dpacct_accountant_lap2;
+extern const dpacct_accountant_type *const dpacct_accountant_lap2_paper;
 
-/* NULL when no type has that name ("rdp", "pld"). */
+/* NULL when no type has that name ("rdp", "pld", "lap2", "lap2-paper"). */
 const dpacct_accountant_type *dpacct_accountant_type_by_name (const char *name);
 
 int dpacct_accountant_alloc (const dpacct_accountant_type *type,

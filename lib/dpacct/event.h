@@ -19,7 +19,9 @@ typedef enum {
   DPACCT_EVENT_POISSON_SAMPLED,     /* each example kept with probability q */
   DPACCT_EVENT_SAMPLED_WITHOUT_REPLACEMENT, /* fixed batch, rate q = B/N */
   DPACCT_EVENT_SELF_COMPOSED,       /* one event run `count` times */
-  DPACCT_EVENT_SEQUENCE             /* several events, one after another */
+  DPACCT_EVENT_SEQUENCE,            /* several events, one after another */
+  DPACCT_EVENT_LAPLACE_L2           /* i.i.d. Laplace on each of d coordinates
+                                       of an L2-clipped sum: scale / C = b/C */
 } dpacct_event_kind;
 
 typedef struct dpacct_event dpacct_event;
@@ -31,6 +33,13 @@ typedef struct dpacct_event dpacct_event;
 /* Mechanisms.  sigma and b must be positive and finite. */
 int dpacct_event_gaussian_alloc (double sigma, dpacct_event **out);
 int dpacct_event_laplace_alloc (double b, dpacct_event **out);
+/* Laplace noise of scale b on every one of `dimension` coordinates of a
+ * sum of gradients clipped to L2 norm C (Lap2): scale_over_clip = b / C,
+ * positive and finite; dimension in [1, DPACCT_MAX_DIMENSION].  Only the
+ * Lap2 accountants support it. */
+#define DPACCT_MAX_DIMENSION UINT64_C(1000000000000)
+int dpacct_event_laplace_l2_alloc (double scale_over_clip, uint64_t dimension,
+                                   dpacct_event **out);
 
 /* Sampling.  q in [0, 1]; the inner event is copied. */
 int dpacct_event_poisson_alloc (double q, const dpacct_event *inner,
@@ -50,10 +59,12 @@ void dpacct_event_free (dpacct_event *event); /* NULL: no-op */
 
 /* Inspection, for accountants and tools. */
 dpacct_event_kind dpacct_event_get_kind (const dpacct_event *event);
-/* sigma, b, or q; NaN for composed kinds. */
+/* sigma, b, b/C (Laplace-L2) or q; NaN for composed kinds. */
 double dpacct_event_get_parameter (const dpacct_event *event);
 /* count of a self-composition; 1 otherwise. */
 uint64_t dpacct_event_get_count (const dpacct_event *event);
+/* dimension of a Laplace-L2 mechanism; 1 otherwise. */
+uint64_t dpacct_event_get_dimension (const dpacct_event *event);
 /* Number of wrapped events: 1 (sampled, self-composed), n (sequence), 0. */
 size_t dpacct_event_get_n_children (const dpacct_event *event);
 const dpacct_event *dpacct_event_get_child (const dpacct_event *event,
