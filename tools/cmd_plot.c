@@ -379,12 +379,13 @@ cmd_plot (int argc, char **argv)
     args[n++] = argv[i];
   cli_options o;
   int help, rc;
-  rc = cli_parse_lists (n, args, f->options | OPT_BIT (OPT_OUTPUT), f->lists,
-                        f->defaults, &o, &help);
+  /* The figure's data is always TSV, so --format has no place here. */
+  cli_option_mask allowed = (f->options & ~OPT_BIT (OPT_FORMAT))
+                            | OPT_BIT (OPT_OUTPUT);
+  rc = cli_parse_lists (n, args, allowed, f->lists, f->defaults, &o, &help);
   if (rc == 0 && help)
     {
-      cli_print_help (stdout, command, f->summary,
-                      f->options | OPT_BIT (OPT_OUTPUT));
+      cli_print_help (stdout, command, f->summary, allowed);
       free (args);
       return 0;
     }
