@@ -28,6 +28,7 @@
 
 typedef struct {
   const char *name;    /* NAME, and the script NAME.gp */
+  const char *brief;   /* one line for "dpacct plot --help" */
   const char *summary;
   cli_option_mask options;
   cli_option_mask lists;
@@ -105,19 +106,19 @@ write_steps (const cli_options *o, FILE *stream)
 }
 
 static const figure figures[] = {
-  { "cumulative-noise",
+  { "cumulative-noise", "sigma*sqrt(T) against B, per epsilon",
     "Cumulative noise sigma*sqrt(T) against the batch size, one curve per\n"
     "epsilon (and epochs), the recommended batch sizes marked.  Takes the\n"
     "options of 'dpacct cumulative-noise', and --output.",
     CMD_PLAN_OPTIONS, CMD_PLAN_LISTS, &cmd_plan_defaults, cmd_plan_check,
     write_plan },
-  { "heuristics",
+  { "heuristics", "sigma*C/B, sigma/q and sigma*sqrt(T) against B",
     "The per-step heuristics sigma*C/B and sigma/q against the batch size\n"
     "(both fall all the way to full batch), beside the cumulative noise.\n"
     "Takes the options of 'dpacct cumulative-noise', and --output.",
     CMD_PLAN_OPTIONS, CMD_PLAN_LISTS, &cmd_plan_defaults, cmd_plan_check,
     write_plan },
-  { "epsilon-steps",
+  { "epsilon-steps", "epsilon against steps: rdp, pld lower and upper",
     "Epsilon against the number of steps: the RDP upper bound and the PLD\n"
     "lower and upper bounds (--accountant all by default).  --steps takes a\n"
     "list (default 1, 2, 5, ..., 10000).",
@@ -327,8 +328,7 @@ print_help (void)
         "picks the format, and FILE.tsv gets the figure's data instead.\n\n"
         "Figures:");
   for (int i = 0; i < N_FIGURES; i++)
-    printf ("  %-18s %.*s\n", figures[i].name,
-            (int) strcspn (figures[i].summary, "\n"), figures[i].summary);
+    printf ("  %-18s %s\n", figures[i].name, figures[i].brief);
   puts ("\n'dpacct plot NAME --help' lists the options of a figure.\n"
         "Environment: DPACCT_GNUPLOT (the gnuplot program), DPACCT_PLOTS_DIR\n"
         "(where NAME.gp is).  See dpacct(1).");
@@ -379,12 +379,13 @@ cmd_plot (int argc, char **argv)
     args[n++] = argv[i];
   cli_options o;
   int help, rc;
-  rc = cli_parse_lists (n, args, f->options | OPT_BIT (OPT_OUTPUT), f->lists,
-                        f->defaults, &o, &help);
+  /* The figure's data is always TSV, so --format has no place here. */
+  cli_option_mask allowed = (f->options & ~OPT_BIT (OPT_FORMAT))
+                            | OPT_BIT (OPT_OUTPUT);
+  rc = cli_parse_lists (n, args, allowed, f->lists, f->defaults, &o, &help);
   if (rc == 0 && help)
     {
-      cli_print_help (stdout, command, f->summary,
-                      f->options | OPT_BIT (OPT_OUTPUT));
+      cli_print_help (stdout, command, f->summary, allowed);
       free (args);
       return 0;
     }
