@@ -18,6 +18,7 @@ dpacct_calibration_options_init (dpacct_calibration_options *options)
   options->noise_min = 1e-3;
   options->noise_max = 1e6;
   options->max_iter = 200;
+  options->noise_guess = 0.0;
 }
 
 typedef struct
@@ -105,21 +106,31 @@ probe (problem *p, double noise)
   return p->status;
 }
 
-/* Doubles or halves from 1 until the target lies between two evaluated
- * noises: eps(lo) > target >= eps(hi).  lo = 0 when even noise_min meets
- * the target. */
+/* Steps up or down from the guess (or from 1) until the target lies
+ * between two evaluated noises: eps(lo) > target >= eps(hi).  lo = 0 when
+ * even noise_min meets the target.  From a guess the first steps are 10 %,
+ * growing to doublings; without one they are doublings. */
 static int
 bracket (problem *p, const dpacct_calibration_options *o)
 {
-  double noise = fmin (fmax (1.0, o->noise_min), o->noise_max);
+  double start = o->noise_guess > 0.0 ? o->noise_guess : 1.0;
+  double noise = fmin (fmax (start, o->noise_min), o->noise_max);
+  double first_step = o->noise_guess > 0.0 ? 1.1 : 2.0, step = first_step;
   int status = probe (p, noise);
   while (status == DPACCT_OK && p->hi == INFINITY && noise < o->noise_max)
-    status = probe (p, noise = fmin (noise * 2.0, o->noise_max));
+    {
+      status = probe (p, noise = fmin (noise * step, o->noise_max));
+      step = fmin (step * step, 2.0);
+    }
   if (status == DPACCT_OK && p->hi == INFINITY)
     return DPACCT_FAIL (DPACCT_ERANGE,
                         "even the largest noise does not reach the target");
+  step = first_step;
   while (status == DPACCT_OK && p->lo == 0.0 && noise > o->noise_min)
-    status = probe (p, noise = fmax (noise / 2.0, o->noise_min));
+    {
+      status = probe (p, noise = fmax (noise / step, o->noise_min));
+      step = fmin (step * step, 2.0);
+    }
   return status;
 }
 
@@ -225,6 +236,25 @@ dpacct_noise_for_epsilon (const dpacct_accountant_type *type,
                           dpacct_calibration *result)
 {
   dpsgd_run run = { q, steps, sampling };
+  dpacct_calibration_options o;
+  if (options != NULL)
+    o = *options;
+  else
+    dpacct_calibration_options_init (&o);
+  /* RDP calibrates in milliseconds, and a tighter accountant's sigma lies
+   * a few per cent below RDP's: start there, so that a slow accountant
+   * (PLD) spends its evaluations near the answer.  If RDP cannot answer,
+   * start at 1 as usual. */
+  if (o.noise_guess == 0.0 && type != dpacct_accountant_rdp)
+    {
+      dpacct_calibration_options rough = o;
+      dpacct_calibration guess;
+      rough.rel_tol = 1e-2;
+      if (dpacct_calibrate_noise (dpacct_accountant_rdp, accountant,
+                                  make_dpsgd_event, &run, target_epsilon,
+                                  delta, &rough, &guess) == DPACCT_OK)
+        o.noise_guess = guess.noise;
+    }
   return dpacct_calibrate_noise (type, accountant, make_dpsgd_event, &run,
-                                 target_epsilon, delta, options, result);
+                                 target_epsilon, delta, &o, result);
 }

@@ -19,6 +19,9 @@ typedef struct {
   double noise_min;   /* search range; [1e-3, 1e6] */
   double noise_max;
   unsigned max_iter;  /* Brent iterations; 200 */
+  /* Where the search starts (0: at 1).  A good guess only saves work:
+   * the answer is verified either way. */
+  double noise_guess;
 } dpacct_calibration_options;
 
 void dpacct_calibration_options_init (dpacct_calibration_options *options);
