@@ -163,6 +163,28 @@ big_endian (const unsigned char *b)
          | b[3];
 }
 
+/* The most values one IDX item (an image) may have: 2^24. */
+#define DPACCT_MAX_IDX_ITEM (1 << 24)
+
+/* Room for CAPACITY rows in D (which holds fewer): the loaders grow a
+ * data set as they read, never trusting a header's count. */
+static int
+grow_rows (dpacct_dataset *d, size_t capacity)
+{
+  if (capacity > SIZE_MAX / sizeof (float) / d->dim)
+    return DPACCT_FAIL (DPACCT_ENOMEM, "data set too large");
+  float *x = realloc (d->x, capacity * d->dim * sizeof *x);
+  if (x == NULL)
+    return DPACCT_FAIL (DPACCT_ENOMEM, "out of memory for a data set");
+  d->x = x;
+  unsigned char *y = realloc (d->y, capacity);
+  if (y == NULL)
+    return DPACCT_FAIL (DPACCT_ENOMEM, "out of memory for a data set");
+  d->y = y;
+  d->n = capacity;
+  return DPACCT_OK;
+}
+
 /* The IDX header: magic 0x0000 08 NDIMS (unsigned bytes), then the
  * dimensions.  Returns the count and the product of the other dims. */
 static int
@@ -193,6 +215,11 @@ read_idx_header (reader *r, int want_dims, uint32_t *count, size_t *item,
         *count = d;
       else
         *item *= d;
+      if (*item > DPACCT_MAX_IDX_ITEM)
+        return fail_with (DPACCT_EDOM, error, size,
+                          "%s: byte offset %llu: an item of more than %d "
+                          "values", r->path, (unsigned long long) at,
+                          DPACCT_MAX_IDX_ITEM);
     }
   return DPACCT_OK;
 }
@@ -224,18 +251,27 @@ dpacct_dataset_read_idx (const char *images_path, const char *labels_path,
   size_t n = n_images;
   if (max_examples > 0 && max_examples < n)
     n = max_examples;
+  /* The header's counts are claims: memory grows with the examples
+   * actually read, so a corrupt header gets an error at the end of the
+   * data, not an allocation of what the file does not hold. */
+  size_t capacity = n < 4096 ? n : 4096;
   if (!status)
-    status = dpacct_dataset_alloc (n, pixels, 1, &d);
+    status = dpacct_dataset_alloc (capacity, pixels, 1, &d);
   if (!status && (row = malloc (pixels)) == NULL)
     status = DPACCT_FAIL (DPACCT_ENOMEM, "out of memory");
-  if (!status)
-    status = read_exact (&lb, d->y, n, "the labels", error, error_size);
   unsigned max_label = 0;
   for (size_t i = 0; !status && i < n; i++)
     {
-      if (d->y[i] > max_label)
+      if (i == capacity && (status = grow_rows (d, capacity = (n - i > capacity
+                                                    ? 2 * capacity : n)))
+                             != DPACCT_OK)
+        break;
+      status = read_exact (&lb, &d->y[i], 1, "the labels", error, error_size);
+      if (!status && d->y[i] > max_label)
         max_label = d->y[i];
-      status = read_exact (&im, row, pixels, "the images", error, error_size);
+      if (!status)
+        status = read_exact (&im, row, pixels, "the images", error,
+                             error_size);
       for (size_t j = 0; !status && j < pixels; j++)
         d->x[i * pixels + j] = row[j] / 255.0f;
     }
