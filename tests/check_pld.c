@@ -7,59 +7,6 @@
 #include <dpacct.h>
 #include "testutil.h"
 
-#include <mpfr.h>
-
-/* delta(eps) of the Gaussian mechanism with noise s (Balle and Wang 2018),
- * in MPFR: Phi(-eps s + 1/(2s)) - e^eps Phi(-eps s - 1/(2s)). */
-static void
-gaussian_delta (mpfr_t out, double s, const mpfr_t eps)
-{
-  mpfr_t a, b, e, r2;
-  mpfr_inits2 (mpfr_get_prec (out), a, b, e, r2, (mpfr_ptr) 0);
-  mpfr_mul_d (e, eps, s, MPFR_RNDN);         /* eps s */
-  mpfr_set_d (a, 0.5 / s, MPFR_RNDN);        /* 1/(2s) */
-  mpfr_add (b, e, a, MPFR_RNDN);
-  mpfr_sub (a, e, a, MPFR_RNDN);
-  mpfr_sqrt_ui (r2, 2, MPFR_RNDN);
-  mpfr_div (a, a, r2, MPFR_RNDN);
-  mpfr_div (b, b, r2, MPFR_RNDN);
-  mpfr_erfc (a, a, MPFR_RNDN);
-  mpfr_erfc (b, b, MPFR_RNDN);
-  mpfr_exp (e, eps, MPFR_RNDN);
-  mpfr_mul (b, b, e, MPFR_RNDN);
-  mpfr_sub (out, a, b, MPFR_RNDN);
-  mpfr_div_2ui (out, out, 1, MPFR_RNDN);
-  mpfr_clears (a, b, e, r2, (mpfr_ptr) 0);
-}
-
-/* The exact epsilon for delta: bisection on the decreasing delta(eps). */
-static double
-exact_gaussian_epsilon (double sigma, double steps, double delta)
-{
-  double s = sigma / sqrt (steps), lo = 0.0, hi = 1.0;
-  mpfr_t eps, d;
-  mpfr_inits2 (200, eps, d, (mpfr_ptr) 0);
-  for (;;)
-    {
-      mpfr_set_d (eps, hi, MPFR_RNDN);
-      gaussian_delta (d, s, eps);
-      if (mpfr_cmp_d (d, delta) <= 0)
-        break;
-      lo = hi, hi *= 2.0;
-    }
-  for (int i = 0; i < 80; i++)
-    {
-      double mid = 0.5 * (lo + hi);
-      mpfr_set_d (eps, mid, MPFR_RNDN);
-      gaussian_delta (d, s, eps);
-      if (mpfr_cmp_d (d, delta) > 0)
-        lo = mid;
-      else
-        hi = mid;
-    }
-  mpfr_clears (eps, d, (mpfr_ptr) 0);
-  return 0.5 * (lo + hi);
-}
 
 /* The epsilon bound of one run of `e` by accountant `type`. */
 static dpacct_bound
@@ -103,7 +50,7 @@ START_TEST (test_gaussian_sandwich)
                           DPACCT_OK);
         for (size_t k = 0; k < 3; k++)
           {
-            double exact = exact_gaussian_epsilon (sigmas[i], steps[j], deltas[k]);
+            double exact = test_exact_gaussian_epsilon (sigmas[i], steps[j], deltas[k]);
             dpacct_bound b = pld_epsilon (e, deltas[k]);
             ck_assert_msg (b.lower <= exact && exact <= b.upper
                            && b.upper <= exact * (1.0 + 1e-3),
@@ -132,7 +79,7 @@ START_TEST (test_domain_edges)
                                                   (uint64_t) g[i].steps,
                                                   DPACCT_SAMPLING_NONE, &e),
                         DPACCT_OK);
-      double exact = exact_gaussian_epsilon (g[i].sigma, g[i].steps,
+      double exact = test_exact_gaussian_epsilon (g[i].sigma, g[i].steps,
                                              g[i].delta);
       dpacct_bound b = pld_epsilon (e, g[i].delta);
       ck_assert_msg (b.lower <= exact && exact <= b.upper

@@ -1,6 +1,8 @@
 /* testutil.c - helpers shared by the Check suites. */
 #include "testutil.h"
 
+#include <mpfr.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,3 +135,58 @@ test_run_suite (Suite *suite)
   srunner_free (runner);
   return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
+
+/* ------------------------------------------------ the exact Gaussian */
+
+/* delta(eps) of the Gaussian mechanism with noise s (Balle and Wang 2018),
+ * in MPFR: Phi(-eps s + 1/(2s)) - e^eps Phi(-eps s - 1/(2s)). */
+static void
+gaussian_delta (mpfr_t out, double s, const mpfr_t eps)
+{
+  mpfr_t a, b, e, r2;
+  mpfr_inits2 (mpfr_get_prec (out), a, b, e, r2, (mpfr_ptr) 0);
+  mpfr_mul_d (e, eps, s, MPFR_RNDN);         /* eps s */
+  mpfr_set_d (a, 0.5 / s, MPFR_RNDN);        /* 1/(2s) */
+  mpfr_add (b, e, a, MPFR_RNDN);
+  mpfr_sub (a, e, a, MPFR_RNDN);
+  mpfr_sqrt_ui (r2, 2, MPFR_RNDN);
+  mpfr_div (a, a, r2, MPFR_RNDN);
+  mpfr_div (b, b, r2, MPFR_RNDN);
+  mpfr_erfc (a, a, MPFR_RNDN);
+  mpfr_erfc (b, b, MPFR_RNDN);
+  mpfr_exp (e, eps, MPFR_RNDN);
+  mpfr_mul (b, b, e, MPFR_RNDN);
+  mpfr_sub (out, a, b, MPFR_RNDN);
+  mpfr_div_2ui (out, out, 1, MPFR_RNDN);
+  mpfr_clears (a, b, e, r2, (mpfr_ptr) 0);
+}
+
+/* The exact epsilon for delta: bisection on the decreasing delta(eps). */
+double
+test_exact_gaussian_epsilon (double sigma, double steps, double delta)
+{
+  double s = sigma / sqrt (steps), lo = 0.0, hi = 1.0;
+  mpfr_t eps, d;
+  mpfr_inits2 (200, eps, d, (mpfr_ptr) 0);
+  for (;;)
+    {
+      mpfr_set_d (eps, hi, MPFR_RNDN);
+      gaussian_delta (d, s, eps);
+      if (mpfr_cmp_d (d, delta) <= 0)
+        break;
+      lo = hi, hi *= 2.0;
+    }
+  for (int i = 0; i < 80; i++)
+    {
+      double mid = 0.5 * (lo + hi);
+      mpfr_set_d (eps, mid, MPFR_RNDN);
+      gaussian_delta (d, s, eps);
+      if (mpfr_cmp_d (d, delta) > 0)
+        lo = mid;
+      else
+        hi = mid;
+    }
+  mpfr_clears (eps, d, (mpfr_ptr) 0);
+  return 0.5 * (lo + hi);
+}
+

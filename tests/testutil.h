@@ -37,6 +37,11 @@ const char *test_describe (const char *format, ...);
 /* A seed from DPACCT_TEST_SEED (default 12345), printed once. */
 unsigned long test_seed (void);
 
+/* The exact epsilon at DELTA of STEPS Gaussian steps of noise SIGMA
+ * (sensitivity 1): the analytic Gaussian mechanism (Balle and Wang 2018)
+ * with noise sigma / sqrt(steps), in MPFR, bisected to double precision. */
+double test_exact_gaussian_epsilon (double sigma, double steps, double delta);
+
 /* Runs one suite and returns the process exit status. */
 int test_run_suite (Suite *suite);
 
