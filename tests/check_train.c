@@ -592,6 +592,27 @@ START_TEST (test_clopper_pearson_known_values)
 }
 END_TEST
 
+/* Large counts make the incomplete beta underflow.  With GSL's default
+ * error handler (which aborts) in place, as in a program that never
+ * turned it off, the interval must still come back, and stay ordered
+ * around k / n. */
+START_TEST (test_clopper_pearson_large_counts_never_abort)
+{
+  gsl_error_handler_t *saved = gsl_set_error_handler (NULL);
+  const size_t counts[][2] = { { 3, 10000000 }, { 5000000, 10000000 },
+                               { 9999990, 10000000 }, { 1, 100000 } };
+  for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++)
+    {
+      double lo, hi, p = (double) counts[i][0] / (double) counts[i][1];
+      ck_assert_int_eq (dpacct_clopper_pearson (counts[i][0], counts[i][1],
+                                                0.95, &lo, &hi), DPACCT_OK);
+      ck_assert_msg (0.0 < lo && lo < p && p < hi && hi < 1.0,
+                     "%zu/%zu: [%g, %g]", counts[i][0], counts[i][1], lo, hi);
+    }
+  gsl_set_error_handler (saved);
+}
+END_TEST
+
 START_TEST (test_audit_separates_correct_from_unclipped)
 {
   dpacct_audit_options a;
@@ -640,6 +661,7 @@ main (void)
   TCase *audit = tcase_create ("audit");
   tcase_set_timeout (audit, 60);
   tcase_add_test (audit, test_clopper_pearson_known_values);
+  tcase_add_test (audit, test_clopper_pearson_large_counts_never_abort);
   tcase_add_test (audit, test_audit_separates_correct_from_unclipped);
   suite_add_tcase (s, audit);
   return test_run_suite (s);

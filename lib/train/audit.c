@@ -24,7 +24,6 @@
 
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_errno.h>
-#include <gsl/gsl_sf_gamma.h>
 
 void
 dpacct_audit_options_init (dpacct_audit_options *o)
@@ -47,23 +46,68 @@ dpacct_audit_options_init (dpacct_audit_options *o)
   o->seed = 1;
 }
 
-/* The x in [0, 1] with I_x(a, b) = P, by bisection on GSL's regularised
- * incomplete beta function: gsl_cdf_beta_Pinv can fail to converge (and
- * then calls GSL's error handler) for the extreme tails an audit uses. */
+/* log I_x(a, b), the regularised incomplete beta function, for
+ * 0 < x < (a + 1) / (a + b + 2), where its continued fraction (DLMF
+ * 8.17.22) converges fast: I = x^a (1-x)^b / (a B(a, b)) / (1 + d1 / (1 +
+ * d2 / (1 + ...))), d_{2m+1} = -(a+m)(a+b+m) x / ((a+2m)(a+2m+1)),
+ * d_{2m} = m (b-m) x / ((a+2m-1)(a+2m)), evaluated by Lentz's method.
+ * All in logs and plain libm: GSL's version calls its error handler on
+ * underflow, which by default aborts the program. */
+static double
+log_beta_inc_lower (double a, double b, double x)
+{
+  const double tiny = 1e-300;
+  double c = 1.0, d = 1.0 - (a + b) * x / (a + 1.0);
+  d = 1.0 / (fabs (d) < tiny ? tiny : d);
+  double f = d;
+  for (int m = 1; m <= 100000; m++)
+    {
+      for (int odd = 0; odd < 2; odd++)
+        {
+          double coef = odd
+            ? -(a + m) * (a + b + m) * x / ((a + 2.0 * m) * (a + 2.0 * m + 1.0))
+            : m * (b - m) * x / ((a + 2.0 * m - 1.0) * (a + 2.0 * m));
+          d = 1.0 + coef * d;
+          d = 1.0 / (fabs (d) < tiny ? tiny : d);
+          c = 1.0 + coef / c;
+          if (fabs (c) < tiny)
+            c = tiny;
+          f *= c * d;
+          if (odd && fabs (c * d - 1.0) < 1e-15)
+            m = 100000; /* converged */
+        }
+    }
+  double log_beta = lgamma (a) + lgamma (b) - lgamma (a + b);
+  return a * log (x) + b * log1p (-x) - log (a) - log_beta + log (f);
+}
+
+/* I_x(a, b), through the symmetry I_x(a, b) = 1 - I_{1-x}(b, a) where the
+ * fraction converges slowly; underflows quietly to 0. */
+static double
+beta_inc (double a, double b, double x)
+{
+  if (x <= 0.0)
+    return 0.0;
+  if (x >= 1.0)
+    return 1.0;
+  if (x < (a + 1.0) / (a + b + 2.0))
+    return exp (log_beta_inc_lower (a, b, x));
+  return -expm1 (log_beta_inc_lower (b, a, 1.0 - x));
+}
+
+/* The x in [0, 1] with I_x(a, b) = P, by bisection (gsl_cdf_beta_Pinv can
+ * fail to converge for the extreme tails an audit uses, and then calls
+ * GSL's error handler). */
 static int
 beta_quantile (double p, double a, double b, double *x)
 {
   double lo = 0.0, hi = 1.0;
   for (int i = 0; i < 200 && hi - lo > 1e-15 * hi; i++)
     {
-      double mid = 0.5 * (lo + hi);
-      gsl_sf_result r;
-      int e = gsl_sf_beta_inc_e (a, b, mid, &r);
-      if (e == GSL_EUNDRFLW)
-        r.val = 0.0; /* below the smallest double: far below any p used */
-      else if (e != GSL_SUCCESS)
+      double mid = 0.5 * (lo + hi), value = beta_inc (a, b, mid);
+      if (isnan (value))
         return DPACCT_FAIL (DPACCT_ENUMERIC, "incomplete beta failed");
-      if (r.val < p)
+      if (value < p)
         lo = mid;
       else
         hi = mid;
