@@ -1,4 +1,4 @@
-/* check_threads.c - the accountants and calibration from several threads
+/* check_threads.c - every accountant, and calibration, from several threads
  * at once give bit-identical answers to a single-threaded run.
  *
  * The library keeps no mutable global state (the error hook is atomic,
@@ -13,13 +13,13 @@
 
 enum { N_THREADS = 4 };
 
-typedef enum { JOB_EPSILON, JOB_DELTA, JOB_CALIBRATE } job_kind;
+typedef enum { JOB_EPSILON, JOB_DELTA, JOB_CALIBRATE, JOB_LAPLACE } job_kind;
 
 typedef struct
 {
   job_kind kind;
   const char *accountant;
-  double sigma, q;
+  double sigma, q; /* sigma: b/C for Laplace jobs (dimension 1000) */
   uint64_t steps;
   double given; /* delta, epsilon, or the target epsilon */
 } job;
@@ -32,6 +32,8 @@ static const job jobs[] = {
   { JOB_DELTA, "rdp", 2.0, 0.1, 500, 0.5 },
   { JOB_CALIBRATE, "rdp", 0.0, 0.01, 1000, 2.0 },
   { JOB_CALIBRATE, "pld", 0.0, 0.01, 1000, 2.0 },
+  { JOB_LAPLACE, "lap2", 1.5, 0.01, 2000, 1e-5 },
+  { JOB_LAPLACE, "lap2-paper", 1.5, 0.01, 2000, 1e-5 },
 };
 enum { N_JOBS = sizeof jobs / sizeof jobs[0] };
 
@@ -61,14 +63,26 @@ run_job (const job *j)
   dpacct_event *e = NULL;
   dpacct_accountant *acc = NULL;
   dpacct_bound bound;
-  out.status = dpacct_dpsgd_event_alloc (j->sigma, j->q, j->steps,
-                                         DPACCT_SAMPLING_POISSON, &e);
+  if (j->kind == JOB_LAPLACE)
+    {
+      dpacct_event *mech = NULL, *sampled = NULL;
+      out.status = dpacct_event_laplace_l2_alloc (j->sigma, 1000, &mech);
+      if (out.status == DPACCT_OK)
+        out.status = dpacct_event_poisson_alloc (j->q, mech, &sampled);
+      if (out.status == DPACCT_OK)
+        out.status = dpacct_event_self_composed_alloc (sampled, j->steps, &e);
+      dpacct_event_free (sampled);
+      dpacct_event_free (mech);
+    }
+  else
+    out.status = dpacct_dpsgd_event_alloc (j->sigma, j->q, j->steps,
+                                           DPACCT_SAMPLING_POISSON, &e);
   if (out.status == DPACCT_OK)
     out.status = dpacct_accountant_alloc (type, NULL, &acc);
   if (out.status == DPACCT_OK)
     out.status = dpacct_accountant_compose (acc, e, 1);
   if (out.status == DPACCT_OK)
-    out.status = j->kind == JOB_EPSILON
+    out.status = j->kind != JOB_DELTA
                  ? dpacct_accountant_epsilon (acc, j->given, &bound)
                  : dpacct_accountant_delta (acc, j->given, &bound);
   if (out.status == DPACCT_OK)
