@@ -312,22 +312,34 @@ lower_side (const lap2_state *s, int ask_delta, double given, double centre,
   return status;
 }
 
+/* The smallest of CONVERT(order, RDP at that order, GIVEN) over the
+ * orders lambda + 1, lambda = 1..max_order; *ARG is the lambda attaining
+ * it.  CONVERT is the RDP-to-epsilon or RDP-to-delta conversion. */
+static double
+best_over_orders (const lap2_state *s,
+                  double (*convert) (double, double, double), double given,
+                  unsigned *arg)
+{
+  double best = INFINITY;
+  *arg = s->max_order;
+  for (unsigned lambda = 1; lambda <= s->max_order; lambda++)
+    {
+      double x = convert (lambda + 1.0, s->alpha[lambda - 1] / lambda, given);
+      if (x < best)
+        {
+          best = x;
+          *arg = lambda;
+        }
+    }
+  return best;
+}
+
 static int
 lap2_epsilon (const void *state, double delta, dpacct_bound *out)
 {
   const lap2_state *s = state;
-  double best = INFINITY;
-  unsigned arg = s->max_order;
-  for (unsigned lambda = 1; lambda <= s->max_order; lambda++)
-    {
-      double eps = dpacct_rdp_epsilon_at_order (
-          lambda + 1.0, s->alpha[lambda - 1] / lambda, delta);
-      if (eps < best)
-        {
-          best = eps;
-          arg = lambda;
-        }
-    }
+  unsigned arg;
+  double best = best_over_orders (s, dpacct_rdp_epsilon_at_order, delta, &arg);
   set_order (s, arg, out);
   out->upper = fmax (best, 0.0);
   return lower_side (s, 0, delta, out->upper, out);
@@ -337,18 +349,8 @@ static int
 lap2_delta (const void *state, double epsilon, dpacct_bound *out)
 {
   const lap2_state *s = state;
-  double best = INFINITY;
-  unsigned arg = s->max_order;
-  for (unsigned lambda = 1; lambda <= s->max_order; lambda++)
-    {
-      double d = dpacct_rdp_delta_at_order (
-          lambda + 1.0, s->alpha[lambda - 1] / lambda, epsilon);
-      if (d < best)
-        {
-          best = d;
-          arg = lambda;
-        }
-    }
+  unsigned arg;
+  double best = best_over_orders (s, dpacct_rdp_delta_at_order, epsilon, &arg);
   set_order (s, arg, out);
   out->upper = fmin (best, 1.0);
   return lower_side (s, 1, epsilon, epsilon, out);
