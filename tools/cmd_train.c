@@ -27,14 +27,15 @@
 static const char summary[] =
   "Train a softmax head on frozen PCA features with DP-SGD: Poisson\n"
   "sampling, per-example clipping, Gaussian noise calibrated by the\n"
-  "library for (--epsilon, --delta) (or with --noise laplace Laplace noise,\n"
-  "its scale calibrated by the lap2 accountant), the noisy sum divided by\n"
-  "the expected batch size.  Reports steps, batch sizes, clipping, accuracy and the\n"
-  "noise actually injected.  Defaults: --data fashion-mnist --epsilon 1\n"
-  "--delta 1e-5 --batch-size 256 --epochs 4 --clip 1.  Here --dataset-size\n"
-  "is the number of private examples (default: all after --public-size)\n"
-  "and --clip takes one value.  The random numbers come from GSL's\n"
-  "Mersenne Twister: an experiment, not production DP.";
+  "library for (--epsilon, --delta) (with --noise laplace, Laplace noise\n"
+  "whose scale the lap2 accountant calibrates), the noisy sum divided by\n"
+  "the expected batch size.  Reports steps, batch sizes, clipping,\n"
+  "accuracy and the noise actually injected.  Defaults: --data\n"
+  "fashion-mnist --epsilon 1 --delta 1e-5 --batch-size 256 --epochs 4\n"
+  "--clip 1.  Here --dataset-size is the number of private examples\n"
+  "(default: all after --public-size) and --clip takes one value.  The\n"
+  "random numbers come from GSL's Mersenne Twister: an experiment, not\n"
+  "production DP.";
 
 static const cli_defaults defaults = { 1e-5, 1.0, 0, 256, 4.0 };
 

@@ -114,8 +114,8 @@ static const option_info option_table[OPT_N] = {
   [OPT_REPORT_DIR] = { "report-dir", "DIR", "a directory",
     "write the report table, grid rows and figures there" },
   [OPT_NOISE] = { "noise", "KIND", "gaussian or laplace",
-    "noise on the clipped sum: gaussian (default) or laplace (scale b\n"
-    "                             calibrated by the lap2 accountant)" },
+    "noise on the clipped sum (default gaussian; laplace: the\n"
+    "                             scale b calibrated by lap2)" },
   [OPT_LAPLACE_SCALE] = { "laplace-scale", "B", "in (0, 1e6]",
     "Laplace noise scale b on each coordinate (lap2 accountants)" },
   [OPT_MAX_ORDER] = { "max-order", "L", "an integer in [1, 10000]",
