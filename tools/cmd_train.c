@@ -45,7 +45,8 @@ cmd_train_check_accountant (const cli_options *o)
   if (o->n_accountants != 1)
     {
       out_error ("--accountant %s: the trainer calibrates with one "
-                 "accountant: rdp or pld", o->accountant_name);
+                 "accountant: rdp or pld (lap2 with --noise laplace)",
+                 o->accountant_name);
       return 1;
     }
   return 0;
