@@ -140,7 +140,7 @@ typedef struct {
   /* sigma: the noise's std on the sum over S; for Laplace sqrt(2) b / S. */
   double q, sigma;
   dpacct_noise_kind noise;
-  double laplace_scale;     /* b on each coordinate of the sum; NaN: Gaussian */
+  double laplace_scale;     /* b on each coordinate of the sum (NaN: Gauss) */
   double epsilon_upper;     /* the accountant's bound for sigma or b (NaN if
                                sigma was given) */
   double sensitivity;       /* S: C (flat) or 1, the L2 bound on one

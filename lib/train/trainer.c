@@ -5,10 +5,11 @@
  * so its norm is exactly ||r|| * ||[x; 1]||: clipping needs no
  * per-example gradient in memory.  Each step Poisson-samples the private
  * set at q = B / N, clips, adds Gaussian (or Laplace) noise calibrated by
- * the library to the sum, divides by the expected batch size B (data-independent, so
- * the released average is a post-processing of the noisy sum), and takes
- * an SGD-with-momentum or Adam step.  The noise actually added is measured
- * as it is drawn, for the validation of the noise predictions. */
+ * the library to the sum, divides by the expected batch size B
+ * (data-independent, so the released average is a post-processing of the
+ * noisy sum), and takes an SGD-with-momentum or Adam step.  The noise
+ * actually added is measured as it is drawn, for the validation of the
+ * noise predictions. */
 #include "train_internal.h"
 #include "dpacct/calibrate.h"
 #include "dpacct/event.h"
@@ -81,7 +82,7 @@ check_options (const dpacct_dataset *priv, const dpacct_dataset *test,
       && ((o->accountant != NULL && o->accountant != dpacct_accountant_lap2)
           || o->noise_multiplier > 0))
     return DPACCT_FAIL (DPACCT_EDOM, "Laplace noise is calibrated by the "
-                                     "lap2 accountant, from epsilon and delta");
+                                     "lap2 accountant from epsilon, delta");
   return DPACCT_OK;
 }
 
