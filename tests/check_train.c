@@ -1,7 +1,8 @@
 /* check_train.c - the reference trainer: data loaders (good and corrupt
  * files), PCA features and their cache, exact per-example norms against a
  * finite-difference gradient, the clipping variants, the Poisson sampling
- * rate, the injected noise against theory (chi-square at a fixed seed), and
+ * rate, the injected noise against theory (chi-square at a fixed seed;
+ * Laplace: its lap2 calibration and z-tests of its second moments), and
  * the audit's Clopper-Pearson bounds against tabulated values. */
 #include <dpacct.h>
 #include "testutil.h"
@@ -510,6 +511,100 @@ START_TEST (test_noise_matches_theory)
 }
 END_TEST
 
+/* Laplace noise: b is the lap2 calibration for the head's n = classes
+ * (K + 1) parameters with clip S (C flat, 1 normalised), checked by a
+ * fresh lap2 accountant on both sides of b; the noise actually added has
+ * per-coordinate variance 2 b^2 (std sqrt(2) b / B on the average).  For
+ * z ~ Laplace(b), z^2 / (2 b^2) has mean 1 and variance 5 (E z^4 =
+ * 24 b^4), and a sum y of T draws has Var(y^2 / E y^2) = 2 + 3 / T: z-tests
+ * of the two means of squares at a fixed seed, rejected beyond 3.29
+ * standard errors (two-sided p = 1e-3). */
+static double
+lap2_epsilon (double b_over_s, uint64_t n, double q, uint64_t steps)
+{
+  dpacct_accountant_options ao;
+  dpacct_accountant_options_init (&ao);
+  ao.lap2_lower_bound = 0;
+  dpacct_event *e;
+  dpacct_accountant *acc;
+  dpacct_bound bound;
+  ck_assert_int_eq (dpacct_lap2_event_alloc (b_over_s, n, q, steps, &e),
+                    DPACCT_OK);
+  ck_assert_int_eq (dpacct_accountant_alloc (dpacct_accountant_lap2, &ao,
+                                             &acc), DPACCT_OK);
+  ck_assert_int_eq (dpacct_accountant_compose (acc, e, 1), DPACCT_OK);
+  ck_assert_int_eq (dpacct_accountant_epsilon (acc, 1e-5, &bound), DPACCT_OK);
+  dpacct_accountant_free (acc);
+  dpacct_event_free (e);
+  return bound.upper;
+}
+
+START_TEST (test_laplace_noise_matches_theory)
+{
+  dpacct_dataset *d;
+  ck_assert_int_eq (dpacct_dataset_synthetic (500, 20, 10, 2.0, 4, &d),
+                    DPACCT_OK);
+  for (int k = 0; k < 2; k++)
+    {
+      dpacct_train_options o;
+      dpacct_train_options_init (&o);
+      o.noise = DPACCT_NOISE_LAPLACE;
+      o.epsilon = 1.0;
+      o.batch_size = 50;
+      o.epochs = 4;
+      o.clip = 0.7;
+      o.clipping = k ? DPACCT_CLIP_NORMALISED : DPACCT_CLIP_FLAT;
+      o.noise_seed = test_seed () + (unsigned long) k;
+      dpacct_train_report r;
+      ck_assert_int_eq (dpacct_train_run (d, NULL, &o, &r), DPACCT_OK);
+      double s = k ? 1.0 : 0.7, b = r.laplace_scale;
+      ck_assert (r.noise == DPACCT_NOISE_LAPLACE);
+      ck_assert_uint_eq (r.n_parameters, 10 * 21);
+      ck_assert (r.sensitivity == s);
+      /* The target is met, and b is the smallest scale that meets it to
+       * the calibration's relative tolerance (1e-3). */
+      double eps = lap2_epsilon (b / s, r.n_parameters, r.q, r.steps);
+      ck_assert_msg (eps <= 1.0 && r.epsilon_upper <= 1.0,
+                     "b %g: epsilon %g", b, eps);
+      ck_assert_rel (eps, r.epsilon_upper, 1e-12, "reported epsilon");
+      double below = lap2_epsilon (b / s / 1.002, r.n_parameters, r.q,
+                                   r.steps);
+      ck_assert_msg (below > 1.0, "b / 1.002: epsilon %g", below);
+      ck_assert_rel (r.noise_std_predicted, M_SQRT2 * b / 50, 1e-12, "pred");
+      ck_assert_rel (r.sigma, M_SQRT2 * b / s, 1e-12, "std / S");
+      double draws = (double) r.steps * r.n_parameters;
+      double z = (r.noise_sumsq / (draws * pow (r.noise_std_predicted, 2))
+                  - 1) / sqrt (5 / draws);
+      ck_assert_msg (fabs (z) < 3.29, "per-step noise: z %g", z);
+      /* 8,400 draws: the std ratio's own std is 1.2 %. */
+      ck_assert_rel (r.noise_std, r.noise_std_predicted, 0.05, "per step");
+      double dof = (double) r.n_parameters, t = (double) r.steps;
+      ck_assert_rel (r.accumulated_predicted, M_SQRT2 * b / s * sqrt (t),
+                     1e-12, "sqrt(T)");
+      z = (r.accumulated_sumsq / (dof * pow (r.accumulated_predicted, 2)) - 1)
+          / sqrt ((2 + 3 / t) / dof);
+      ck_assert_msg (fabs (z) < 3.29, "accumulated noise: z %g", z);
+    }
+  /* Laplace is accounted by lap2 only, and always calibrated. */
+  dpacct_train_options o;
+  dpacct_train_report r;
+  dpacct_train_options_init (&o);
+  o.noise = DPACCT_NOISE_LAPLACE;
+  o.batch_size = 50;
+  o.accountant = dpacct_accountant_lap2_paper;
+  ck_assert_int_eq (dpacct_train_run (d, NULL, &o, &r), DPACCT_EDOM);
+  o.accountant = dpacct_accountant_rdp;
+  ck_assert_int_eq (dpacct_train_run (d, NULL, &o, &r), DPACCT_EDOM);
+  o.accountant = NULL;
+  o.noise_multiplier = 1.0;
+  ck_assert_int_eq (dpacct_train_run (d, NULL, &o, &r), DPACCT_EDOM);
+  o.noise_multiplier = 0;
+  o.noise = (dpacct_noise_kind) 7;
+  ck_assert_int_eq (dpacct_train_run (d, NULL, &o, &r), DPACCT_EDOM);
+  dpacct_dataset_free (d);
+}
+END_TEST
+
 START_TEST (test_trainer_learns_and_rejects_bad_input)
 {
   dpacct_dataset *d, *train, *test;
@@ -656,6 +751,7 @@ main (void)
   tcase_add_test (trainer, test_clipping_variants);
   tcase_add_test (trainer, test_poisson_sampling_rate);
   tcase_add_test (trainer, test_noise_matches_theory);
+  tcase_add_test (trainer, test_laplace_noise_matches_theory);
   tcase_add_test (trainer, test_trainer_learns_and_rejects_bad_input);
   suite_add_tcase (s, trainer);
   TCase *audit = tcase_create ("audit");

@@ -21,18 +21,21 @@
    | OPT_BIT (OPT_EPOCHS) | OPT_BIT (OPT_CLIP) | OPT_BIT (OPT_CLIPPING)     \
    | OPT_BIT (OPT_LEARNING_RATE) | OPT_BIT (OPT_OPTIMIZER)                  \
    | OPT_BIT (OPT_MOMENTUM) | OPT_BIT (OPT_SAMPLING_SEED)                   \
-   | OPT_BIT (OPT_NOISE_SEED) | OPT_BIT (OPT_FORMAT) | OPT_BIT (OPT_HELP))
+   | OPT_BIT (OPT_NOISE_SEED) | OPT_BIT (OPT_NOISE) | OPT_BIT (OPT_FORMAT)  \
+   | OPT_BIT (OPT_HELP))
 
 static const char summary[] =
   "Train a softmax head on frozen PCA features with DP-SGD: Poisson\n"
   "sampling, per-example clipping, Gaussian noise calibrated by the\n"
-  "library for (--epsilon, --delta), the noisy sum divided by the expected\n"
-  "batch size.  Reports steps, batch sizes, clipping, accuracy and the\n"
-  "noise actually injected.  Defaults: --data fashion-mnist --epsilon 1\n"
-  "--delta 1e-5 --batch-size 256 --epochs 4 --clip 1.  Here --dataset-size\n"
-  "is the number of private examples (default: all after --public-size)\n"
-  "and --clip takes one value.  The random numbers come from GSL's\n"
-  "Mersenne Twister: an experiment, not production DP.";
+  "library for (--epsilon, --delta) (with --noise laplace, Laplace noise\n"
+  "whose scale the lap2 accountant calibrates), the noisy sum divided by\n"
+  "the expected batch size.  Reports steps, batch sizes, clipping,\n"
+  "accuracy and the noise actually injected.  Defaults: --data\n"
+  "fashion-mnist --epsilon 1 --delta 1e-5 --batch-size 256 --epochs 4\n"
+  "--clip 1.  Here --dataset-size is the number of private examples\n"
+  "(default: all after --public-size) and --clip takes one value.  The\n"
+  "random numbers come from GSL's Mersenne Twister: an experiment, not\n"
+  "production DP.";
 
 static const cli_defaults defaults = { 1e-5, 1.0, 0, 256, 4.0 };
 
@@ -42,7 +45,32 @@ cmd_train_check_accountant (const cli_options *o)
   if (o->n_accountants != 1)
     {
       out_error ("--accountant %s: the trainer calibrates with one "
-                 "accountant: rdp or pld", o->accountant_name);
+                 "accountant: rdp or pld (lap2 with --noise laplace)",
+                 o->accountant_name);
+      return 1;
+    }
+  return 0;
+}
+
+/* Gaussian noise is accounted by rdp or pld, Laplace noise by lap2 only
+ * (lap2-paper is not a privacy bound under subsampling). */
+static int
+check_noise_accountant (const cli_options *o)
+{
+  int lap2 = cli_is_lap2 (o->accountants[0]);
+  if (o->noise == DPACCT_NOISE_LAPLACE
+      && (o->given & OPT_BIT (OPT_ACCOUNTANT))
+      && o->accountants[0] != dpacct_accountant_lap2)
+    {
+      out_error ("--accountant %s: Laplace noise (--noise laplace) is "
+                 "calibrated by the lap2 accountant", o->accountant_name);
+      return 1;
+    }
+  if (o->noise == DPACCT_NOISE_GAUSSIAN && lap2)
+    {
+      out_error ("--accountant %s: accounts Laplace noise; add --noise "
+                 "laplace, or use rdp or pld for Gaussian noise",
+                 o->accountant_name);
       return 1;
     }
   return 0;
@@ -56,6 +84,9 @@ cmd_train_options (const cli_options *o, dpacct_train_options *t)
   t->epsilon = o->epsilon;
   t->delta = o->delta;
   t->accountant = o->accountants[0];
+  t->noise = (dpacct_noise_kind) o->noise;
+  if (t->noise == DPACCT_NOISE_LAPLACE)
+    t->accountant = dpacct_accountant_lap2;
   t->batch_size = (o->given & OPT_BIT (OPT_BATCH_SIZE)) ? o->batch_size
                                                          : defaults.batch_size;
   t->epochs = (o->given & OPT_BIT (OPT_EPOCHS)) ? o->epochs : defaults.epochs;
@@ -92,6 +123,14 @@ print_run (const cli_options *o, const train_data *d,
   a[na++] = out_text ("features_cached", "features cached",
                       d->from_cache ? "yes" : "no");
   a[na++] = out_text ("accountant", "accountant", t->accountant->name);
+  a[na++] = out_text ("noise", "noise", cli_noise_name (t->noise));
+  if (t->noise == DPACCT_NOISE_LAPLACE)
+    {
+      a[na++] = out_count ("dimension", "dimension n (parameters)",
+                           r->n_parameters);
+      a[na++] = out_real ("laplace_scale", "Laplace scale b (calibrated)",
+                          OUT_UPPER, r->laplace_scale);
+    }
   a[na++] = out_real ("epsilon", "target epsilon", OUT_REAL, t->epsilon);
   a[na++] = out_real ("delta", "delta", OUT_REAL, t->delta);
   a[na++] = out_text ("sampling", "sampling", "poisson");
@@ -120,8 +159,17 @@ print_run (const cli_options *o, const train_data *d,
   f[n++] = out_count ("steps", "steps T = ceil(E N / B)", r->steps);
   f[n++] = out_real ("sampling_rate", "sampling rate q = B / N", OUT_REAL,
                      r->q);
-  f[n++] = out_real ("noise_multiplier", "noise multiplier sigma", OUT_UPPER,
-                     r->sigma);
+  int laplace = r->noise == DPACCT_NOISE_LAPLACE;
+  if (laplace)
+    {
+      f[n++] = out_real ("laplace_scale", "Laplace scale b", OUT_UPPER,
+                         r->laplace_scale);
+      f[n++] = out_real ("noise_multiplier", "noise std / S = sqrt(2) b/S",
+                         OUT_UPPER, r->sigma);
+    }
+  else
+    f[n++] = out_real ("noise_multiplier", "noise multiplier sigma",
+                       OUT_UPPER, r->sigma);
   f[n++] = out_real ("epsilon_upper", "epsilon upper bound", OUT_UPPER,
                      r->epsilon_upper);
   f[n++] = out_real ("batch_mean", "batch size: mean", OUT_REAL,
@@ -136,7 +184,9 @@ print_run (const cli_options *o, const train_data *d,
                      r->train_loss);
   f[n++] = out_real ("noise_std", "noise std, averaged grad.",
                      OUT_REAL, r->noise_std);
-  f[n++] = out_real ("noise_std_predicted", "  predicted sigma*S/B",
+  f[n++] = out_real ("noise_std_predicted",
+                     laplace ? "  predicted sqrt(2)*b/B"
+                             : "  predicted sigma*S/B",
                      OUT_REAL, r->noise_std_predicted);
   f[n++] = out_real ("accumulated_noise", "accumulated noise / S",
                      OUT_REAL, r->accumulated_noise);
@@ -174,7 +224,7 @@ cmd_train (int argc, char **argv)
       cli_print_help (stdout, "train", summary, TRAIN_OPTIONS);
       return 0;
     }
-  if (cmd_train_check_accountant (&o))
+  if (cmd_train_check_accountant (&o) || check_noise_accountant (&o))
     return 1;
   if (o.n_clips != 1)
     {

@@ -100,7 +100,7 @@ static const option_info option_table[OPT_N] = {
   [OPT_SAMPLING_SEED] = { "sampling-seed", "S",
     "an integer in [0, 4294967295]", "seed of the Poisson sampling" },
   [OPT_NOISE_SEED] = { "noise-seed", "S", "an integer in [0, 4294967295]",
-    "seed of the Gaussian noise" },
+    "seed of the noise" },
   [OPT_SEED] = { "seed", "S", "an integer in [0, 4294967295]",
     "seed from which every run's seeds are derived" },
   [OPT_VARIANT] = { "variant", "NAME", "correct, half-noise or no-clipping",
@@ -113,6 +113,9 @@ static const option_info option_table[OPT_N] = {
     "run the I-th of N interleaved parts of the grid" },
   [OPT_REPORT_DIR] = { "report-dir", "DIR", "a directory",
     "write the report table, grid rows and figures there" },
+  [OPT_NOISE] = { "noise", "KIND", "gaussian or laplace",
+    "noise on the clipped sum (default gaussian; laplace: the\n"
+    "                             scale b calibrated by lap2)" },
   [OPT_LAPLACE_SCALE] = { "laplace-scale", "B", "in (0, 1e6]",
     "Laplace noise scale b on each coordinate (lap2 accountants)" },
   [OPT_MAX_ORDER] = { "max-order", "L", "an integer in [1, 10000]",
@@ -543,6 +546,7 @@ static const char *const clipping_names[] = { "flat", "normalised",
 static const char *const optimizer_names[] = { "sgd", "adam" };
 static const char *const variant_names[] = { "correct", "half-noise",
                                              "no-clipping" };
+static const char *const noise_names[] = { "gaussian", "laplace" };
 
 /* --shard I/N. */
 static int
@@ -601,6 +605,8 @@ parse_trainer_value (cli_option_id id, const char *text, cli_options *o)
       return 0;
     case OPT_SHARD:
       return parse_shard (text, o);
+    case OPT_NOISE:
+      return parse_choice (id, text, noise_names, 2, &o->noise);
     default:
       return bad_value (id, text);
     }
@@ -622,6 +628,12 @@ const char *
 cli_variant_name (int variant)
 {
   return variant_names[variant >= 0 && variant < 3 ? variant : 0];
+}
+
+const char *
+cli_noise_name (int noise)
+{
+  return noise_names[noise == 1];
 }
 
 static int

@@ -57,6 +57,7 @@ typedef enum {
   OPT_QUICK,
   OPT_SHARD,
   OPT_REPORT_DIR,
+  OPT_NOISE,
   /* Laplace noise on L2-clipped gradients (the lap2 accountants); they
    * share --clip and --dimension with the planning options above. */
   OPT_LAPLACE_SCALE,
@@ -152,6 +153,7 @@ typedef struct {
   int quick;
   uint64_t shard_index, shard_count; /* --shard I/N: 1 <= I <= N */
   const char *report_dir;
+  int noise;                  /* --noise: a dpacct_noise_kind */
   /* Lap2: nonzero when the mechanism is Laplace on L2-clipped gradients
    * (a lap2 accountant was named, or a Laplace option given). */
   int laplace;
@@ -261,6 +263,7 @@ void cli_print_help (FILE *stream, const char *command, const char *summary,
 const char *cli_clipping_name (int clipping);
 const char *cli_optimizer_name (int optimizer);
 const char *cli_variant_name (int variant);
+const char *cli_noise_name (int noise);
 const char *cli_sampling_name (dpacct_sampling sampling);
 const char *cli_neighbouring_name (dpacct_neighbouring neighbouring);
 

@@ -6,8 +6,8 @@
  * noise it injects, the batch size that trains best, the clipping bound
  * that wins, and whether an audit finds more leakage than the accountant
  * allows.  It uses GSL's pseudo-random generators and floating-point
- * Gaussian noise: fine for experiments, NOT for production DP, which needs
- * a cryptographic generator and floating-point-safe noise. */
+ * Gaussian or Laplace noise: fine for experiments, NOT for production DP,
+ * which needs a cryptographic generator and floating-point-safe noise. */
 #ifndef DPACCT_TRAIN_H
 #define DPACCT_TRAIN_H
 
@@ -98,12 +98,24 @@ typedef enum {
 
 typedef enum { DPACCT_OPTIMIZER_SGD, DPACCT_OPTIMIZER_ADAM } dpacct_optimizer;
 
+/* The noise added to every coordinate of the sum of clipped gradients. */
+typedef enum {
+  DPACCT_NOISE_GAUSSIAN, /* N(0, (sigma S)^2), sigma by the accountant */
+  DPACCT_NOISE_LAPLACE   /* Laplace(0, b), b by the lap2 accountant (Lap2) */
+} dpacct_noise_kind;
+
 typedef struct {
   /* Privacy: sigma is calibrated for (epsilon, delta) by ACCOUNTANT (NULL:
    * RDP) unless NOISE_MULTIPLIER is set (> 0). */
   double epsilon, delta;
   const dpacct_accountant_type *accountant;
   double noise_multiplier;
+  /* Gaussian (the default) or Laplace.  Laplace: the scale b is always
+   * calibrated for (epsilon, delta), by dpacct_accountant_lap2 (ACCOUNTANT
+   * must be NULL or lap2; NOISE_MULTIPLIER must be 0), with the head's
+   * parameter count as the dimension and the sensitivity S below as the
+   * clip. */
+  dpacct_noise_kind noise;
   /* Poisson sampling at q = batch_size / N each step, for
    * dpacct_dpsgd_steps (N, batch_size, epochs) steps. */
   size_t batch_size;
@@ -125,9 +137,14 @@ void dpacct_train_options_init (dpacct_train_options *options);
 
 typedef struct {
   uint64_t steps;
+  /* sigma: the noise's std on the sum over S; for Laplace sqrt(2) b / S. */
   double q, sigma;
-  double epsilon_upper;     /* the accountant's bound for sigma (NaN if given) */
-  double sensitivity;       /* C (flat) or 1: noise std on the sum / sigma */
+  dpacct_noise_kind noise;
+  double laplace_scale;     /* b on each coordinate of the sum (NaN: Gauss) */
+  double epsilon_upper;     /* the accountant's bound for sigma or b (NaN if
+                               sigma was given) */
+  double sensitivity;       /* S: C (flat) or 1, the L2 bound on one
+                               example's clipped gradient */
   double batch_mean;        /* realised batch sizes */
   size_t batch_min, batch_max;
   double clip_fraction;     /* sampled examples with ||g|| > C */
@@ -142,7 +159,8 @@ typedef struct {
   double train_loss;        /* on the private set, after training */
   /* Injected noise.  D parameters; z_t the noise added to step t's sum.
    * noise_std: empirical per-coordinate std of z_t / B (the noise on the
-   * averaged gradient) over all steps, predicted sigma * S / B;
+   * averaged gradient) over all steps, predicted sigma * S / B (for
+   * Laplace sqrt(2) b / B);
    * accumulated_noise: empirical std over coordinates of sum_t z_t / S,
    * predicted sigma * sqrt(T).  The sums of squares allow pooling. */
   size_t n_parameters;
