@@ -412,9 +412,9 @@ saddle_estimate (const step_set *set, double delta)
 }
 
 /* Where each direction's composition is centred, carried from grid to
- * grid: a rough epsilon (NaN: unknown yet, found by an untilted pass) and
- * the tilt that the upper side chose for it (NaN: none yet), which the
- * lower side reuses. */
+ * grid: a rough epsilon (NaN: unknown yet, then the saddle-point estimate,
+ * then the last upper bound) and the tilt that the upper side chose for it
+ * (NaN: none yet), which the lower side reuses. */
 typedef struct
 {
   double estimate[2];
@@ -446,11 +446,10 @@ one_bound (const pld_state *s, pld_direction dir, double h, int upper,
     at->estimate[d] = saddle_estimate (&set, given);
   /* The optimistic steps' far tails are cut, which skews their tilted
    * mean; the pessimistic steps place the centre better for both. */
-  if (status == DPACCT_OK && (upper || isnan (at->tilt[d])))
+  if (upper || isnan (at->tilt[d]))
     at->tilt[d] = tilt_for (&set, at->estimate[d]);
-  if (status == DPACCT_OK)
-    status = dpacct_pld_compose (set.factors, set.n, at->tilt[d],
-                                 s->max_points, &c);
+  status = dpacct_pld_compose (set.factors, set.n, at->tilt[d], s->max_points,
+                               &c);
   if (status == DPACCT_OK)
     {
       pld_side side = upper ? PLD_UPPER : PLD_LOWER;
