@@ -123,37 +123,6 @@ END_TEST
 
 /* ---- the Gaussian sandwich --------------------------------------------- */
 
-/* Exact delta(eps) of T Gaussian steps (Balle and Wang 2018), in MPFR:
- * Phi(-eps s + 1/(2s)) - e^eps Phi(-eps s - 1/(2s)), s = sigma / sqrt(T). */
-static double
-exact_gaussian_delta (double sigma, double steps, double eps)
-{
-  mpfr_t s, x, a, b, e;
-  mpfr_inits2 (256, s, x, a, b, e, (mpfr_ptr) 0);
-  mpfr_set_d (s, steps, MPFR_RNDN);
-  mpfr_sqrt (s, s, MPFR_RNDN);
-  mpfr_d_div (s, sigma, s, MPFR_RNDN);
-  /* a = Phi(-eps s + 1/(2s)) = erfc((eps s - 1/(2s)) / sqrt 2) / 2 */
-  mpfr_ui_div (x, 1, s, MPFR_RNDN);
-  mpfr_div_2ui (x, x, 1, MPFR_RNDN);          /* 1/(2s) */
-  mpfr_mul_d (e, s, eps, MPFR_RNDN);          /* eps s */
-  mpfr_sub (a, e, x, MPFR_RNDN);
-  mpfr_add (b, e, x, MPFR_RNDN);
-  mpfr_sqrt_ui (x, 2, MPFR_RNDN);
-  mpfr_div (a, a, x, MPFR_RNDN);
-  mpfr_div (b, b, x, MPFR_RNDN);
-  mpfr_erfc (a, a, MPFR_RNDN);
-  mpfr_erfc (b, b, MPFR_RNDN);
-  mpfr_set_d (e, eps, MPFR_RNDN);
-  mpfr_exp (e, e, MPFR_RNDN);
-  mpfr_mul (b, b, e, MPFR_RNDN);
-  mpfr_sub (a, a, b, MPFR_RNDN);
-  mpfr_div_2ui (a, a, 1, MPFR_RNDN);
-  double d = mpfr_get_d (a, MPFR_RNDN);
-  mpfr_clears (s, x, a, b, e, (mpfr_ptr) 0);
-  return d;
-}
-
 static dpacct_accountant *
 dpsgd_accountant (double sigma, double q, uint64_t steps, int certified)
 {
@@ -190,7 +159,7 @@ START_TEST (test_gaussian_delta_sandwich)
               dpacct_bound b;
               ck_assert_int_eq (dpacct_accountant_delta (acc, epsilons[k], &b),
                                 DPACCT_OK);
-              double exact = exact_gaussian_delta (sigmas[i], steps[j],
+              double exact = test_exact_gaussian_delta (sigmas[i], steps[j],
                                                    epsilons[k]);
               ck_assert_msg (b.upper >= exact && b.upper <= 1.0,
                              "sigma=%g T=%g eps=%g: RDP delta %.17g below "

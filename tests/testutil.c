@@ -161,6 +161,18 @@ gaussian_delta (mpfr_t out, double s, const mpfr_t eps)
   mpfr_clears (a, b, e, r2, (mpfr_ptr) 0);
 }
 
+double
+test_exact_gaussian_delta (double sigma, double steps, double eps)
+{
+  mpfr_t e, d;
+  mpfr_inits2 (256, e, d, (mpfr_ptr) 0);
+  mpfr_set_d (e, eps, MPFR_RNDN);
+  gaussian_delta (d, sigma / sqrt (steps), e);
+  double delta = mpfr_get_d (d, MPFR_RNDN);
+  mpfr_clears (e, d, (mpfr_ptr) 0);
+  return delta;
+}
+
 /* The exact epsilon for delta: bisection on the decreasing delta(eps). */
 double
 test_exact_gaussian_epsilon (double sigma, double steps, double delta)

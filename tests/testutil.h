@@ -41,6 +41,8 @@ unsigned long test_seed (void);
  * (sensitivity 1): the analytic Gaussian mechanism (Balle and Wang 2018)
  * with noise sigma / sqrt(steps), in MPFR, bisected to double precision. */
 double test_exact_gaussian_epsilon (double sigma, double steps, double delta);
+/* Its exact delta at EPS, the same way. */
+double test_exact_gaussian_delta (double sigma, double steps, double eps);
 
 /* Runs one suite and returns the process exit status. */
 int test_run_suite (Suite *suite);
