@@ -305,3 +305,15 @@ dpacct_dpsgd_steps (uint64_t dataset_size, uint64_t batch_size, double epochs,
   *steps = (uint64_t) rounded;
   return DPACCT_OK;
 }
+
+const dpacct_event *
+dpacct_event_mechanism (const dpacct_event *e, double *q)
+{
+  if (dpacct_event_get_kind (e) != DPACCT_EVENT_POISSON_SAMPLED)
+    {
+      *q = 1.0;
+      return e;
+    }
+  *q = dpacct_event_get_parameter (e);
+  return dpacct_event_get_child (e, 0);
+}

@@ -11,4 +11,11 @@ int dpacct_error_report (int code, const char *message, const char *where);
 #define DPACCT_FAIL(code, message) \
   dpacct_error_report ((code), (message), __func__)
 
+struct dpacct_event;
+
+/* The mechanism of a leaf event, with its Poisson sampling rate in *Q (1
+ * when the event is not Poisson-sampled). */
+const struct dpacct_event *dpacct_event_mechanism (
+    const struct dpacct_event *e, double *q);
+
 #endif

@@ -212,13 +212,8 @@ add_event (const lap2_state *s, const dpacct_event *e, double weight,
         }
       return DPACCT_OK;
     }
-  double q = 1.0;
-  const dpacct_event *mech = e;
-  if (kind == DPACCT_EVENT_POISSON_SAMPLED)
-    {
-      q = dpacct_event_get_parameter (e);
-      mech = dpacct_event_get_child (e, 0);
-    }
+  double q;
+  const dpacct_event *mech = dpacct_event_mechanism (e, &q);
   double rho = 1.0 / dpacct_event_get_parameter (mech);
   uint64_t n = dpacct_event_get_dimension (mech);
   if (leaves != NULL && q > 0.0)

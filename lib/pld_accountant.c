@@ -133,13 +133,8 @@ collect (const pld_state *s, const dpacct_event *e, uint64_t count,
         }
       return DPACCT_OK;
     }
-  double q = 1.0;
-  const dpacct_event *mech = e;
-  if (kind == DPACCT_EVENT_POISSON_SAMPLED)
-    {
-      q = dpacct_event_get_parameter (e);
-      mech = dpacct_event_get_child (e, 0);
-    }
+  double q;
+  const dpacct_event *mech = dpacct_event_mechanism (e, &q);
   if (q == 0.0)
     return DPACCT_OK; /* nothing released */
   leaf l;
