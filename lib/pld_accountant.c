@@ -28,7 +28,7 @@ typedef struct
   dpacct_neighbouring neighbouring;
   double interval, rel_accuracy;
   size_t max_points;
-  int upper_only;
+  int upper_only, certified;
   size_t n, capacity;
   leaf *leaves;
 } pld_state;
@@ -37,10 +37,6 @@ static int
 pld_init (void *state, const dpacct_accountant_options *o)
 {
   pld_state *s = state;
-  if (o->certified)
-    return DPACCT_FAIL (DPACCT_EUNSUP,
-                        "certified bounds are not available for PLD yet; "
-                        "use the RDP accountant");
   if (!(o->pld_interval >= 0.0 && o->pld_interval <= 1.0))
     return DPACCT_FAIL (DPACCT_EDOM, "PLD interval must be in [0, 1]");
   if (!(o->pld_rel_accuracy >= 1e-6 && o->pld_rel_accuracy <= 0.5))
@@ -53,6 +49,7 @@ pld_init (void *state, const dpacct_accountant_options *o)
   s->rel_accuracy = o->pld_rel_accuracy;
   s->max_points = o->pld_max_points;
   s->upper_only = o->upper_only;
+  s->certified = o->certified != 0;
   return DPACCT_OK;
 }
 
@@ -89,13 +86,15 @@ pld_supports (const void *state, const dpacct_event *e)
   switch (dpacct_event_get_kind (e))
     {
     case DPACCT_EVENT_GAUSSIAN:
-    case DPACCT_EVENT_LAPLACE:
       return DPACCT_OK;
+    case DPACCT_EVENT_LAPLACE: /* certified steps are Gaussian only */
+      return s->certified ? DPACCT_EUNSUP : DPACCT_OK;
     case DPACCT_EVENT_POISSON_SAMPLED:
       {
         dpacct_event_kind base
           = dpacct_event_get_kind (dpacct_event_get_child (e, 0));
-        if (base != DPACCT_EVENT_GAUSSIAN && base != DPACCT_EVENT_LAPLACE)
+        if (base != DPACCT_EVENT_GAUSSIAN
+            && (base != DPACCT_EVENT_LAPLACE || s->certified))
           return DPACCT_EUNSUP;
         return s->neighbouring == DPACCT_ADD_REMOVE ? DPACCT_OK : DPACCT_EUNSUP;
       }
@@ -220,12 +219,19 @@ step_set_release (step_set *set)
   set->factors = NULL;
 }
 
+/* How a step is discretised: dpacct_pld_step_pessimistic,
+ * dpacct_pld_step_optimistic or dpacct_pld_certified_step. */
+typedef int step_builder (const pld_pair *pair, double h, long first,
+                          size_t n, pld_step *out);
+
 /* Each step's grid ends where the loss has P-probability below
- * e^-tail_log; beyond, the pessimistic step puts the mass at +infinity
- * (counted in delta), the optimistic one drops it. */
+ * e^-tail_log; beyond, the pessimistic steps put the mass at +infinity
+ * (counted in delta), the optimistic one drops it.  ENOMEM when a step
+ * needs more than max_points points. */
 static int
 step_set_build (const pld_state *s, pld_direction dir, double h,
-                int pessimistic, double tail_log, step_set *set)
+                step_builder *build, double tail_log, size_t max_points,
+                step_set *set)
 {
   set->n = 0;
   set->steps = calloc (s->n, sizeof *set->steps);
@@ -243,18 +249,14 @@ step_set_build (const pld_state *s, pld_direction dir, double h,
       dpacct_pld_pair_range (&pair, tail_log, &lo, &hi);
       long first = (long) floor (lo / h) - 1;
       double points = ceil (hi / h) + 2 - first;
-      if (points > (double) s->max_points)
+      if (points > (double) max_points)
         {
           step_set_release (set);
           return DPACCT_FAIL (DPACCT_ENOMEM,
                               "one step's PLD needs more points than the "
                               "memory cap allows");
         }
-      int status = pessimistic
-        ? dpacct_pld_step_pessimistic (&pair, h, first, (size_t) points,
-                                       &set->steps[i])
-        : dpacct_pld_step_optimistic (&pair, h, first, (size_t) points,
-                                      &set->steps[i]);
+      int status = build (&pair, h, first, (size_t) points, &set->steps[i]);
       if (status != DPACCT_OK)
         {
           step_set_release (set);
@@ -406,6 +408,25 @@ saddle_estimate (const step_set *set, double delta)
   return eps;
 }
 
+static double
+total_steps (const pld_state *s)
+{
+  double steps = 0.0;
+  for (size_t i = 0; i < s->n; i++)
+    steps += (double) s->leaves[i].count;
+  return steps;
+}
+
+/* Whether the add direction differs from the remove one. */
+static int
+any_sampled (const pld_state *s)
+{
+  for (size_t i = 0; i < s->n; i++)
+    if (s->leaves[i].q < 1.0)
+      return 1;
+  return 0;
+}
+
 /* Where each direction's composition is centred, carried from grid to
  * grid: a rough epsilon (NaN: unknown yet, then the saddle-point estimate,
  * then the last upper bound) and the tilt that the upper side chose for it
@@ -426,11 +447,11 @@ one_bound (const pld_state *s, pld_direction dir, double h, int upper,
   step_set set;
   /* Truncated tail mass, summed over all steps, stays below 1e-4 of the
    * delta asked for (1e-20 when delta is what is asked). */
-  double steps = 0.0;
-  for (size_t i = 0; i < s->n; i++)
-    steps += (double) s->leaves[i].count;
-  double budget = (ask == ASK_EPSILON ? 1e-4 * given : 1e-20) / steps;
-  int status = step_set_build (s, dir, h, upper, fmin (-log (budget), 700.0),
+  double budget = (ask == ASK_EPSILON ? 1e-4 * given : 1e-20) / total_steps (s);
+  int status = step_set_build (s, dir, h,
+                               upper ? dpacct_pld_step_pessimistic
+                                     : dpacct_pld_step_optimistic,
+                               fmin (-log (budget), 700.0), s->max_points,
                                &set);
   if (status != DPACCT_OK)
     return status;
@@ -462,11 +483,8 @@ static int
 side_on_grid (const pld_state *s, double h, int upper, question ask,
               double given, centring *at, double *value)
 {
-  int sampled = 0;
-  for (size_t i = 0; i < s->n; i++)
-    sampled |= s->leaves[i].q < 1.0;
   *value = 0.0;
-  for (int d = 0; d < (sampled ? 2 : 1); d++)
+  for (int d = 0; d < (any_sampled (s) ? 2 : 1); d++)
     {
       double v = 0.0;
       int status = one_bound (s, d ? PLD_ADD : PLD_REMOVE, h, upper, ask,
@@ -478,9 +496,10 @@ side_on_grid (const pld_state *s, double h, int upper, question ask,
   return DPACCT_OK;
 }
 
-/* The first grid interval: a fraction of the composed loss's spread. */
+/* The standard deviation of the composed loss (of a coarse pessimistic
+ * discretisation in the remove direction); NaN when memory is short. */
 static double
-initial_interval (const pld_state *s)
+composed_spread (const pld_state *s)
 {
   double var = 0.0;
   for (size_t i = 0; i < s->n; i++)
@@ -493,7 +512,7 @@ initial_interval (const pld_state *s)
       double h = (hi - lo) / 4000.0;
       if (dpacct_pld_step_pessimistic (&pair, h, (long) floor (lo / h) - 1,
                                        4003, &coarse) != DPACCT_OK)
-        return 1e-3;
+        return NAN;
       double m1 = 0.0, m2 = 0.0;
       for (size_t k = 0; k < coarse.n; k++)
         {
@@ -504,8 +523,15 @@ initial_interval (const pld_state *s)
       dpacct_pld_step_release (&coarse);
       var += (double) s->leaves[i].count * fmax (m2 - m1 * m1, 0.0);
     }
-  double h = 16.0 * s->rel_accuracy * sqrt (var);
-  return fmin (fmax (h, 1e-6), 0.5);
+  return sqrt (var);
+}
+
+/* The first grid interval: a fraction of the composed loss's spread. */
+static double
+initial_interval (const pld_state *s)
+{
+  double h = 16.0 * s->rel_accuracy * composed_spread (s);
+  return isnan (h) ? 1e-3 : fmin (fmax (h, 1e-6), 0.5);
 }
 
 /* The Laplace loss has atoms (at +-1/b, or their sampled images); a grid
@@ -601,6 +627,72 @@ lower_bound (const pld_state *s, question ask, double given, centring *at,
   return DPACCT_OK;
 }
 
+/* The certified composition's grid is short: direct convolution costs
+ * its square. */
+enum { CERTIFIED_MAX_POINTS = 1 << 14 };
+
+/* The certified bound in one direction on grid h; `budget` is the mass
+ * that the steps' cut tails, and separately the composition's trimming,
+ * may move up. */
+static int
+certified_one (const pld_state *s, pld_direction dir, double h, question ask,
+               double given, double budget, size_t max_points, double *result)
+{
+  step_set set;
+  int status = step_set_build (s, dir, h, dpacct_pld_certified_step,
+                               fmin (-log (budget / total_steps (s)), 700.0),
+                               max_points, &set);
+  if (status != DPACCT_OK)
+    return status;
+  pld_step c;
+  status = dpacct_pld_certified_compose (set.factors, set.n, budget,
+                                         max_points, &c);
+  if (status == DPACCT_OK)
+    {
+      *result = ask == ASK_EPSILON ? dpacct_pld_certified_epsilon (&c, given)
+                                   : dpacct_pld_certified_delta (&c, given);
+      dpacct_pld_step_release (&c);
+    }
+  step_set_release (&set);
+  return status;
+}
+
+/* The certified upper bound, on its own grid: the plain bound's grid h,
+ * coarsened until the composition fits its cap.  `plain` is the plain
+ * upper bound, which sets how much mass may be moved up: 1e-4 of the
+ * delta at stake, half by the steps' cut tails, half by trimming. */
+static int
+certified_upper (const pld_state *s, question ask, double given, double h,
+                 double plain, double *upper)
+{
+  double at_stake = ask == ASK_EPSILON ? given : plain;
+  double budget = fmax (0.5e-4 * at_stake, 1e-30);
+  size_t cap = s->max_points < CERTIFIED_MAX_POINTS ? s->max_points
+                                                    : CERTIFIED_MAX_POINTS;
+  /* Trimmed as it is, the composition spans about 14 standard deviations
+   * (more with a heavy upper tail: then a coarser grid is tried). */
+  double spread = composed_spread (s);
+  if (isfinite (spread))
+    h = fmax (h, 14.0 * spread / (double) cap);
+  for (int round = 0; round < 16; round++, h *= 2.0)
+    {
+      int status = DPACCT_OK;
+      *upper = 0.0;
+      for (int d = 0; status == DPACCT_OK && d < (any_sampled (s) ? 2 : 1);
+           d++)
+        {
+          double v = 0.0;
+          status = certified_one (s, d ? PLD_ADD : PLD_REMOVE, h, ask, given,
+                                  budget, cap, &v);
+          *upper = fmax (*upper, v);
+        }
+      if (status != DPACCT_ENOMEM)
+        return status;
+    }
+  return DPACCT_FAIL (DPACCT_ENOMEM,
+                      "no grid fits the certified PLD composition's cap");
+}
+
 static int
 bounds (const pld_state *s, question ask, double given, dpacct_bound *out)
 {
@@ -621,6 +713,11 @@ bounds (const pld_state *s, question ask, double given, dpacct_bound *out)
         lower = upper == 0.0 ? 0.0 : NAN;
       else
         status = lower_bound (s, ask, given, &at, h, upper, &lower);
+    }
+  if (status == DPACCT_OK && s->certified && isfinite (upper))
+    {
+      status = certified_upper (s, ask, given, h, upper, &upper);
+      out->certified = 1;
     }
   if (status != DPACCT_OK)
     return status;

@@ -56,6 +56,12 @@ int dpacct_pld_step_pessimistic (const pld_pair *pair, double h, long first,
 int dpacct_pld_step_optimistic (const pld_pair *pair, double h, long first,
                                 size_t n, pld_step *out);
 
+/* The pessimistic step with every mass (and the mass at +infinity) at
+ * least the exact connect-the-dots one, proved by interval arithmetic in
+ * MPFR; Gaussian pairs only (EUNSUP otherwise). */
+int dpacct_pld_certified_step (const pld_pair *pair, double h, long first,
+                               size_t n, pld_step *out);
+
 /* One kind of step and how many times it is composed. */
 typedef struct
 {
@@ -93,5 +99,16 @@ double dpacct_pld_composed_delta (const pld_composed *c, double eps,
                                   pld_side side);
 double dpacct_pld_composed_epsilon (const pld_composed *c, double delta,
                                     pld_side side);
+
+/* The certified composition of certified steps, as a step whose masses
+ * bound the exact composition's from above; at most `budget` of mass is
+ * moved up (to a higher loss or +infinity) on the way, to keep the grid
+ * short.  ENOMEM when it still needs more than max_points points. */
+int dpacct_pld_certified_compose (const pld_factor *factors, size_t n_factors,
+                                  double budget, size_t max_points,
+                                  pld_step *out);
+/* Proved upper bounds on delta(eps) and on eps(delta) of such a step. */
+double dpacct_pld_certified_delta (const pld_step *c, double eps);
+double dpacct_pld_certified_epsilon (const pld_step *c, double delta);
 
 #endif

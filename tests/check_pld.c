@@ -203,10 +203,6 @@ START_TEST (test_errors_and_atomic_compose)
   dpacct_accountant_options o;
   dpacct_accountant *acc;
   dpacct_accountant_options_init (&o);
-  o.certified = 1;
-  ck_assert_int_eq (dpacct_accountant_alloc (dpacct_accountant_pld, &o, &acc),
-                    DPACCT_EUNSUP);
-  dpacct_accountant_options_init (&o);
   o.pld_rel_accuracy = 0.0;
   ck_assert_int_eq (dpacct_accountant_alloc (dpacct_accountant_pld, &o, &acc),
                     DPACCT_EDOM);
