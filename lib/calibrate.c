@@ -243,16 +243,25 @@ dpacct_noise_for_epsilon (const dpacct_accountant_type *type,
     dpacct_calibration_options_init (&o);
   /* RDP calibrates in milliseconds, and a tighter accountant's sigma lies
    * a few per cent below RDP's: start there, so that a slow accountant
-   * (PLD) spends its evaluations near the answer.  If RDP cannot answer,
-   * start at 1 as usual. */
+   * (PLD) spends its evaluations near the answer.  A certified PLD bound
+   * costs seconds and lies just above the plain one: start from the plain
+   * one's answer.  If the guess cannot be had, start at 1 as usual. */
   if (o.noise_guess == 0.0 && type != dpacct_accountant_rdp)
     {
       dpacct_calibration_options rough = o;
       dpacct_calibration guess;
-      rough.rel_tol = 1e-2;
-      if (dpacct_calibrate_noise (dpacct_accountant_rdp, accountant,
-                                  make_dpsgd_event, &run, target_epsilon,
-                                  delta, &rough, &guess) == DPACCT_OK)
+      dpacct_accountant_options plain;
+      if (accountant != NULL)
+        plain = *accountant;
+      else
+        dpacct_accountant_options_init (&plain);
+      int certified = plain.certified;
+      plain.certified = 0;
+      rough.rel_tol = certified ? o.rel_tol : 1e-2;
+      if (dpacct_noise_for_epsilon (certified ? type : dpacct_accountant_rdp,
+                                    &plain, q, steps, sampling,
+                                    target_epsilon, delta, &rough, &guess)
+          == DPACCT_OK)
         o.noise_guess = guess.noise;
     }
   return dpacct_calibrate_noise (type, accountant, make_dpsgd_event, &run,
