@@ -32,15 +32,16 @@ compare (const void *a, const void *b)
 
 /* Seconds for one epsilon: build the event, compose, convert. */
 static double
-time_epsilon_with (const dpacct_accountant_type *type, double sigma, double q,
-                   uint64_t steps, double *eps)
+time_epsilon_with (const dpacct_accountant_type *type,
+                   const dpacct_accountant_options *options, double sigma,
+                   double q, uint64_t steps, double *eps)
 {
   double start = now ();
   dpacct_event *e;
   dpacct_accountant *acc;
   dpacct_bound b;
   if (dpacct_dpsgd_event_alloc (sigma, q, steps, DPACCT_SAMPLING_POISSON, &e)
-      || dpacct_accountant_alloc (type, NULL, &acc)
+      || dpacct_accountant_alloc (type, options, &acc)
       || dpacct_accountant_compose (acc, e, 1)
       || dpacct_accountant_epsilon (acc, 1e-5, &b))
     {
@@ -83,7 +84,7 @@ time_lap2 (const dpacct_accountant_type *type, uint64_t n, double q,
 static double
 time_epsilon (double sigma, double q, uint64_t steps, double *eps)
 {
-  return time_epsilon_with (dpacct_accountant_rdp, sigma, q, steps, eps);
+  return time_epsilon_with (dpacct_accountant_rdp, NULL, sigma, q, steps, eps);
 }
 
 /* A plan of 20 batch sizes (64 .. 50000, ratio about sqrt 2) x 5
@@ -213,10 +214,22 @@ main (int argc, char **argv)
 
   double pld[5];
   for (int r = 0; r < 5; r++)
-    pld[r] = time_epsilon_with (dpacct_accountant_pld, 1.0, 0.01, 10000, &eps);
+    pld[r] = time_epsilon_with (dpacct_accountant_pld, NULL, 1.0, 0.01, 10000,
+                                &eps);
   qsort (pld, 5, sizeof *pld, compare);
   printf ("PLD epsilon, sigma 1, q 0.01, 1e4 steps, delta 1e-5: upper %.6f "
           "in %.1f ms (median of 5)\n", eps, 1e3 * pld[2]);
+  dpacct_accountant_options certified;
+  dpacct_accountant_options_init (&certified);
+  certified.certified = 1;
+  double cert_time = time_epsilon_with (dpacct_accountant_pld, &certified, 1.0,
+                                        0.01, 10000, &eps);
+  printf ("PLD certified epsilon, same run: upper %.6f in %.2f s\n", eps,
+          cert_time);
+  cert_time = time_epsilon_with (dpacct_accountant_pld, &certified, 1.1,
+                                 0.004, 1000, &eps);
+  printf ("PLD certified epsilon, sigma 1.1, q 0.004, 1000 steps: upper %.6f "
+          "in %.2f s\n", eps, cert_time);
   dpacct_calibration r;
   double start = now ();
   if (dpacct_noise_for_epsilon (dpacct_accountant_pld, NULL, 0.001, 1000,

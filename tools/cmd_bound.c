@@ -40,7 +40,10 @@ cmd_bound_warning (const cli_options *options,
   /* The library stops refining at the memory cap, with bounds that are
    * valid but wider than asked (the lower side is refined until the gap is
    * at most 10 times --pld-accuracy); say so rather than pass them off. */
-  if ((options->given & OPT_BIT (OPT_PLD_INTERVAL)) || !isfinite (bound->upper))
+  /* A certified upper bound comes from its own, coarser grid: the gap to
+   * the plain lower bound says nothing about the refinement. */
+  if ((options->given & OPT_BIT (OPT_PLD_INTERVAL)) || !isfinite (bound->upper)
+      || bound->certified)
     return NULL;
   if (isnan (bound->lower))
     {
