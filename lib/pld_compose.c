@@ -262,7 +262,19 @@ dpacct_pld_compose (const pld_factor *f, size_t nf, double tilt,
       if (wrapped <= 1e-13)
         break;
     }
-  size_t n = fft_size (fmax (2.0 * half / h, (double) widest) + 2);
+  double points = fmax (2.0 * half / h, (double) widest) + 2;
+  /* A composition narrower than that window (few steps) fits whole: its
+   * window is its support, and nothing wraps. */
+  double support = 1.0, lowest = 0.0;
+  for (size_t j = 0; j < nf; j++)
+    {
+      support += (double) f[j].count * (double) (f[j].step->n - 1);
+      lowest += (double) f[j].count * (double) f[j].step->first;
+    }
+  int whole = support <= points;
+  if (whole)
+    points = support, wrapped = 0.0;
+  size_t n = fft_size (points);
   if (n > max_points)
     {
       free_log_masses (log_mass, nf);
@@ -332,7 +344,7 @@ dpacct_pld_compose (const pld_factor *f, size_t nf, double tilt,
   error += (8.0 * u * (1.0 + 2.0 * M_PI * (double) total_count) + gamma)
            * sqrt ((double) n);
   /* Unwrap: the window's first index. */
-  long start = (long) floor ((mean - half) / h);
+  long start = whole ? (long) lowest : (long) floor ((mean - half) / h);
   double *mass = work;
   for (size_t i = 0; i < n; i++)
     {
