@@ -22,6 +22,7 @@ typedef struct
   double sigma, q; /* sigma: b/C for Laplace jobs (dimension 1000) */
   uint64_t steps;
   double given; /* delta, epsilon, or the target epsilon */
+  int certified; /* MPFR, with its per-thread caches */
 } job;
 
 static const job jobs[] = {
@@ -34,6 +35,8 @@ static const job jobs[] = {
   { JOB_CALIBRATE, "pld", 0.0, 0.01, 1000, 2.0 },
   { JOB_LAPLACE, "lap2", 1.5, 0.01, 2000, 1e-5 },
   { JOB_LAPLACE, "lap2-paper", 1.5, 0.01, 2000, 1e-5 },
+  { JOB_EPSILON, "rdp", 1.1, 0.004, 10000, 1e-5, 1 },
+  { JOB_EPSILON, "pld", 1.0, 0.1, 100, 1e-5, 1 },
 };
 enum { N_JOBS = sizeof jobs / sizeof jobs[0] };
 
@@ -77,8 +80,11 @@ run_job (const job *j)
   else
     out.status = dpacct_dpsgd_event_alloc (j->sigma, j->q, j->steps,
                                            DPACCT_SAMPLING_POISSON, &e);
+  dpacct_accountant_options options;
+  dpacct_accountant_options_init (&options);
+  options.certified = j->certified;
   if (out.status == DPACCT_OK)
-    out.status = dpacct_accountant_alloc (type, NULL, &acc);
+    out.status = dpacct_accountant_alloc (type, &options, &acc);
   if (out.status == DPACCT_OK)
     out.status = dpacct_accountant_compose (acc, e, 1);
   if (out.status == DPACCT_OK)
