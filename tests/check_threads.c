@@ -26,15 +26,15 @@ typedef struct
 } job;
 
 static const job jobs[] = {
-  { JOB_EPSILON, "rdp", 1.1, 0.004, 10000, 1e-5 },
-  { JOB_EPSILON, "pld", 1.1, 0.004, 10000, 1e-5 },
-  { JOB_EPSILON, "pld", 0.8, 0.05, 200, 1e-8 },
-  { JOB_DELTA, "pld", 1.0, 0.01, 1000, 1.0 },
-  { JOB_DELTA, "rdp", 2.0, 0.1, 500, 0.5 },
-  { JOB_CALIBRATE, "rdp", 0.0, 0.01, 1000, 2.0 },
-  { JOB_CALIBRATE, "pld", 0.0, 0.01, 1000, 2.0 },
-  { JOB_LAPLACE, "lap2", 1.5, 0.01, 2000, 1e-5 },
-  { JOB_LAPLACE, "lap2-paper", 1.5, 0.01, 2000, 1e-5 },
+  { JOB_EPSILON, "rdp", 1.1, 0.004, 10000, 1e-5, 0 },
+  { JOB_EPSILON, "pld", 1.1, 0.004, 10000, 1e-5, 0 },
+  { JOB_EPSILON, "pld", 0.8, 0.05, 200, 1e-8, 0 },
+  { JOB_DELTA, "pld", 1.0, 0.01, 1000, 1.0, 0 },
+  { JOB_DELTA, "rdp", 2.0, 0.1, 500, 0.5, 0 },
+  { JOB_CALIBRATE, "rdp", 0.0, 0.01, 1000, 2.0, 0 },
+  { JOB_CALIBRATE, "pld", 0.0, 0.01, 1000, 2.0, 0 },
+  { JOB_LAPLACE, "lap2", 1.5, 0.01, 2000, 1e-5, 0 },
+  { JOB_LAPLACE, "lap2-paper", 1.5, 0.01, 2000, 1e-5, 0 },
   { JOB_EPSILON, "rdp", 1.1, 0.004, 10000, 1e-5, 1 },
   { JOB_EPSILON, "pld", 1.0, 0.1, 100, 1e-5, 1 },
 };
