@@ -97,47 +97,101 @@ tilted_moments (const pld_step *s, const double *log_mass, double tilt,
   *var = fmax (m2 - m1 * m1, 0.0);
 }
 
-/* The Chernoff exponents of the tilted composition at a fixed set of
- * theta: k_up[i] = sum count (log M(tilt + theta_i) - log M(tilt)), and
- * k_down[i] likewise at tilt - theta_i.  The thetas span 2^-8 to 2^10
+/* The Chernoff exponents of the tilted composition on a fixed grid of
+ * theta: k(i, up) = sum count (log M(tilt + theta_i) - log M(tilt)), and
+ * likewise at tilt - theta_i going down.  The thetas span 2^-8 to 2^10
  * over the standard deviation: near-Gaussian sums want theta about
  * half / var, sums with a heavy tail of single large losses (small
- * sampling rates) want much smaller ones. */
+ * sampling rates) want much smaller ones.  Each exponent costs a pass over
+ * every step, so they are computed when first needed. */
 enum { N_THETA = 19 };
 
-static void
-chernoff_exponents (const pld_factor *f, size_t nf, double *const *log_mass,
-                    const double *log_m, double tilt, double sd,
-                    double *theta, double *k_up, double *k_down)
+typedef struct
 {
+  const pld_factor *f;
+  size_t nf;
+  double *const *log_mass;
+  const double *log_m;
+  double tilt, theta[N_THETA];
+  double k[2][N_THETA]; /* [0]: down, [1]: up; NaN until computed */
+  int best[2];          /* where the last search ended */
+} chernoff;
+
+static void
+chernoff_init (chernoff *c, const pld_factor *f, size_t nf,
+               double *const *log_mass, const double *log_m, double tilt,
+               double sd)
+{
+  c->f = f;
+  c->nf = nf;
+  c->log_mass = log_mass;
+  c->log_m = log_m;
+  c->tilt = tilt;
   for (int i = 0; i < N_THETA; i++)
     {
-      theta[i] = ldexp (1.0 / sd, i - 8);
-      k_up[i] = k_down[i] = 0.0;
-      for (size_t j = 0; j < nf; j++)
-        {
-          double c = (double) f[j].count;
-          k_up[i] += c * (log_mgf (f[j].step, log_mass[j], tilt + theta[i])
-                          - log_m[j]);
-          k_down[i] += c * (log_mgf (f[j].step, log_mass[j], tilt - theta[i])
-                            - log_m[j]);
-        }
+      c->theta[i] = ldexp (1.0 / sd, i - 8);
+      c->k[0][i] = c->k[1][i] = NAN;
     }
+  c->best[0] = c->best[1] = 11; /* theta = 8 / sd: a Gaussian's at 8 sd */
 }
 
-/* Chernoff bound on the tilted mass outside [mean - half, mean + half]:
- * the best of the thetas on each side (any theta gives a bound). */
 static double
-outside_mass (const double *theta, const double *k_up, const double *k_down,
-              double mean, double half)
+chernoff_exponent (chernoff *c, int up, int i)
 {
-  double above = 0.0, below = 0.0;
-  for (int i = 0; i < N_THETA; i++)
+  if (isnan (c->k[up][i]))
     {
-      above = fmin (above, k_up[i] - theta[i] * (mean + half));
-      below = fmin (below, k_down[i] + theta[i] * (mean - half));
+      double at = c->tilt + (up ? c->theta[i] : -c->theta[i]), k = 0.0;
+      for (size_t j = 0; j < c->nf; j++)
+        k += (double) c->f[j].count
+             * (log_mgf (c->f[j].step, c->log_mass[j], at) - c->log_m[j]);
+      c->k[up][i] = k;
     }
-  return exp (above) + exp (below);
+  return c->k[up][i];
+}
+
+/* log of the Chernoff bound on the tilted mass beyond `edge` (above it
+ * when up, below it when not) at theta_i. */
+static double
+chernoff_log_bound (chernoff *c, int up, int i, double edge)
+{
+  return chernoff_exponent (c, up, i)
+         + (up ? -c->theta[i] * edge : c->theta[i] * edge);
+}
+
+/* The best log bound over the thetas on one side.  K is convex, so the
+ * bound is unimodal in theta: walk from where the last search ended
+ * while it improves (any theta gives a bound, so stopping early is only
+ * ever less tight). */
+static double
+best_log_bound (chernoff *c, int up, double edge)
+{
+  int i = c->best[up];
+  double b = chernoff_log_bound (c, up, i, edge);
+  for (int dir = 1; dir >= -1; dir -= 2)
+    {
+      int moved = 0;
+      while (i + dir >= 0 && i + dir < N_THETA)
+        {
+          double next = chernoff_log_bound (c, up, i + dir, edge);
+          if (!(next < b))
+            break;
+          b = next;
+          i += dir;
+          moved = 1;
+        }
+      if (moved)
+        break;
+    }
+  c->best[up] = i;
+  return fmin (b, 0.0);
+}
+
+/* Chernoff bound on the tilted mass outside [mean - half, mean + half]. */
+static double
+outside_mass (chernoff *c, double mean, double half)
+{
+  return exp (best_log_bound (c, 1, mean + half))
+         + exp (best_log_bound (c, 0, mean - half));
 }
 
 static void
@@ -254,11 +308,11 @@ dpacct_pld_compose (const pld_factor *f, size_t nf, double tilt,
   /* The window: centred on the tilted mean, wide enough that the mass
    * outside it is below 1e-13 of the (tilted, unit) total. */
   double sd = sqrt (var) + h, half = 8.0 * sd, wrapped = 1.0;
-  double theta[N_THETA], k_up[N_THETA], k_down[N_THETA];
-  chernoff_exponents (f, nf, log_mass, log_m, tilt, sd, theta, k_up, k_down);
+  chernoff bound;
+  chernoff_init (&bound, f, nf, log_mass, log_m, tilt, sd);
   for (int i = 0; i < 200; i++, half *= 1.1)
     {
-      wrapped = outside_mass (theta, k_up, k_down, mean, half);
+      wrapped = outside_mass (&bound, mean, half);
       if (wrapped <= 1e-13)
         break;
     }
