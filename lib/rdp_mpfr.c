@@ -80,6 +80,7 @@ dpacct_rdp_sampled_gaussian_log_a_enclose (double q, double sigma,
                                       MPFR_RNDU);
   *hi = mpfr_get_d (bound, MPFR_RNDU);
   mpfr_clear (bound);
+  mpfr_free_cache2 (MPFR_FREE_LOCAL_CACHE); /* lost when a thread ends */
   return DPACCT_OK;
 }
 
