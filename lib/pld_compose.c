@@ -150,12 +150,14 @@ chernoff_exponent (chernoff *c, int up, int i)
 }
 
 /* log of the Chernoff bound on the tilted mass beyond `edge` (above it
- * when up, below it when not) at theta_i. */
+ * when up, below it when not) at theta_i; +Inf (no bound) if not a
+ * number, so that the search passes it by. */
 static double
 chernoff_log_bound (chernoff *c, int up, int i, double edge)
 {
-  return chernoff_exponent (c, up, i)
-         + (up ? -c->theta[i] * edge : c->theta[i] * edge);
+  double b = chernoff_exponent (c, up, i)
+             + (up ? -c->theta[i] * edge : c->theta[i] * edge);
+  return isnan (b) ? INFINITY : b;
 }
 
 /* The best log bound over the thetas on one side.  K is convex, so the
