@@ -202,7 +202,7 @@ direction_bound (const dpacct_lap2_leaf *leaves, size_t n_leaves, int add,
       status = dpacct_pld_compose (factors, n_leaves,
                                    tilt_for (factors, n_leaves,
                                              fmin (centre, 0.9 * top)),
-                                   max_points, &c);
+                                   max_points, NULL, &c);
       if (status == DPACCT_ENOMEM)
         status = DPACCT_ERANGE; /* a coarser grid may fit */
       if (status == DPACCT_OK)

@@ -430,13 +430,16 @@ any_sampled (const pld_state *s)
 /* What each direction carries from grid to grid: where its composition
  * is centred, a rough epsilon (NaN: unknown yet, then the saddle-point
  * estimate, then the last upper bound) and the tilt that the upper side
- * chose for it (NaN: none yet), which the lower side reuses; and its
- * smallest upper bound so far, on any grid (+Inf: none yet). */
+ * chose for it (NaN: none yet), which the lower side reuses; its
+ * smallest upper bound so far, on any grid (+Inf: none yet); and the FFT
+ * tables of its last composition (the lower side's last grid is the
+ * upper side's). */
 typedef struct
 {
   double estimate[2];
   double tilt[2];
   double upper[2];
+  pld_fft_plan plan[2];
 } centring;
 
 /* One side of the bound (epsilon for `given` delta, or delta for `given`
@@ -467,7 +470,7 @@ one_bound (const pld_state *s, pld_direction dir, double h, int upper,
   if (upper || isnan (at->tilt[d]))
     at->tilt[d] = tilt_for (&set, at->estimate[d]);
   status = dpacct_pld_compose (set.factors, set.n, at->tilt[d], s->max_points,
-                               &c);
+                               &at->plan[d], &c);
   if (status == DPACCT_OK)
     {
       pld_side side = upper ? PLD_UPPER : PLD_LOWER;
@@ -718,7 +721,8 @@ bounds (const pld_state *s, question ask, double given, dpacct_bound *out)
       out->lower = out->upper = 0.0; /* nothing composed */
       return DPACCT_OK;
     }
-  centring at = { { NAN, NAN }, { NAN, NAN }, { INFINITY, INFINITY } };
+  centring at = { { NAN, NAN }, { NAN, NAN }, { INFINITY, INFINITY },
+                  { { 0, NULL, NULL, NULL }, { 0, NULL, NULL, NULL } } };
   double h = s->interval > 0.0 ? s->interval
                                : aligned (s, initial_interval (s));
   double upper, lower = NAN;
@@ -730,6 +734,8 @@ bounds (const pld_state *s, question ask, double given, dpacct_bound *out)
       else
         status = lower_bound (s, ask, given, &at, h, upper, &lower);
     }
+  dpacct_pld_fft_plan_release (&at.plan[0]);
+  dpacct_pld_fft_plan_release (&at.plan[1]);
   if (status == DPACCT_OK && s->certified && isfinite (upper))
     {
       status = certified_upper (s, ask, given, h, upper, &upper);

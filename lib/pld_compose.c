@@ -269,9 +269,40 @@ complex_power (double re, double im, uint64_t count, double *out_re,
   *out_im = mag * sin (angle);
 }
 
+void
+dpacct_pld_fft_plan_release (pld_fft_plan *plan)
+{
+  gsl_fft_real_wavetable_free (plan->forward);
+  gsl_fft_halfcomplex_wavetable_free (plan->inverse);
+  gsl_fft_real_workspace_free (plan->scratch);
+  plan->n = 0;
+  plan->forward = NULL;
+  plan->inverse = NULL;
+  plan->scratch = NULL;
+}
+
+/* Makes `plan` one for size n, keeping its tables when they are. */
+static int
+fft_plan_for (pld_fft_plan *plan, size_t n)
+{
+  if (plan->n == n && plan->forward != NULL)
+    return DPACCT_OK;
+  dpacct_pld_fft_plan_release (plan);
+  plan->forward = gsl_fft_real_wavetable_alloc (n);
+  plan->inverse = gsl_fft_halfcomplex_wavetable_alloc (n);
+  plan->scratch = gsl_fft_real_workspace_alloc (n);
+  if (plan->forward == NULL || plan->inverse == NULL || plan->scratch == NULL)
+    {
+      dpacct_pld_fft_plan_release (plan);
+      return DPACCT_FAIL (DPACCT_ENOMEM, "cannot allocate FFT tables");
+    }
+  plan->n = n;
+  return DPACCT_OK;
+}
+
 int
 dpacct_pld_compose (const pld_factor *f, size_t nf, double tilt,
-                    size_t max_points, pld_composed *out)
+                    size_t max_points, pld_fft_plan *plan, pld_composed *out)
 {
   memset (out, 0, sizeof *out);
   double h = f[0].step->h;
@@ -340,18 +371,13 @@ dpacct_pld_compose (const pld_factor *f, size_t nf, double tilt,
                           "cap allows");
     }
   double *acc = malloc (n * sizeof *acc), *work = malloc (n * sizeof *work);
-  gsl_fft_real_wavetable *forward = gsl_fft_real_wavetable_alloc (n);
-  gsl_fft_halfcomplex_wavetable *inverse
-    = gsl_fft_halfcomplex_wavetable_alloc (n);
-  gsl_fft_real_workspace *scratch = gsl_fft_real_workspace_alloc (n);
-  if (acc == NULL || work == NULL || forward == NULL || inverse == NULL
-      || scratch == NULL)
+  pld_fft_plan own = { 0, NULL, NULL, NULL };
+  pld_fft_plan *tables = plan != NULL ? plan : &own;
+  if (acc == NULL || work == NULL || fft_plan_for (tables, n) != DPACCT_OK)
     {
       free_log_masses (log_mass, nf);
       free (acc), free (work), free (log_m);
-      gsl_fft_real_wavetable_free (forward);
-      gsl_fft_halfcomplex_wavetable_free (inverse);
-      gsl_fft_real_workspace_free (scratch);
+      dpacct_pld_fft_plan_release (&own);
       return DPACCT_FAIL (DPACCT_ENOMEM, "cannot allocate a PLD composition");
     }
   double error = 0.0, u = DBL_EPSILON / 2.0;
@@ -372,7 +398,7 @@ dpacct_pld_compose (const pld_factor *f, size_t nf, double tilt,
             work[pos] += w;
             norm2 += w * w;
           }
-      gsl_fft_real_transform (work, 1, n, forward, scratch);
+      gsl_fft_real_transform (work, 1, n, tables->forward, tables->scratch);
       error += (double) f[j].count * gamma * sqrt ((double) n) * sqrt (norm2);
       /* Raise to the count and multiply into the accumulated transform. */
       for (size_t k = 0; k <= n / 2; k++)
@@ -391,10 +417,8 @@ dpacct_pld_compose (const pld_factor *f, size_t nf, double tilt,
           hc_set (acc, n, k, pr, pi);
         }
     }
-  gsl_fft_halfcomplex_inverse (acc, 1, n, inverse, scratch);
-  gsl_fft_real_wavetable_free (forward);
-  gsl_fft_halfcomplex_wavetable_free (inverse);
-  gsl_fft_real_workspace_free (scratch);
+  gsl_fft_halfcomplex_inverse (acc, 1, n, tables->inverse, tables->scratch);
+  dpacct_pld_fft_plan_release (&own);
   /* Powering error u (1 + 2 pi T) per unit coefficient, and the inverse
    * transform's; in l1 over the output, sqrt(n) times the l2 bounds. */
   error += (8.0 * u * (1.0 + 2.0 * M_PI * (double) total_count) + gamma)

@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <gsl/gsl_fft_halfcomplex.h>
+#include <gsl/gsl_fft_real.h>
 
 typedef enum { PLD_GAUSSIAN, PLD_LAPLACE } pld_base;
 /* remove: P = (1-q) M(0) + q M(1), Q = M(0);  add: P = M(0), Q = mixture. */
@@ -91,8 +93,23 @@ typedef struct
   double *above, *ratio;
 } pld_composed;
 
+/* GSL's FFT tables for one size, kept from one composition to the next of
+ * the same size (their trigonometry costs a fair part of a transform).
+ * Zero-initialise; release when done. */
+typedef struct
+{
+  size_t n;
+  gsl_fft_real_wavetable *forward;
+  gsl_fft_halfcomplex_wavetable *inverse;
+  gsl_fft_real_workspace *scratch;
+} pld_fft_plan;
+
+void dpacct_pld_fft_plan_release (pld_fft_plan *plan);
+
+/* `plan` may be NULL (tables made and freed here). */
 int dpacct_pld_compose (const pld_factor *factors, size_t n_factors,
-                        double tilt, size_t max_points, pld_composed *out);
+                        double tilt, size_t max_points, pld_fft_plan *plan,
+                        pld_composed *out);
 void dpacct_pld_composed_release (pld_composed *c);
 
 double dpacct_pld_composed_delta (const pld_composed *c, double eps,
