@@ -100,11 +100,12 @@ tilted_moments (const pld_step *s, const double *log_mass, double tilt,
 /* The Chernoff exponents of the tilted composition on a fixed grid of
  * theta: k(i, up) = sum count (log M(tilt + theta_i) - log M(tilt)), and
  * likewise at tilt - theta_i going down.  The thetas span 2^-8 to 2^10
- * over the standard deviation: near-Gaussian sums want theta about
+ * over the standard deviation, in factors of sqrt 2 (the window is as
+ * wide as the best theta's bound makes it): near-Gaussian sums want theta about
  * half / var, sums with a heavy tail of single large losses (small
  * sampling rates) want much smaller ones.  Each exponent costs a pass over
  * every step, so they are computed when first needed. */
-enum { N_THETA = 19 };
+enum { N_THETA = 37 };
 
 typedef struct
 {
@@ -129,10 +130,10 @@ chernoff_init (chernoff *c, const pld_factor *f, size_t nf,
   c->tilt = tilt;
   for (int i = 0; i < N_THETA; i++)
     {
-      c->theta[i] = ldexp (1.0 / sd, i - 8);
+      c->theta[i] = exp2 (0.5 * (i - 16)) / sd;
       c->k[0][i] = c->k[1][i] = NAN;
     }
-  c->best[0] = c->best[1] = 11; /* theta = 8 / sd: a Gaussian's at 8 sd */
+  c->best[0] = c->best[1] = 22; /* theta = 8 / sd: a Gaussian's at 8 sd */
 }
 
 static double
@@ -339,11 +340,12 @@ dpacct_pld_compose (const pld_factor *f, size_t nf, double tilt,
       total_count += f[j].count;
     }
   /* The window: centred on the tilted mean, wide enough that the mass
-   * outside it is below 1e-13 of the (tilted, unit) total. */
+   * outside it is below 1e-13 of the (tilted, unit) total; grown in steps
+   * of 5 %. */
   double sd = sqrt (var) + h, half = 8.0 * sd, wrapped = 1.0;
   chernoff bound;
   chernoff_init (&bound, f, nf, log_mass, log_m, tilt, sd);
-  for (int i = 0; i < 200; i++, half *= 1.1)
+  for (int i = 0; i < 400; i++, half *= 1.05)
     {
       wrapped = outside_mass (&bound, mean, half);
       if (wrapped <= 1e-13)
@@ -362,6 +364,10 @@ dpacct_pld_compose (const pld_factor *f, size_t nf, double tilt,
   if (whole)
     points = support, wrapped = 0.0;
   size_t n = fft_size (points);
+  /* A kept plan up to a quarter larger serves as well: a wider window
+   * only leaves more room. */
+  if (plan != NULL && plan->n >= n && plan->n <= n + n / 4)
+    n = plan->n;
   if (n > max_points)
     {
       free_log_masses (log_mass, nf);
