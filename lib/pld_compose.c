@@ -364,10 +364,20 @@ dpacct_pld_compose (const pld_factor *f, size_t nf, double tilt,
   if (whole)
     points = support, wrapped = 0.0;
   size_t n = fft_size (points);
-  /* A kept plan up to a quarter larger serves as well: a wider window
-   * only leaves more room. */
+  /* A kept plan serves if it is up to a quarter larger (a wider window
+   * only leaves more room), or up to an eighth smaller if the narrower
+   * window leaves at most 1e-11 outside: new tables cost about as much as
+   * a transform. */
   if (plan != NULL && plan->n >= n && plan->n <= n + n / 4)
     n = plan->n;
+  else if (plan != NULL && !whole && plan->n < n && plan->n >= n - n / 8
+           && (double) plan->n >= (double) widest + 2.0)
+    {
+      double narrower = 0.5 * ((double) plan->n - 2.0) * h;
+      double outside = outside_mass (&bound, mean, narrower);
+      if (outside <= 1e-11)
+        n = plan->n, half = narrower, wrapped = outside;
+    }
   if (n > max_points)
     {
       free_log_masses (log_mass, nf);
