@@ -108,14 +108,14 @@ probe (problem *p, double noise)
 
 /* Steps up or down from the guess (or from 1) until the target lies
  * between two evaluated noises: eps(lo) > target >= eps(hi).  lo = 0 when
- * even noise_min meets the target.  From a guess the first steps are 10 %,
- * growing to doublings; without one they are doublings. */
+ * even noise_min meets the target.  The steps start at first_step and
+ * grow to doublings. */
 static int
-bracket (problem *p, const dpacct_calibration_options *o)
+bracket (problem *p, const dpacct_calibration_options *o, double first_step)
 {
   double start = o->noise_guess > 0.0 ? o->noise_guess : 1.0;
   double noise = fmin (fmax (start, o->noise_min), o->noise_max);
-  double first_step = o->noise_guess > 0.0 ? 1.1 : 2.0, step = first_step;
+  double step = first_step;
   int status = probe (p, noise);
   while (status == DPACCT_OK && p->hi == INFINITY && noise < o->noise_max)
     {
@@ -165,13 +165,15 @@ narrow (problem *p, const dpacct_calibration_options *o)
   return status;
 }
 
-int
-dpacct_calibrate_noise (const dpacct_accountant_type *type,
-                        const dpacct_accountant_options *accountant,
-                        dpacct_event_maker *make_event, void *context,
-                        double target_epsilon, double delta,
-                        const dpacct_calibration_options *options,
-                        dpacct_calibration *result)
+/* dpacct_calibrate_noise, bracketing from the guess in steps that start
+ * at first_step (0: 10 % from a guess, doublings without one). */
+static int
+calibrate (const dpacct_accountant_type *type,
+           const dpacct_accountant_options *accountant,
+           dpacct_event_maker *make_event, void *context,
+           double target_epsilon, double delta,
+           const dpacct_calibration_options *options, double first_step,
+           dpacct_calibration *result)
 {
   if (result == NULL || type == NULL || make_event == NULL)
     return DPACCT_FAIL (DPACCT_EINVAL, "NULL argument");
@@ -198,7 +200,9 @@ dpacct_calibrate_noise (const dpacct_accountant_type *type,
   upper_only.upper_only = 1;
   problem p = { type, &upper_only, make_event, context, delta,
                 target_epsilon, 0, DPACCT_OK, 0.0, INFINITY, NAN };
-  status = bracket (&p, options);
+  if (first_step == 0.0)
+    first_step = options->noise_guess > 0.0 ? 1.1 : 2.0;
+  status = bracket (&p, options, first_step);
   if (status == DPACCT_OK && p.lo > 0.0)
     status = narrow (&p, options);
   if (status == DPACCT_OK && p.status != DPACCT_OK)
@@ -210,6 +214,18 @@ dpacct_calibrate_noise (const dpacct_accountant_type *type,
   result->epsilon_upper = p.eps_hi;
   result->noise_below = p.lo;
   return DPACCT_OK;
+}
+
+int
+dpacct_calibrate_noise (const dpacct_accountant_type *type,
+                        const dpacct_accountant_options *accountant,
+                        dpacct_event_maker *make_event, void *context,
+                        double target_epsilon, double delta,
+                        const dpacct_calibration_options *options,
+                        dpacct_calibration *result)
+{
+  return calibrate (type, accountant, make_event, context, target_epsilon,
+                    delta, options, 0.0, result);
 }
 
 typedef struct
@@ -227,6 +243,42 @@ make_dpsgd_event (double sigma, void *context, dpacct_event **out)
                                    out);
 }
 
+/* The cheaper accountant whose answer lies just above a slower one's, and
+ * its options and the tolerance to ask of it; NULL for none.  A certified
+ * PLD bound costs seconds and lies just above the plain one (asked to the
+ * caller's tolerance, since the two roots are that close); the plain PLD
+ * bound at accuracy 0.05 costs milliseconds and lies a few per cent above
+ * the default one; RDP's (milliseconds too) lies further above, by up to
+ * a third at small sampling rates.  If the guess cannot be had, the
+ * calibration starts at 1 as usual. */
+static const dpacct_accountant_type *
+cheaper_guide (const dpacct_accountant_type *type,
+               const dpacct_accountant_options *accountant,
+               dpacct_accountant_options *guide_options, double *guide_tol,
+               double rel_tol)
+{
+  if (accountant != NULL)
+    *guide_options = *accountant;
+  else
+    dpacct_accountant_options_init (guide_options);
+  *guide_tol = 1e-2;
+  if (type == dpacct_accountant_rdp)
+    return NULL;
+  if (guide_options->certified)
+    {
+      guide_options->certified = 0;
+      *guide_tol = rel_tol;
+      return type;
+    }
+  if (type == dpacct_accountant_pld && guide_options->pld_interval == 0.0
+      && guide_options->pld_rel_accuracy < 0.05)
+    {
+      guide_options->pld_rel_accuracy = 0.05;
+      return type;
+    }
+  return dpacct_accountant_rdp;
+}
+
 int
 dpacct_noise_for_epsilon (const dpacct_accountant_type *type,
                           const dpacct_accountant_options *accountant,
@@ -241,29 +293,28 @@ dpacct_noise_for_epsilon (const dpacct_accountant_type *type,
     o = *options;
   else
     dpacct_calibration_options_init (&o);
-  /* RDP calibrates in milliseconds, and a tighter accountant's sigma lies
-   * a few per cent below RDP's: start there, so that a slow accountant
-   * (PLD) spends its evaluations near the answer.  A certified PLD bound
-   * costs seconds and lies just above the plain one: start from the plain
-   * one's answer.  If the guess cannot be had, start at 1 as usual. */
-  if (o.noise_guess == 0.0 && type != dpacct_accountant_rdp)
+  /* Start a slow accountant where a cheaper one just above it lands, so
+   * that it spends its evaluations near the answer. */
+  dpacct_accountant_options guide_options;
+  double guide_tol;
+  const dpacct_accountant_type *guide
+    = cheaper_guide (type, accountant, &guide_options, &guide_tol, o.rel_tol);
+  double first_step = 0.0;
+  if (o.noise_guess == 0.0 && guide != NULL)
     {
       dpacct_calibration_options rough = o;
       dpacct_calibration guess;
-      dpacct_accountant_options plain;
-      if (accountant != NULL)
-        plain = *accountant;
-      else
-        dpacct_accountant_options_init (&plain);
-      int certified = plain.certified;
-      plain.certified = 0;
-      rough.rel_tol = certified ? o.rel_tol : 1e-2;
-      if (dpacct_noise_for_epsilon (certified ? type : dpacct_accountant_rdp,
-                                    &plain, q, steps, sampling,
+      rough.rel_tol = guide_tol;
+      if (dpacct_noise_for_epsilon (guide, &guide_options, q, steps, sampling,
                                     target_epsilon, delta, &rough, &guess)
           == DPACCT_OK)
-        o.noise_guess = guess.noise;
+        {
+          o.noise_guess = guess.noise;
+          /* The same accountant, less exact, lands within a few per cent. */
+          if (guide == type)
+            first_step = 1.03;
+        }
     }
-  return dpacct_calibrate_noise (type, accountant, make_dpsgd_event, &run,
-                                 target_epsilon, delta, &o, result);
+  return calibrate (type, accountant, make_dpsgd_event, &run, target_epsilon,
+                    delta, &o, first_step, result);
 }
