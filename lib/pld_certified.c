@@ -107,7 +107,7 @@ trim (pld_step *x, double budget)
   x->n = hi - lo;
 }
 
-/* *acc = *acc composed with b, trimmed; b is kept. */
+/* *acc = *acc composed with b, trimmed; b is kept unless it is acc. */
 static int
 compose_into (pld_step *acc, const pld_step *b, double budget,
               size_t max_points)
@@ -173,20 +173,7 @@ dpacct_pld_certified_compose (const pld_factor *f, size_t nf, double budget,
           if (c & 1)
             status = compose_into (out, &power, share, max_points);
           if (status == DPACCT_OK && c > 1)
-            {
-              pld_step square;
-              status = convolve (&power, &power, max_points, &square);
-              if (status == DPACCT_OK)
-                {
-                  trim (&square, share);
-                  dpacct_pld_step_release (&power);
-                  power = square;
-                  if (power.n > max_points)
-                    status = DPACCT_FAIL (DPACCT_ENOMEM,
-                                          "a certified PLD needs more points "
-                                          "than the memory cap allows");
-                }
-            }
+            status = compose_into (&power, &power, share, max_points);
         }
       dpacct_pld_step_release (&power);
     }
