@@ -460,6 +460,25 @@ START_TEST (test_poisson_sampling_rate)
 }
 END_TEST
 
+/* One run of the noise checks: epsilon 1, batches of 50 over 4 epochs,
+ * clip 0.7, flat clipping (k = 0) or normalised (k = 1), seeded per k. */
+static dpacct_train_report
+noise_run (const dpacct_dataset *d, dpacct_noise_kind noise, int k)
+{
+  dpacct_train_options o;
+  dpacct_train_options_init (&o);
+  o.noise = noise;
+  o.epsilon = 1.0;
+  o.batch_size = 50;
+  o.epochs = 4;
+  o.clip = 0.7;
+  o.clipping = k ? DPACCT_CLIP_NORMALISED : DPACCT_CLIP_FLAT;
+  o.noise_seed = test_seed () + (unsigned long) k;
+  dpacct_train_report r;
+  ck_assert_int_eq (dpacct_train_run (d, NULL, &o, &r), DPACCT_OK);
+  return r;
+}
+
 /* The noise actually added matches sigma * S / B per step and
  * sigma * sqrt(T) accumulated: chi-square statistics at a fixed seed,
  * two-sided, rejected below p = 1e-3. */
@@ -470,16 +489,7 @@ START_TEST (test_noise_matches_theory)
                     DPACCT_OK);
   for (int k = 0; k < 2; k++)
     {
-      dpacct_train_options o;
-      dpacct_train_options_init (&o);
-      o.epsilon = 1.0;
-      o.batch_size = 50;
-      o.epochs = 4;
-      o.clip = 0.7;
-      o.clipping = k ? DPACCT_CLIP_NORMALISED : DPACCT_CLIP_FLAT;
-      o.noise_seed = test_seed () + (unsigned long) k;
-      dpacct_train_report r;
-      ck_assert_int_eq (dpacct_train_run (d, NULL, &o, &r), DPACCT_OK);
+      dpacct_train_report r = noise_run (d, DPACCT_NOISE_GAUSSIAN, k);
       /* sigma is the library's calibration, and meets the target. */
       dpacct_accountant_options ao;
       dpacct_calibration_options co;
@@ -546,17 +556,7 @@ START_TEST (test_laplace_noise_matches_theory)
                     DPACCT_OK);
   for (int k = 0; k < 2; k++)
     {
-      dpacct_train_options o;
-      dpacct_train_options_init (&o);
-      o.noise = DPACCT_NOISE_LAPLACE;
-      o.epsilon = 1.0;
-      o.batch_size = 50;
-      o.epochs = 4;
-      o.clip = 0.7;
-      o.clipping = k ? DPACCT_CLIP_NORMALISED : DPACCT_CLIP_FLAT;
-      o.noise_seed = test_seed () + (unsigned long) k;
-      dpacct_train_report r;
-      ck_assert_int_eq (dpacct_train_run (d, NULL, &o, &r), DPACCT_OK);
+      dpacct_train_report r = noise_run (d, DPACCT_NOISE_LAPLACE, k);
       double s = k ? 1.0 : 0.7, b = r.laplace_scale;
       ck_assert (r.noise == DPACCT_NOISE_LAPLACE);
       ck_assert_uint_eq (r.n_parameters, 10 * 21);
