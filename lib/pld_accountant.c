@@ -18,7 +18,7 @@
 typedef struct
 {
   pld_base base;
-  double scale; /* divided by the sensitivity already */
+  double scale; /* the noise multiplier (sigma or b over the clip) */
   double q;
   uint64_t count;
 } leaf;
@@ -96,7 +96,13 @@ pld_supports (const void *state, const dpacct_event *e)
         if (base != DPACCT_EVENT_GAUSSIAN
             && (base != DPACCT_EVENT_LAPLACE || s->certified))
           return DPACCT_EUNSUP;
-        return s->neighbouring == DPACCT_ADD_REMOVE ? DPACCT_OK : DPACCT_EUNSUP;
+        /* Replace-one with sampling has a proved pair for the Gaussian
+         * only (leaf_pairs). */
+        if (s->neighbouring == DPACCT_REPLACE_ONE
+            && base != DPACCT_EVENT_GAUSSIAN
+            && dpacct_event_get_parameter (e) < 1.0)
+          return DPACCT_EUNSUP;
+        return DPACCT_OK;
       }
     case DPACCT_EVENT_SAMPLED_WITHOUT_REPLACEMENT:
       return DPACCT_EUNSUP;
@@ -139,9 +145,7 @@ collect (const pld_state *s, const dpacct_event *e, uint64_t count,
   leaf l;
   l.base = dpacct_event_get_kind (mech) == DPACCT_EVENT_LAPLACE ? PLD_LAPLACE
                                                                 : PLD_GAUSSIAN;
-  /* Under replace-one a clipped sum moves by up to twice the clip. */
-  l.scale = dpacct_event_get_parameter (mech)
-            / (s->neighbouring == DPACCT_REPLACE_ONE ? 2.0 : 1.0);
+  l.scale = dpacct_event_get_parameter (mech);
   l.q = q;
   l.count = count;
   for (size_t i = 0; i < *n; i++)
@@ -196,6 +200,71 @@ pld_compose (void *state, const dpacct_event *e, uint64_t count)
   return DPACCT_OK;
 }
 
+/* ---- the pairs of a leaf ---------------------------------------------- */
+
+/* The pairs whose composition stands for one step of a leaf: for the
+ * upper bound a pair that dominates the step, for the lower bound one
+ * that a pair of neighbouring datasets attains.
+ *
+ * Under add/remove both are the one pair in direction `dir`.  Under
+ * replace-one a clipped sum moves by up to 2C, so an unsampled step is
+ * the pair at sensitivity 2.  With Poisson sampling (Gaussian only):
+ *
+ * - Upper: the batch S of the other examples is drawn independently of
+ *   whether the replaced one is in, so M(D) = E_S [(1-q) N(f_S, s^2 I) +
+ *   q N(f_S + a, s^2 I)] and M(D') likewise with b, |a|, |b| <= 1 (in
+ *   units of C).  Hockey-stick divergences are jointly convex and shift
+ *   invariant, so the pair P_a = (1-q) N(0) + q N(a) against P_b bounds
+ *   it.  The map x -> A x + Z, A = [a b] / sqrt 2 (|A|^2 <= (|a|^2 +
+ *   |b|^2) / 2 <= 1), Z ~ N(0, s^2 (I - A A')), sends N(0), N(sqrt2 e1),
+ *   N(sqrt2 e2) to N(0), N(a), N(b); by post-processing P_a against P_b
+ *   is dominated by M x N(0) against N(0) x M, M = (1-q) N(0, s^2) +
+ *   q N(sqrt 2, s^2).  That product is one remove step composed with one
+ *   add step at noise multiplier s / sqrt 2, and it is symmetric, so one
+ *   direction covers both.  Dominating pairs compose (Zhu, Dong and Wang
+ *   2022).
+ * - Lower: an example at +C e1 replaced by one at -C e1, all others
+ *   clipped to 0, gives the opposite pair (1-q) N(0) + q N(+-1) in every
+ *   step.  Koskela et al. 2020 and dp_accounting account replace-one by
+ *   that pair; we know no proof that it dominates, so it sets the lower
+ *   end only, and the gap between the ends includes that doubt. */
+static size_t
+leaf_pairs (const pld_state *s, const leaf *l, pld_direction dir, int upper,
+            pld_pair pairs[2])
+{
+  if (s->neighbouring == DPACCT_ADD_REMOVE)
+    {
+      pairs[0] = (pld_pair) { l->base, l->scale, l->q, dir };
+      return 1;
+    }
+  if (l->q >= 1.0)
+    {
+      pairs[0] = (pld_pair) { l->base, l->scale / 2.0, 1.0, PLD_REMOVE };
+      return 1;
+    }
+  if (!upper)
+    {
+      pairs[0] = (pld_pair) { PLD_GAUSSIAN, l->scale, l->q, PLD_OPPOSITE };
+      return 1;
+    }
+  pairs[0] = (pld_pair) { PLD_GAUSSIAN, l->scale / M_SQRT2, l->q, PLD_REMOVE };
+  pairs[1] = pairs[0];
+  pairs[1].direction = PLD_ADD;
+  return 2;
+}
+
+/* Whether the lower bound comes from other pairs than the upper one. */
+static int
+lower_from_witness (const pld_state *s)
+{
+  if (s->neighbouring != DPACCT_REPLACE_ONE)
+    return 0;
+  for (size_t i = 0; i < s->n; i++)
+    if (s->leaves[i].q < 1.0)
+      return 1;
+  return 0;
+}
+
 /* ---- bounds ------------------------------------------------------------ */
 
 typedef enum { ASK_EPSILON, ASK_DELTA } question;
@@ -226,16 +295,17 @@ typedef int step_builder (const pld_pair *pair, double h, long first,
 
 /* Each step's grid ends where the loss has P-probability below
  * e^-tail_log; beyond, the pessimistic steps put the mass at +infinity
- * (counted in delta), the optimistic one drops it.  ENOMEM when a step
+ * (counted in delta), the optimistic one drops it.  The pairs are the
+ * leaves' for the upper bound or for the lower one.  ENOMEM when a step
  * needs more than max_points points. */
 static int
-step_set_build (const pld_state *s, pld_direction dir, double h,
+step_set_build (const pld_state *s, pld_direction dir, int upper, double h,
                 step_builder *build, double tail_log, size_t max_points,
                 step_set *set)
 {
   set->n = 0;
-  set->steps = calloc (s->n, sizeof *set->steps);
-  set->factors = calloc (s->n, sizeof *set->factors);
+  set->steps = calloc (2 * s->n, sizeof *set->steps);
+  set->factors = calloc (2 * s->n, sizeof *set->factors);
   if (set->steps == NULL || set->factors == NULL)
     {
       step_set_release (set);
@@ -243,28 +313,32 @@ step_set_build (const pld_state *s, pld_direction dir, double h,
     }
   for (size_t i = 0; i < s->n; i++)
     {
-      pld_pair pair = { s->leaves[i].base, s->leaves[i].scale, s->leaves[i].q,
-                        dir };
-      double lo, hi;
-      dpacct_pld_pair_range (&pair, tail_log, &lo, &hi);
-      long first = (long) floor (lo / h) - 1;
-      double points = ceil (hi / h) + 2 - first;
-      if (points > (double) max_points)
+      pld_pair pairs[2];
+      size_t n_pairs = leaf_pairs (s, &s->leaves[i], dir, upper, pairs);
+      for (size_t j = 0; j < n_pairs; j++)
         {
-          step_set_release (set);
-          return DPACCT_FAIL (DPACCT_ENOMEM,
-                              "one step's PLD needs more points than the "
-                              "memory cap allows");
+          double lo, hi;
+          dpacct_pld_pair_range (&pairs[j], tail_log, &lo, &hi);
+          long first = (long) floor (lo / h) - 1;
+          double points = ceil (hi / h) + 2 - first;
+          if (points > (double) max_points)
+            {
+              step_set_release (set);
+              return DPACCT_FAIL (DPACCT_ENOMEM,
+                                  "one step's PLD needs more points than the "
+                                  "memory cap allows");
+            }
+          pld_step *step = &set->steps[set->n];
+          int status = build (&pairs[j], h, first, (size_t) points, step);
+          if (status != DPACCT_OK)
+            {
+              step_set_release (set);
+              return status;
+            }
+          set->factors[set->n].step = step;
+          set->factors[set->n].count = s->leaves[i].count;
+          set->n++;
         }
-      int status = build (&pair, h, first, (size_t) points, &set->steps[i]);
-      if (status != DPACCT_OK)
-        {
-          step_set_release (set);
-          return status;
-        }
-      set->n++;
-      set->factors[i].step = &set->steps[i];
-      set->factors[i].count = s->leaves[i].count;
     }
   return DPACCT_OK;
 }
@@ -417,14 +491,17 @@ total_steps (const pld_state *s)
   return steps;
 }
 
-/* Whether the add direction differs from the remove one. */
+/* How many directions to maximise over: 2 when the add direction differs
+ * from the remove one; under replace-one the pairs are symmetric. */
 static int
-any_sampled (const pld_state *s)
+directions (const pld_state *s)
 {
+  if (s->neighbouring == DPACCT_REPLACE_ONE)
+    return 1;
   for (size_t i = 0; i < s->n; i++)
     if (s->leaves[i].q < 1.0)
-      return 1;
-  return 0;
+      return 2;
+  return 1;
 }
 
 /* What each direction carries from grid to grid: where its composition
@@ -453,7 +530,7 @@ one_bound (const pld_state *s, pld_direction dir, double h, int upper,
   /* Truncated tail mass, summed over all steps, stays below 1e-4 of the
    * delta asked for (1e-20 when delta is what is asked). */
   double budget = (ask == ASK_EPSILON ? 1e-4 * given : 1e-20) / total_steps (s);
-  int status = step_set_build (s, dir, h,
+  int status = step_set_build (s, dir, upper, h,
                                upper ? dpacct_pld_step_pessimistic
                                      : dpacct_pld_step_optimistic,
                                fmin (-log (budget), 700.0), s->max_points,
@@ -493,10 +570,10 @@ static int
 side_on_grid (const pld_state *s, double h, int upper, question ask,
               double given, centring *at, double *value)
 {
-  int directions = any_sampled (s) ? 2 : 1;
-  int first = directions == 2 && at->upper[1] > at->upper[0];
+  int n_dir = directions (s);
+  int first = n_dir == 2 && at->upper[1] > at->upper[0];
   *value = 0.0;
-  for (int k = 0; k < directions; k++)
+  for (int k = 0; k < n_dir; k++)
     {
       int d = k == 0 ? first : !first;
       if (k > 0 && at->upper[d] <= *value)
@@ -510,7 +587,7 @@ side_on_grid (const pld_state *s, double h, int upper, question ask,
         v = at->upper[d] = fmin (at->upper[d], v);
       *value = fmax (*value, v);
     }
-  if (upper && directions == 2)
+  if (upper && n_dir == 2)
     *value = fmax (*value, fmin (at->upper[0], at->upper[1]));
   return DPACCT_OK;
 }
@@ -523,24 +600,28 @@ composed_spread (const pld_state *s)
   double var = 0.0;
   for (size_t i = 0; i < s->n; i++)
     {
-      pld_pair pair = { s->leaves[i].base, s->leaves[i].scale, s->leaves[i].q,
-                        PLD_REMOVE };
-      double lo, hi;
-      dpacct_pld_pair_range (&pair, 40.0, &lo, &hi);
-      pld_step coarse;
-      double h = (hi - lo) / 4000.0;
-      if (dpacct_pld_step_pessimistic (&pair, h, (long) floor (lo / h) - 1,
-                                       4003, &coarse) != DPACCT_OK)
-        return NAN;
-      double m1 = 0.0, m2 = 0.0;
-      for (size_t k = 0; k < coarse.n; k++)
+      pld_pair pairs[2];
+      size_t n_pairs = leaf_pairs (s, &s->leaves[i], PLD_REMOVE, 1, pairs);
+      for (size_t j = 0; j < n_pairs; j++)
         {
-          double c = (coarse.first + (long) k) * h;
-          m1 += coarse.mass[k] * c;
-          m2 += coarse.mass[k] * c * c;
+          double lo, hi;
+          dpacct_pld_pair_range (&pairs[j], 40.0, &lo, &hi);
+          pld_step coarse;
+          double h = (hi - lo) / 4000.0;
+          if (dpacct_pld_step_pessimistic (&pairs[j], h,
+                                           (long) floor (lo / h) - 1, 4003,
+                                           &coarse) != DPACCT_OK)
+            return NAN;
+          double m1 = 0.0, m2 = 0.0;
+          for (size_t k = 0; k < coarse.n; k++)
+            {
+              double c = (coarse.first + (long) k) * h;
+              m1 += coarse.mass[k] * c;
+              m2 += coarse.mass[k] * c * c;
+            }
+          dpacct_pld_step_release (&coarse);
+          var += (double) s->leaves[i].count * fmax (m2 - m1 * m1, 0.0);
         }
-      dpacct_pld_step_release (&coarse);
-      var += (double) s->leaves[i].count * fmax (m2 - m1 * m1, 0.0);
     }
   return sqrt (var);
 }
@@ -562,7 +643,9 @@ aligned (const pld_state *s, double h)
   for (size_t i = 0; i < s->n; i++)
     if (s->leaves[i].base == PLD_LAPLACE)
       {
-        double q = s->leaves[i].q, b = s->leaves[i].scale;
+        pld_pair pairs[2];
+        leaf_pairs (s, &s->leaves[i], PLD_REMOVE, 1, pairs);
+        double q = pairs[0].q, b = pairs[0].scale;
         double atom = q >= 1.0 ? 1.0 / b : log1p (q * expm1 (1.0 / b));
         return atom / ceil (atom / h);
       }
@@ -620,11 +703,42 @@ upper_bound (const pld_state *s, question ask, double given, centring *at,
 /* The lower bound, from grid h on, refined until upper - lower is at most
  * 10 rel_accuracy of the upper bound.  Every grid's optimistic bound is
  * valid, so the largest found stands; NaN when no grid fits the cap. */
+/* The lower bound from the witness pairs (leaf_pairs), from grid h on:
+ * their gap to the upper bound is not the grid's, so it is refined until
+ * halving the grid raises it by at most 3 rel_accuracy of itself (the
+ * optimistic side converges roughly like h^2, so a third of that is what
+ * is left).  They are centred on their own; every grid's bound is valid. */
+static int
+witness_lower (const pld_state *s, question ask, double given, double h,
+               double *lower)
+{
+  centring own = { { NAN, NAN }, { NAN, NAN }, { INFINITY, INFINITY },
+                   { { 0, NULL, NULL, NULL }, { 0, NULL, NULL, NULL } } };
+  int status = DPACCT_OK;
+  *lower = NAN;
+  for (int round = 0; round < 6; round++, h = aligned (s, 0.5 * h))
+    {
+      double lo;
+      status = side_on_grid (s, h, 0, ask, given, &own, &lo);
+      if (status != DPACCT_OK)
+        break;
+      double gain = isnan (*lower) ? INFINITY : lo - *lower;
+      *lower = isnan (*lower) ? lo : fmax (*lower, lo);
+      if (s->interval > 0.0 || gain <= 3.0 * s->rel_accuracy * *lower)
+        break;
+    }
+  dpacct_pld_fft_plan_release (&own.plan[0]);
+  dpacct_pld_fft_plan_release (&own.plan[1]);
+  return status == DPACCT_ENOMEM ? DPACCT_OK : status;
+}
+
 static int
 lower_bound (const pld_state *s, question ask, double given, centring *at,
              double h, double upper, double *lower)
 {
   *lower = NAN;
+  if (lower_from_witness (s))
+    return witness_lower (s, ask, given, h, lower);
   double target = 10.0 * s->rel_accuracy * upper;
   for (int round = 0; round < 8; round++)
     {
@@ -658,7 +772,7 @@ certified_one (const pld_state *s, pld_direction dir, double h, question ask,
                double given, double budget, size_t max_points, double *result)
 {
   step_set set;
-  int status = step_set_build (s, dir, h, dpacct_pld_certified_step,
+  int status = step_set_build (s, dir, 1, h, dpacct_pld_certified_step,
                                fmin (-log (budget / total_steps (s)), 700.0),
                                max_points, &set);
   if (status != DPACCT_OK)
@@ -697,8 +811,7 @@ certified_upper (const pld_state *s, question ask, double given, double h,
     {
       int status = DPACCT_OK;
       *upper = 0.0;
-      for (int d = 0; status == DPACCT_OK && d < (any_sampled (s) ? 2 : 1);
-           d++)
+      for (int d = 0; status == DPACCT_OK && d < directions (s); d++)
         {
           double v = 0.0;
           status = certified_one (s, d ? PLD_ADD : PLD_REMOVE, h, ask, given,

@@ -263,6 +263,9 @@ dpacct_pld_certified_step (const pld_pair *pair, double h, long first,
   if (pair->base != PLD_GAUSSIAN)
     return DPACCT_FAIL (DPACCT_EUNSUP,
                         "certified PLD bounds cover Gaussian noise only");
+  if (pair->direction == PLD_OPPOSITE) /* a lower bound's pair only */
+    return DPACCT_FAIL (DPACCT_EUNSUP,
+                        "certified PLD steps are add or remove pairs");
   out->h = h;
   out->first = first;
   out->n = n;

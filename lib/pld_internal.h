@@ -12,8 +12,10 @@
 #include <gsl/gsl_fft_real.h>
 
 typedef enum { PLD_GAUSSIAN, PLD_LAPLACE } pld_base;
-/* remove: P = (1-q) M(0) + q M(1), Q = M(0);  add: P = M(0), Q = mixture. */
-typedef enum { PLD_REMOVE, PLD_ADD } pld_direction;
+/* remove: P = (1-q) M(0) + q M(1), Q = M(0);  add: P = M(0), Q = mixture;
+ * opposite (Gaussian only): P = (1-q) M(0) + q M(1),
+ * Q = (1-q) M(0) + q M(-1), an example at +1 replaced by one at -1. */
+typedef enum { PLD_REMOVE, PLD_ADD, PLD_OPPOSITE } pld_direction;
 
 typedef struct
 {

@@ -4,7 +4,8 @@
  * l(x) = log(M1(x)/M0(x)): Gaussian N(0, s^2) vs N(1, s^2), where
  * l = (2x - 1)/(2 s^2); Laplace Lap(0, b) vs Lap(1, b), where
  * l = (|x| - |x - 1|)/b.  Poisson sampling with rate q mixes M(1) into
- * M(0); both directions of add/remove are pairs of their own. */
+ * M(0); both directions of add/remove are pairs of their own, and so is
+ * the Gaussian pair of an example at +1 replaced by one at -1. */
 #include "pld_internal.h"
 #include "logmath.h"
 
@@ -59,11 +60,51 @@ mixture (double q, double log_m0, double log_m1)
   return dpacct_log_add (log1p (-q) + log_m0, log (q) + log_m1);
 }
 
+/* The opposite pair's loss is increasing in x: with c = (1-q)/q e^{1/(2s^2)},
+ * L(x) = log((c + e^{x/s^2}) / (c + e^{-x/s^2})), which is eps at
+ * x = s^2 (eps/2 + asinh(c sinh(eps/2))).  The asinh is taken from
+ * logarithms, since c overflows for small s. */
+static double
+opposite_crossing (const pld_pair *p, double eps)
+{
+  double s2 = p->scale * p->scale;
+  if (eps == 0.0 || p->q >= 1.0)
+    return 0.5 * s2 * eps;
+  double half = 0.5 * fabs (eps);
+  double log_y = log1p (-p->q) - log (p->q) + 0.5 / s2 /* log c */
+                 + half + log1p (-exp (-2.0 * half)) - M_LN2;
+  double w = log_y > 20.0 ? M_LN2 + log_y : asinh (exp (log_y));
+  return s2 * copysign (half + w, eps);
+}
+
+/* log P(L > eps), log Q(L > eps) of the opposite pair, and log P(L < eps). */
+static void
+opposite_tails (const pld_pair *p, double eps, double *log_p, double *log_q)
+{
+  double s = p->scale, x = opposite_crossing (p, eps);
+  double both = log_normal_upper (x / s);
+  *log_p = mixture (p->q, both, log_normal_upper ((x - 1.0) / s));
+  *log_q = mixture (p->q, both, log_normal_upper ((x + 1.0) / s));
+}
+
+static double
+opposite_below (const pld_pair *p, double eps)
+{
+  double s = p->scale, x = opposite_crossing (p, eps);
+  return mixture (p->q, log_normal_upper (-x / s),
+                  log_normal_upper (-(x - 1.0) / s));
+}
+
 void
 dpacct_pld_pair_tails (const pld_pair *p, double eps, double *log_p,
                        double *log_q)
 {
   double q = p->q;
+  if (p->direction == PLD_OPPOSITE)
+    {
+      opposite_tails (p, eps, log_p, log_q);
+      return;
+    }
   if (q >= 1.0)
     {
       if (p->direction == PLD_REMOVE)
@@ -109,6 +150,8 @@ static double
 log_p_below (const pld_pair *p, double eps)
 {
   double q = p->q;
+  if (p->direction == PLD_OPPOSITE)
+    return opposite_below (p, eps);
   if (q >= 1.0)
     return p->direction == PLD_REMOVE ? base_lower (p, 1, eps)
                                       : base_upper (p, 0, -eps);

@@ -251,10 +251,11 @@ certified_sampled_gaussian (const dpacct_rdp_grid *g, double q, double sigma,
   mpfr_clear (log_a);
 }
 
-/* Exact sums at the orders that are cheap; one deferred term for the rest. */
+/* Exact sums at the orders that are cheap; one deferred term for the rest.
+ * `copies` sampled Gaussians at sigma are composed. */
 static int
 sampled_gaussian_curve (const dpacct_rdp_grid *g, double q, double sigma,
-                        dpacct_rdp_curve *out)
+                        double copies, dpacct_rdp_curve *out)
 {
   int status = dpacct_rdp_sampled_gaussian_batch (q, sigma, g->orders, g->n,
                                                   g->deferred, out->known);
@@ -263,9 +264,8 @@ sampled_gaussian_curve (const dpacct_rdp_grid *g, double q, double sigma,
   if (status != DPACCT_OK)
     return status;
   for (size_t i = 0; i < g->n; i++)
-    if (g->deferred[i])
-      out->known[i] = 0.0;
-  out->terms[0] = (dpacct_rdp_term) { q, sigma, 1.0 };
+    out->known[i] = g->deferred[i] ? 0.0 : copies * out->known[i];
+  out->terms[0] = (dpacct_rdp_term) { q, sigma, copies };
   out->n_terms = 1;
   return DPACCT_OK;
 }
@@ -340,13 +340,22 @@ sampled_curve (const dpacct_rdp_grid *g, const dpacct_event *e,
   out->pure = round_up (g, log1p (q * expm1 (base_pure)));
   if (!poisson || dpacct_event_get_kind (base) == DPACCT_EVENT_LAPLACE)
     return general_sampled_curve (g, e, base_pure, out);
-  double sigma = dpacct_event_get_parameter (base);
+  /* Replace-one with Poisson sampling is dominated by one removal and
+   * one addition at noise multiplier sigma / sqrt 2 (the proof is at
+   * leaf_pairs in pld_accountant.c; Renyi divergences are jointly
+   * quasi-convex and add over products), and the addition's RDP is at
+   * most the removal's (Mironov, Talwar and Zhang 2019). */
+  double sigma = dpacct_event_get_parameter (base), copies = 1.0;
+  if (g->neighbouring == DPACCT_REPLACE_ONE)
+    sigma /= M_SQRT2, copies = 2.0;
   if (g->certified)
     {
       certified_sampled_gaussian (g, q, sigma, out->known);
+      for (size_t i = 0; i < g->n; i++)
+        out->known[i] *= copies; /* exact: a power of two */
       return DPACCT_OK;
     }
-  return sampled_gaussian_curve (g, q, sigma, out);
+  return sampled_gaussian_curve (g, q, sigma, copies, out);
 }
 
 static int
@@ -409,9 +418,12 @@ dpacct_rdp_event_supported (const dpacct_rdp_grid *g, const dpacct_event *e)
           = dpacct_event_get_kind (dpacct_event_get_child (e, 0));
         if (base != DPACCT_EVENT_GAUSSIAN && base != DPACCT_EVENT_LAPLACE)
           return DPACCT_EUNSUP;
-        /* Poisson sampling under add/remove; without replacement under
-         * replace-one. */
-        if (poisson != (g->neighbouring == DPACCT_ADD_REMOVE))
+        /* Poisson sampling under add/remove, and for the Gaussian under
+         * replace-one too; without replacement under replace-one. */
+        if (!poisson && g->neighbouring != DPACCT_REPLACE_ONE)
+          return DPACCT_EUNSUP;
+        if (poisson && g->neighbouring == DPACCT_REPLACE_ONE
+            && base != DPACCT_EVENT_GAUSSIAN)
           return DPACCT_EUNSUP;
         if (g->certified && !(poisson && base == DPACCT_EVENT_GAUSSIAN))
           return DPACCT_EUNSUP;

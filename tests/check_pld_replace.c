@@ -1,0 +1,376 @@
+/* check_pld_replace.c - replace-one with Poisson sampling (Gaussian).
+ *
+ * The PLD accountant bounds it from above by a proved dominating pair,
+ * one removal and one addition at noise multiplier sigma / sqrt 2 (the
+ * "product pair"), and from below by the pair that an example at +C
+ * replaced by one at -C attains (the "opposite pair").  Both references
+ * are computed here, independently of the accountant: the opposite pair's
+ * delta in closed form in MPFR, the product pair's by GSL quadrature of
+ * its one-dimensional integral.  Over many steps: sandwiches with the
+ * add/remove bound, with the unsampled mechanism at sensitivity 2C and
+ * with RDP, whose replace-one curve is checked against the MTZ sum in
+ * MPFR. */
+#include <dpacct.h>
+#include "testutil.h"
+
+#include <gsl/gsl_integration.h>
+#include <gsl/gsl_sf_erf.h>
+#include <math.h>
+#include <mpfr.h>
+
+static dpacct_accountant *
+accountant (const dpacct_accountant_type *type, dpacct_neighbouring rel,
+            int certified, const dpacct_event *e)
+{
+  dpacct_accountant_options o;
+  dpacct_accountant_options_init (&o);
+  o.neighbouring = rel;
+  o.certified = certified;
+  dpacct_accountant *acc;
+  ck_assert_int_eq (dpacct_accountant_alloc (type, &o, &acc), DPACCT_OK);
+  ck_assert_int_eq (dpacct_accountant_compose (acc, e, 1), DPACCT_OK);
+  return acc;
+}
+
+static dpacct_event *
+run (double sigma, double q, uint64_t steps)
+{
+  dpacct_event *e;
+  ck_assert_int_eq (dpacct_dpsgd_event_alloc (sigma, q, steps,
+                                              DPACCT_SAMPLING_POISSON, &e),
+                    DPACCT_OK);
+  return e;
+}
+
+static dpacct_bound
+delta_of (const dpacct_event *e, double eps, dpacct_neighbouring rel,
+          int certified)
+{
+  dpacct_accountant *acc = accountant (dpacct_accountant_pld, rel, certified, e);
+  dpacct_bound b;
+  ck_assert_int_eq (dpacct_accountant_delta (acc, eps, &b), DPACCT_OK);
+  dpacct_accountant_free (acc);
+  return b;
+}
+
+static dpacct_bound
+epsilon_of (const dpacct_accountant_type *type, const dpacct_event *e,
+            double delta, dpacct_neighbouring rel)
+{
+  dpacct_accountant *acc = accountant (type, rel, 0, e);
+  dpacct_bound b;
+  ck_assert_int_eq (dpacct_accountant_epsilon (acc, delta, &b), DPACCT_OK);
+  dpacct_accountant_free (acc);
+  return b;
+}
+
+/* P(N(0,1) > z) at 256 bits into r. */
+static void
+normal_upper (mpfr_t r, const mpfr_t z)
+{
+  mpfr_mul_d (r, z, M_SQRT1_2, MPFR_RNDN);
+  mpfr_erfc (r, r, MPFR_RNDN);
+  mpfr_div_ui (r, r, 2, MPFR_RNDN);
+}
+
+/* One step of the opposite pair P = (1-q) N(0, s^2) + q N(1, s^2) against
+ * Q = (1-q) N(0, s^2) + q N(-1, s^2): its loss is increasing and passes
+ * eps at x = s^2 (eps/2 + asinh(c sinh(eps/2))), c = (1-q)/q e^{1/(2s^2)};
+ * delta = P(X > x) - e^eps Q(X > x). */
+static double
+opposite_delta (double s, double q, double eps)
+{
+  mpfr_t x, t, p, qq, z;
+  mpfr_inits2 (256, x, t, p, qq, z, (mpfr_ptr) 0);
+  mpfr_set_d (t, eps / 2.0, MPFR_RNDN);
+  mpfr_sinh (x, t, MPFR_RNDN);
+  mpfr_set_d (z, 0.5 / (s * s), MPFR_RNDN);
+  mpfr_exp (z, z, MPFR_RNDN);
+  mpfr_mul (x, x, z, MPFR_RNDN);
+  mpfr_mul_d (x, x, (1.0 - q) / q, MPFR_RNDN);
+  mpfr_asinh (x, x, MPFR_RNDN);
+  mpfr_add (x, x, t, MPFR_RNDN);
+  mpfr_mul_d (x, x, s, MPFR_RNDN); /* x / s */
+  normal_upper (p, x); /* P(X > x) under N(0, s^2) */
+  mpfr_mul_d (p, p, 1.0 - q, MPFR_RNDN);
+  mpfr_set (qq, p, MPFR_RNDN);
+  mpfr_sub_d (z, x, 1.0 / s, MPFR_RNDN);
+  normal_upper (t, z);
+  mpfr_mul_d (t, t, q, MPFR_RNDN);
+  mpfr_add (p, p, t, MPFR_RNDN);
+  mpfr_add_d (z, x, 1.0 / s, MPFR_RNDN);
+  normal_upper (t, z);
+  mpfr_mul_d (t, t, q, MPFR_RNDN);
+  mpfr_add (qq, qq, t, MPFR_RNDN);
+  mpfr_set_d (t, eps, MPFR_RNDN);
+  mpfr_exp (t, t, MPFR_RNDN);
+  mpfr_mul (qq, qq, t, MPFR_RNDN);
+  mpfr_sub (p, p, qq, MPFR_RNDN);
+  double d = mpfr_get_d (p, MPFR_RNDN);
+  mpfr_clears (x, t, p, qq, z, (mpfr_ptr) 0);
+  return d;
+}
+
+/* One step of the product pair: P = M x N0, Q = N0 x M with
+ * N0 = N(0, s^2), M = (1-q) N0 + q N(1, s^2), s = sigma / sqrt 2.  P/Q
+ * = r(x1) / r(x2) with r = M/N0 = 1 - q + q e^{(2x - 1)/(2 s^2)}
+ * increasing, so for each x1 the set where P > e^eps Q is x2 < x2*(x1),
+ * r(x2*) = r(x1) e^-eps, and
+ * delta = int M(x1) N0(x2 < x2*) - e^eps N0(x1) M(x2 < x2*) dx1. */
+typedef struct { double s, q, eps; } product_params;
+
+static double
+normal_cdf (double x, double mean, double s)
+{
+  return 0.5 * erfc (-(x - mean) / (s * M_SQRT2));
+}
+
+static double
+normal_pdf (double x, double mean, double s)
+{
+  double z = (x - mean) / s;
+  return exp (-0.5 * z * z) / (s * sqrt (2.0 * M_PI));
+}
+
+/* x with r(x) = y, for y > 1 - q. */
+static double
+r_inverse (const product_params *p, double y)
+{
+  return p->s * p->s * (log (y - (1.0 - p->q)) - log (p->q)) + 0.5;
+}
+
+static double
+product_integrand (double x1, void *data)
+{
+  const product_params *p = data;
+  double r1 = 1.0 - p->q + p->q * exp ((2.0 * x1 - 1.0) / (2.0 * p->s * p->s));
+  double y = r1 * exp (-p->eps);
+  if (y <= 1.0 - p->q)
+    return 0.0;
+  double x2 = r_inverse (p, y);
+  double m1 = (1.0 - p->q) * normal_pdf (x1, 0.0, p->s)
+              + p->q * normal_pdf (x1, 1.0, p->s);
+  double m_cdf = (1.0 - p->q) * normal_cdf (x2, 0.0, p->s)
+                 + p->q * normal_cdf (x2, 1.0, p->s);
+  return m1 * normal_cdf (x2, 0.0, p->s)
+         - exp (p->eps) * normal_pdf (x1, 0.0, p->s) * m_cdf;
+}
+
+static double
+product_delta (double sigma, double q, double eps)
+{
+  product_params p = { sigma / M_SQRT2, q, eps };
+  /* The integrand is 0 below x0 and has a kink there; past x0 + 40 s it
+   * is below e^-800 of its peak. */
+  double x0 = r_inverse (&p, (1.0 - q) * exp (eps)), pts[12];
+  const double at[] = { 0, 0.5, 1, 2, 3, 4, 6, 8, 12, 20, 30, 40 };
+  for (size_t i = 0; i < 12; i++)
+    pts[i] = x0 + at[i] * p.s;
+  gsl_integration_workspace *w = gsl_integration_workspace_alloc (1000);
+  gsl_function f = { product_integrand, &p };
+  double result, err;
+  ck_assert_int_eq (gsl_integration_qagp (&f, pts, 12, 0.0, 1e-11, 1000, w,
+                                          &result, &err), 0);
+  gsl_integration_workspace_free (w);
+  return result;
+}
+
+/* One step: opposite <= product (the product pair dominates), and the
+ * accountant's delta lies within: lower below the opposite pair's delta
+ * and within 1 % of it, upper above the product pair's and within 1e-3;
+ * the certified upper bound above the product pair's too. */
+START_TEST (test_one_step_against_references)
+{
+  const double sigmas[] = { 0.8, 1.5 }, rates[] = { 0.05, 0.3 };
+  const double epsilons[] = { 0.5, 1.5 };
+  for (size_t i = 0; i < 2; i++)
+    for (size_t j = 0; j < 2; j++)
+      {
+        dpacct_event *e = run (sigmas[i], rates[j], 1);
+        for (size_t k = 0; k < 2; k++)
+          {
+            double opp = opposite_delta (sigmas[i], rates[j], epsilons[k]);
+            double prod = product_delta (sigmas[i], rates[j], epsilons[k]);
+            dpacct_bound b = delta_of (e, epsilons[k], DPACCT_REPLACE_ONE, 0);
+            ck_assert_msg (opp <= prod && b.lower <= opp
+                           && b.lower >= opp * (1.0 - 1e-2) && prod <= b.upper
+                           && b.upper <= prod * (1.0 + 1e-3),
+                           "sigma %g q %g eps %g: [%.10g, %.10g], opposite "
+                           "%.10g, product %.10g", sigmas[i], rates[j],
+                           epsilons[k], b.lower, b.upper, opp, prod);
+            if (i == 0 && k == 0)
+              {
+                dpacct_bound c = delta_of (e, epsilons[k],
+                                           DPACCT_REPLACE_ONE, 1);
+                ck_assert_msg (c.certified && prod <= c.upper
+                               && c.upper <= prod * 1.05,
+                               "certified %.10g vs product %.10g", c.upper,
+                               prod);
+              }
+          }
+        dpacct_event_free (e);
+      }
+}
+END_TEST
+
+/* Many steps: add/remove lower <= replace-one lower <= upper; the upper
+ * bound at most the unsampled mechanism's at sensitivity 2C (exact) and
+ * at most RDP's; increasing in q and in the steps, decreasing in sigma. */
+START_TEST (test_sandwiches_over_steps)
+{
+  const struct { double sigma, q, steps; } r[] = {
+    { 1.0, 0.01, 1000 }, { 0.8, 0.1, 100 }, { 2.0, 0.001, 10000 },
+    { 1.0, 0.5, 10 },
+  };
+  const double delta = 1e-5;
+  for (size_t i = 0; i < sizeof r / sizeof r[0]; i++)
+    {
+      dpacct_event *e = run (r[i].sigma, r[i].q, (uint64_t) r[i].steps);
+      dpacct_bound rep = epsilon_of (dpacct_accountant_pld, e, delta,
+                                     DPACCT_REPLACE_ONE);
+      dpacct_bound ar = epsilon_of (dpacct_accountant_pld, e, delta,
+                                    DPACCT_ADD_REMOVE);
+      double rdp = epsilon_of (dpacct_accountant_rdp, e, delta,
+                               DPACCT_REPLACE_ONE).upper;
+      double unsampled = test_exact_gaussian_epsilon (r[i].sigma / 2.0,
+                                                      r[i].steps, delta);
+      ck_assert_msg (ar.lower <= rep.lower && rep.lower <= rep.upper
+                     && rep.upper <= unsampled * (1.0 + 1e-3)
+                     && rep.upper <= rdp,
+                     "sigma %g q %g T %g: replace [%g, %g], add/remove "
+                     "[%g, %g], unsampled %g, rdp %g", r[i].sigma, r[i].q,
+                     r[i].steps, rep.lower, rep.upper, ar.lower, ar.upper,
+                     unsampled, rdp);
+      dpacct_event *more[3] = { run (r[i].sigma * 1.1, r[i].q,
+                                     (uint64_t) r[i].steps),
+                                run (r[i].sigma, r[i].q * 1.1,
+                                     (uint64_t) r[i].steps),
+                                run (r[i].sigma, r[i].q,
+                                     (uint64_t) (r[i].steps * 2)) };
+      double up[3];
+      for (int k = 0; k < 3; k++)
+        {
+          up[k] = epsilon_of (dpacct_accountant_pld, more[k], delta,
+                              DPACCT_REPLACE_ONE).upper;
+          dpacct_event_free (more[k]);
+        }
+      ck_assert_msg (up[0] < rep.upper && up[1] > rep.upper
+                     && up[2] > rep.upper, "not monotone: %g; %g %g %g",
+                     rep.upper, up[0], up[1], up[2]);
+      dpacct_event_free (e);
+    }
+}
+END_TEST
+
+/* log A_alpha of the Poisson-subsampled Gaussian (Mironov, Talwar and
+ * Zhang 2019) at integer alpha, summed in MPFR at 256 bits. */
+static double
+log_a (double q, double sigma, unsigned alpha)
+{
+  mpfr_t sum, term, c;
+  mpz_t binomial;
+  mpz_init (binomial);
+  mpfr_inits2 (256, sum, term, c, (mpfr_ptr) 0);
+  mpfr_set_zero (sum, 1);
+  for (unsigned k = 0; k <= alpha; k++)
+    {
+      mpz_bin_uiui (binomial, alpha, k);
+      mpfr_set_z (term, binomial, MPFR_RNDN);
+      mpfr_set_d (c, 1.0 - q, MPFR_RNDN);
+      mpfr_pow_ui (c, c, alpha - k, MPFR_RNDN);
+      mpfr_mul (term, term, c, MPFR_RNDN);
+      mpfr_set_d (c, q, MPFR_RNDN);
+      mpfr_pow_ui (c, c, k, MPFR_RNDN);
+      mpfr_mul (term, term, c, MPFR_RNDN);
+      mpfr_set_d (c, ((double) k * k - k) / (2.0 * sigma * sigma), MPFR_RNDN);
+      mpfr_exp (c, c, MPFR_RNDN);
+      mpfr_mul (term, term, c, MPFR_RNDN);
+      mpfr_add (sum, sum, term, MPFR_RNDN);
+    }
+  mpfr_log (sum, sum, MPFR_RNDN);
+  double r = mpfr_get_d (sum, MPFR_RNDN);
+  mpfr_clears (sum, term, c, (mpfr_ptr) 0);
+  mpz_clear (binomial);
+  return r;
+}
+
+/* RDP at one integer order: the product pair's RDP, 2 log A_alpha(q,
+ * sigma / sqrt 2) / (alpha - 1) per step, converted as the RDP
+ * accountant documents; certified or not. */
+START_TEST (test_rdp_replace_one)
+{
+  const double sigma = 1.2, q = 0.02, delta = 1e-6;
+  const unsigned alphas[] = { 2, 8, 32 };
+  dpacct_event *e = run (sigma, q, 500);
+  for (size_t i = 0; i < 3; i++)
+    for (int certified = 0; certified < 2; certified++)
+      {
+        double a = alphas[i];
+        dpacct_accountant_options o;
+        dpacct_accountant_options_init (&o);
+        o.neighbouring = DPACCT_REPLACE_ONE;
+        o.orders = &a;
+        o.n_orders = 1;
+        o.certified = certified;
+        dpacct_accountant *acc;
+        dpacct_bound b;
+        ck_assert_int_eq (dpacct_accountant_alloc (dpacct_accountant_rdp, &o,
+                                                   &acc), DPACCT_OK);
+        ck_assert_int_eq (dpacct_accountant_compose (acc, e, 1), DPACCT_OK);
+        ck_assert_int_eq (dpacct_accountant_epsilon (acc, delta, &b),
+                          DPACCT_OK);
+        dpacct_accountant_free (acc);
+        double rdp = 500.0 * 2.0 * log_a (q, sigma / M_SQRT2, alphas[i])
+                     / (a - 1.0);
+        double want = fmax (rdp + log ((a - 1.0) / a)
+                            - (log (delta) + log (a)) / (a - 1.0), 0.0);
+        ck_assert_rel (b.upper, want, 1e-9, "alpha %g certified %d", a,
+                       certified);
+      }
+  dpacct_event_free (e);
+}
+END_TEST
+
+/* Laplace noise has no proved pair under replace-one with sampling: both
+ * accountants refuse it, and leave nothing composed. */
+START_TEST (test_laplace_refused)
+{
+  dpacct_event *lap, *sampled;
+  ck_assert_int_eq (dpacct_event_laplace_alloc (2.0, &lap), DPACCT_OK);
+  ck_assert_int_eq (dpacct_event_poisson_alloc (0.01, lap, &sampled),
+                    DPACCT_OK);
+  const dpacct_accountant_type *types[] = { dpacct_accountant_pld,
+                                            dpacct_accountant_rdp };
+  for (int t = 0; t < 2; t++)
+    {
+      dpacct_accountant_options o;
+      dpacct_accountant_options_init (&o);
+      o.neighbouring = DPACCT_REPLACE_ONE;
+      dpacct_accountant *acc;
+      dpacct_bound b;
+      ck_assert_int_eq (dpacct_accountant_alloc (types[t], &o, &acc),
+                        DPACCT_OK);
+      ck_assert_int_eq (dpacct_accountant_compose (acc, sampled, 1),
+                        DPACCT_EUNSUP);
+      ck_assert_int_eq (dpacct_accountant_epsilon (acc, 1e-5, &b), DPACCT_OK);
+      ck_assert (b.upper == 0.0);
+      dpacct_accountant_free (acc);
+    }
+  dpacct_event_free (sampled);
+  dpacct_event_free (lap);
+}
+END_TEST
+
+int
+main (void)
+{
+  Suite *s = suite_create ("pld_replace");
+  TCase *tc = tcase_create ("core");
+  tcase_set_timeout (tc, 300);
+  tcase_add_test (tc, test_one_step_against_references);
+  tcase_add_test (tc, test_sandwiches_over_steps);
+  tcase_add_test (tc, test_rdp_replace_one);
+  tcase_add_test (tc, test_laplace_refused);
+  suite_add_tcase (s, tc);
+  return test_run_suite (s);
+}
