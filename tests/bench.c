@@ -226,9 +226,9 @@ main (int argc, char **argv)
     pld[r] = time_epsilon_with (dpacct_accountant_pld, &replace, 1.0, 0.01,
                                 10000, &eps);
   qsort (pld, 5, sizeof *pld, compare);
-  printf ("PLD epsilon, same run under replace-one (both bounds, from "
-          "their own pairs): upper %.6f in %.1f ms (median of 5)\n", eps,
-          1e3 * pld[2]);
+  printf ("PLD epsilon, same run under replace-one (product pair, group "
+          "privacy and the +-C pair): upper %.6f in %.1f ms (median of 5)\n",
+          eps, 1e3 * pld[2]);
   dpacct_accountant_options certified;
   dpacct_accountant_options_init (&certified);
   certified.certified = 1;
