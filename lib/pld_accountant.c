@@ -705,14 +705,12 @@ upper_bound (const pld_state *s, question ask, double given, centring *at,
   return DPACCT_OK;
 }
 
-/* The lower bound, from grid h on, refined until upper - lower is at most
- * 10 rel_accuracy of the upper bound.  Every grid's optimistic bound is
- * valid, so the largest found stands; NaN when no grid fits the cap. */
 /* The lower bound from the witness pairs (leaf_pairs), from grid h on:
- * their gap to the upper bound is not the grid's, so it is refined until
- * halving the grid raises it by at most 3 rel_accuracy of itself (the
+ * their gap to the upper bound is not the grid's, so the grid is halved
+ * until that raises the bound by at most 3 rel_accuracy of itself (the
  * optimistic side converges roughly like h^2, so a third of that is what
- * is left).  They are centred on their own; every grid's bound is valid. */
+ * is left), and quartered while the bound is 0.  They are centred on
+ * their own; every grid's bound is valid. */
 static int
 witness_lower (const pld_state *s, question ask, double given, double h,
                double *lower)
@@ -721,7 +719,7 @@ witness_lower (const pld_state *s, question ask, double given, double h,
                    { { 0, NULL, NULL, NULL }, { 0, NULL, NULL, NULL } } };
   int status = DPACCT_OK;
   *lower = NAN;
-  for (int round = 0; round < 6; round++, h = aligned (s, 0.5 * h))
+  for (int round = 0; round < 8; round++)
     {
       double lo;
       status = side_on_grid (s, h, 0, ask, given, &own, &lo);
@@ -729,14 +727,21 @@ witness_lower (const pld_state *s, question ask, double given, double h,
         break;
       double gain = isnan (*lower) ? INFINITY : lo - *lower;
       *lower = isnan (*lower) ? lo : fmax (*lower, lo);
-      if (s->interval > 0.0 || gain <= 3.0 * s->rel_accuracy * *lower)
+      if (s->interval > 0.0
+          || (*lower > 0.0 && gain <= 3.0 * s->rel_accuracy * *lower))
         break;
+      /* A lower bound of 0 says the grid is far too coarse for the pair
+       * (small noise: a narrow bulk and a long tail). */
+      h = aligned (s, *lower > 0.0 ? 0.5 * h : 0.25 * h);
     }
   dpacct_pld_fft_plan_release (&own.plan[0]);
   dpacct_pld_fft_plan_release (&own.plan[1]);
   return status == DPACCT_ENOMEM ? DPACCT_OK : status;
 }
 
+/* The lower bound, from grid h on, refined until upper - lower is at most
+ * 10 rel_accuracy of the upper bound.  Every grid's optimistic bound is
+ * valid, so the largest found stands; NaN when no grid fits the cap. */
 static int
 lower_bound (const pld_state *s, question ask, double given, centring *at,
              double h, double upper, double *lower)

@@ -261,6 +261,27 @@ START_TEST (test_group_epsilon)
 }
 END_TEST
 
+/* Small noise, one step: the +-C pair's narrow bulk and long tail need a
+ * far finer grid than the upper bound's; the lower bound must still be
+ * the pair's epsilon: delta_opp(lower) >= delta (valid) and
+ * delta_opp(1.01 lower) <= delta (within 1 %). */
+START_TEST (test_small_noise_lower)
+{
+  const double sigmas[] = { 0.07, 0.1 }, q = 0.001, delta = 1e-5;
+  for (size_t i = 0; i < 2; i++)
+    {
+      dpacct_event *e = run (sigmas[i], q, 1);
+      dpacct_bound b = epsilon_of (dpacct_accountant_pld, e, delta,
+                                   DPACCT_REPLACE_ONE);
+      ck_assert_msg (b.lower > 0.0 && b.lower <= b.upper
+                     && opposite_delta (sigmas[i], q, b.lower) >= delta
+                     && opposite_delta (sigmas[i], q, 1.01 * b.lower) <= delta,
+                     "sigma %g: [%.10g, %.10g]", sigmas[i], b.lower, b.upper);
+      dpacct_event_free (e);
+    }
+}
+END_TEST
+
 /* Many steps: add/remove lower <= replace-one lower <= upper; the upper
  * bound at most the unsampled mechanism's at sensitivity 2C (exact) and
  * at most RDP's; increasing in q and in the steps, decreasing in sigma. */
@@ -417,6 +438,7 @@ main (void)
   tcase_set_timeout (tc, 300);
   tcase_add_test (tc, test_one_step_against_references);
   tcase_add_test (tc, test_group_epsilon);
+  tcase_add_test (tc, test_small_noise_lower);
   tcase_add_test (tc, test_sandwiches_over_steps);
   tcase_add_test (tc, test_rdp_replace_one);
   tcase_add_test (tc, test_laplace_refused);
