@@ -487,12 +487,18 @@ saddle_estimate (const step_set *set, double delta)
   return eps;
 }
 
+/* The number of steps composed for the upper bound (a replace-one
+ * sampled leaf composes two per step; the lower side never more). */
 static double
 total_steps (const pld_state *s)
 {
   double steps = 0.0;
   for (size_t i = 0; i < s->n; i++)
-    steps += (double) s->leaves[i].count;
+    {
+      pld_pair pairs[2];
+      steps += (double) s->leaves[i].count
+               * (double) leaf_pairs (s, &s->leaves[i], PLD_REMOVE, 1, pairs);
+    }
   return steps;
 }
 
