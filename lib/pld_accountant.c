@@ -711,26 +711,57 @@ upper_bound (const pld_state *s, question ask, double given, centring *at,
   return DPACCT_OK;
 }
 
+/* The finest grid that fitted the memory cap so far (NaN: none) and the
+ * coarsest that did not (0: none). */
+typedef struct
+{
+  double fitted, failed;
+} grid_bracket;
+
+/* The next grid for a lower bound: `want`, unless that is no coarser
+ * than a grid that did not fit the cap; then halfway (geometrically)
+ * between that one and the finest that fitted, and 0 when that is within
+ * 20 % of the one that fitted (nothing left worth trying). */
+static double
+next_grid (const pld_state *s, const grid_bracket *b, double want)
+{
+  if (want > b->failed)
+    return aligned (s, want);
+  if (isnan (b->fitted))
+    return 0.0;
+  double mid = sqrt (b->fitted * b->failed);
+  return mid > 0.8 * b->fitted ? 0.0 : aligned (s, mid);
+}
+
 /* The lower bound from the witness pairs (leaf_pairs), from grid h on:
  * their gap to the upper bound is not the grid's, so the grid is halved
  * until that raises the bound by at most 3 rel_accuracy of itself (the
  * optimistic side converges roughly like h^2, so a third of that is what
- * is left), and quartered while the bound is 0.  They are centred on
- * their own; every grid's bound is valid. */
+ * is left), and quartered while the bound is 0; a grid that does not fit
+ * the memory cap is backed off from.  They are centred on their own;
+ * every grid's bound is valid. */
 static int
 witness_lower (const pld_state *s, question ask, double given, double h,
                double *lower)
 {
   centring own = { { NAN, NAN }, { NAN, NAN }, { INFINITY, INFINITY },
                    { { 0, NULL, NULL, NULL }, { 0, NULL, NULL, NULL } } };
+  grid_bracket tried = { NAN, 0.0 };
   int status = DPACCT_OK;
   *lower = NAN;
-  for (int round = 0; round < 8; round++)
+  for (int round = 0; round < 10 && h > 0.0; round++)
     {
       double lo;
       status = side_on_grid (s, h, 0, ask, given, &own, &lo);
+      if (status == DPACCT_ENOMEM)
+        {
+          tried.failed = h;
+          h = next_grid (s, &tried, h);
+          continue;
+        }
       if (status != DPACCT_OK)
         break;
+      tried.fitted = h;
       double gain = isnan (*lower) ? INFINITY : lo - *lower;
       *lower = isnan (*lower) ? lo : fmax (*lower, lo);
       if (s->interval > 0.0
@@ -738,7 +769,7 @@ witness_lower (const pld_state *s, question ask, double given, double h,
         break;
       /* A lower bound of 0 says the grid is far too coarse for the pair
        * (small noise: a narrow bulk and a long tail). */
-      h = aligned (s, *lower > 0.0 ? 0.5 * h : 0.25 * h);
+      h = next_grid (s, &tried, *lower > 0.0 ? 0.5 * h : 0.25 * h);
     }
   dpacct_pld_fft_plan_release (&own.plan[0]);
   dpacct_pld_fft_plan_release (&own.plan[1]);
@@ -746,8 +777,9 @@ witness_lower (const pld_state *s, question ask, double given, double h,
 }
 
 /* The lower bound, from grid h on, refined until upper - lower is at most
- * 10 rel_accuracy of the upper bound.  Every grid's optimistic bound is
- * valid, so the largest found stands; NaN when no grid fits the cap. */
+ * 10 rel_accuracy of the upper bound, backing off from grids that do not
+ * fit the memory cap.  Every grid's optimistic bound is valid, so the
+ * largest found stands; NaN when no grid fits the cap. */
 static int
 lower_bound (const pld_state *s, question ask, double given, centring *at,
              double h, double upper, double *lower)
@@ -756,22 +788,29 @@ lower_bound (const pld_state *s, question ask, double given, centring *at,
   if (lower_from_witness (s))
     return witness_lower (s, ask, given, h, lower);
   double target = 10.0 * s->rel_accuracy * upper;
-  for (int round = 0; round < 8; round++)
+  grid_bracket tried = { NAN, 0.0 };
+  for (int round = 0; round < 10 && h > 0.0; round++)
     {
       double lo;
       int status = side_on_grid (s, h, 0, ask, given, at, &lo);
       if (status == DPACCT_ENOMEM)
-        return DPACCT_OK;
+        {
+          tried.failed = h;
+          h = next_grid (s, &tried, h);
+          continue;
+        }
       if (status != DPACCT_OK)
         return status;
+      tried.fitted = h;
       *lower = isnan (*lower) ? lo : fmax (*lower, lo);
       double gap = upper - *lower;
       if (s->interval > 0.0 || gap <= target)
         return DPACCT_OK;
       /* The lower side converges roughly like h^2 once the grid resolves
        * one step's loss; aim below the target. */
-      h = aligned (s, h * fmin (fmax (0.7 * sqrt (target / gap), 1.0 / 16.0),
-                                0.5));
+      h = next_grid (s, &tried,
+                     h * fmin (fmax (0.7 * sqrt (target / gap), 1.0 / 16.0),
+                               0.5));
     }
   return DPACCT_OK;
 }

@@ -7,7 +7,8 @@
  * sum_k w_k (1 - t e^{-e_k})_+ + w_inf, piecewise linear with kinks at the
  * t_k = e^{e_k}; a curve above the true one everywhere makes a pair that
  * dominates the mechanism, one below it a dominated pair, and composition
- * keeps both orders. */
+ * keeps both orders.  The optimistic step is built as a post-processing
+ * of the pair, which is below it by the data-processing inequality. */
 #include "pld_internal.h"
 #include "internal.h"
 
@@ -98,47 +99,115 @@ dpacct_pld_step_pessimistic (const pld_pair *pair, double h, long first,
   return DPACCT_OK;
 }
 
-/* The lower convex hull of the points (x_i, y_i), i = 0..n-1, x ascending;
- * returns the number of hull vertices written to `hull` as indices. */
-static size_t
-lower_hull (const double *x, const double *y, size_t n, size_t *hull)
+/* Dropping mass only lowers the curve, so the far tails (1e-25 at each
+ * end) go: they would otherwise stretch the composed support, and with
+ * it the FFT window, to count times the grid's ends. */
+static void
+drop_far_tails (pld_step *out)
 {
-  size_t m = 0;
-  for (size_t i = 0; i < n; i++)
+  for (int end = 0; end < 2; end++)
     {
-      while (m >= 2)
+      double dropped = 0.0;
+      for (size_t i = 0; i < out->n; i++)
         {
-          size_t a = hull[m - 2], b = hull[m - 1];
-          /* Drop b when it lies on or above the segment a -> i. */
-          double cross = (x[b] - x[a]) * (y[i] - y[a])
-                         - (y[b] - y[a]) * (x[i] - x[a]);
-          if (cross > 0.0)
+          size_t k = end ? out->n - 1 - i : i;
+          if (dropped + out->mass[k] > 1e-25)
             break;
-          m--;
+          dropped += out->mass[k];
+          out->mass[k] = 0.0;
         }
-      hull[m++] = i;
     }
-  return m;
 }
 
-/* The hull as a function: its value at x, given vertex arrays. */
-static double
-hull_value (const double *t, const double *v, const size_t *hull, size_t m,
-            double x)
+/* The optimistic step by pooling, a post-processing of the pair and so
+ * dominated by it.  Each grid cell (e_k, e_k+1] is an atom with its P-
+ * and Q-mass (x -> the cell of its loss is a post-processing), a coin
+ * may split an atom in proportion, and atoms may be pooled.  Sweeping up
+ * the loss axis, atoms join a pool until its loss log(P/Q) would pass
+ * the grid point it aims at (the first at or above where it started);
+ * the fraction of the next atom that puts it exactly there completes it,
+ * a mass at that point, and the rest starts the next pool.  A pool loses
+ * only its inner spread, so the composed loss keeps its drift to second
+ * order in h where rounding every loss down to the grid shifts it by up
+ * to h a step.  (Where a cell holds most of the mass, as the bulk near 0
+ * at small sampling rates, its pool takes the tail it needs; on a grid
+ * coarser than that bulk the bound is poor, and refining the grid mends
+ * it.)  Pools aim at e_k + MERGE_SLACK and sit at e_k, so that rounding in
+ * the masses does not lift a pool above its true loss; the last pool
+ * goes down to the grid point at or below its loss, and lowering a loss
+ * only lowers the curve. */
+enum { MERGE_NONE = -1 };
+#define MERGE_SLACK 1e-12
+
+typedef struct
 {
-  size_t j = 1;
-  while (j < m - 1 && t[hull[j]] < x)
-    j++;
-  size_t a = hull[j - 1], b = hull[j];
-  return v[a] + (v[b] - v[a]) / (t[b] - t[a]) * (x - t[a]);
+  double h;
+  long first;
+  size_t n;
+  double *mass;
+  double pool_p, pool_q;
+  long target; /* the grid index the pool aims at, or MERGE_NONE */
+} merger;
+
+/* The grid index of the lowest point e_k with e_k + SLACK >= log(p/q). */
+static long
+target_for (const merger *m, double p, double q)
+{
+  if (q <= 0.0)
+    return (long) m->n - 1;
+  double loss = log (p) - log (q) - MERGE_SLACK;
+  double k = ceil (loss / m->h) - (double) m->first;
+  return k < 0.0 ? 0 : k > (double) (m->n - 1) ? (long) m->n - 1 : (long) k;
 }
 
-/* Where the segment a -> b of the hull meets the line y = c0 + c1 x. */
-static double
-crossing (double ta, double va, double tb, double vb, double c0, double c1)
+/* The pool, placed at the grid point at or below its loss (dropped below
+ * the grid). */
+static void
+round_down (merger *m)
 {
-  double slope = (vb - va) / (tb - ta);
-  return ta + (c0 + c1 * ta - va) / (slope - c1);
+  if (m->target == MERGE_NONE || !(m->pool_p > 0.0))
+    return;
+  double loss = m->pool_q > 0.0 ? log (m->pool_p) - log (m->pool_q) : INFINITY;
+  double k = floor (loss / m->h) - (double) m->first;
+  if (k >= 0.0)
+    m->mass[k > (double) (m->n - 1) ? m->n - 1 : (size_t) k] += m->pool_p;
+  m->target = MERGE_NONE;
+}
+
+/* Adds the atom (p, q) of cell `cell` (-1: below the grid), cells in
+ * increasing order.  A pool aims at the grid point at or above its first
+ * atom's loss, which lies in (e_cell, e_cell+1]: clamped to those two, so
+ * that rounding in a nearly empty cell cannot aim a pool far off. */
+static void
+merge_atom (merger *m, long cell, double p, double q)
+{
+  p = fmax (p, 0.0), q = fmax (q, 0.0);
+  while (p > 0.0)
+    {
+      if (m->target == MERGE_NONE)
+        {
+          m->pool_p = p, m->pool_q = q;
+          long t = target_for (m, p, q);
+          long low = cell < 0 ? 0 : cell;
+          long high = cell + 1 < (long) m->n ? cell + 1 : (long) m->n - 1;
+          m->target = t < low ? low : t > high ? high : t;
+          return;
+        }
+      double r = exp ((m->first + m->target) * m->h + MERGE_SLACK);
+      /* How far the atom lies above the target, and the pool below it
+       * (a Q-mass of 0 counts as 0, whatever r). */
+      double over = p - (q > 0.0 ? r * q : 0.0);
+      double room = (m->pool_q > 0.0 ? r * m->pool_q : 0.0) - m->pool_p;
+      if (over <= room || m->target == (long) m->n - 1)
+        {
+          m->pool_p += p, m->pool_q += q;
+          return;
+        }
+      double theta = room > 0.0 ? room / over : 0.0;
+      m->mass[m->target] += m->pool_p + theta * p;
+      p *= 1.0 - theta, q *= 1.0 - theta;
+      m->target = MERGE_NONE;
+    }
 }
 
 int
@@ -149,115 +218,14 @@ dpacct_pld_step_optimistic (const pld_pair *pair, double h, long first,
   int status = step_start (pair, h, first, n, out, &log_p, &log_q);
   if (status != DPACCT_OK)
     return status;
-  /* Points (0, 1) and (t_k, v_k), v_k the curve lowered by a margin that
-   * keeps every chord between neighbouring points below it: over [a, b]
-   * a chord exceeds a convex curve by at most D (b - a) / 4, D the change
-   * of slope, here the Q-mass of the interval; with both ends lowered by
-   * that, the chord stays below.  The point (0, 1) is exact, so the first
-   * grid point takes the one-sided margin D (b - a).  The last point goes
-   * to zero: the curve beyond the grid is taken as 0. */
-  size_t m = n + 1;
-  double *t = malloc (m * sizeof *t), *v = malloc (m * sizeof *v);
-  size_t *hull = malloc (m * sizeof *hull);
-  if (t == NULL || v == NULL || hull == NULL)
-    {
-      free (t), free (v), free (hull), free (log_p), free (log_q);
-      dpacct_pld_step_release (out);
-      return DPACCT_FAIL (DPACCT_ENOMEM, "cannot allocate a PLD");
-    }
-  t[0] = 0.0;
-  v[0] = 1.0;
-  double expm1_h = expm1 (h), before = 0.0;
-  for (size_t k = 0; k < n; k++)
-    {
-      double e = (first + (long) k) * h, tk = exp (e);
-      double gp = exp (log_p[k]), gq_t = exp (log_q[k] + e);
-      double after = k + 1 < n ? (gq_t - exp (log_q[k + 1] + e)) * expm1_h / 4.0
-                               : 0.0;
-      if (k == 0)
-        before = -expm1 (log_q[0]) * tk; /* Q(L <= e_0) (t_0 - 0) */
-      t[k + 1] = tk;
-      v[k + 1] = gp - gq_t - fmax (before, after)
-                 - 64.0 * DBL_EPSILON * (gp + gq_t);
-      before = after;
-    }
-  v[n] = fmin (v[n], 0.0);
-  size_t vertices = lower_hull (t, v, m, hull);
-  /* g = max(hull, 1 - t, 0) is convex and below the curve; the line
-   * 1 - t makes the initial slope -1 (a valid pair).  Its kinks lie among
-   * the hull's vertices and the crossings with the line and with zero;
-   * masses t (slope after - slope before) sit at loss log t, on the grid
-   * for vertices and rounded down to it for crossings (lowering a loss
-   * only lowers the curve). */
-  double knot[4];
-  size_t n_knots = 0;
-  for (size_t j = 1; j < vertices && n_knots < 3; j++)
-    {
-      size_t a = hull[j - 1], b = hull[j];
-      double x = crossing (t[a], v[a], t[b], v[b], 1.0, -1.0);
-      if (x > t[a] && x < t[b])
-        knot[n_knots++] = x;
-      x = crossing (t[a], v[a], t[b], v[b], 0.0, 0.0);
-      if (x > t[a] && x < t[b] && n_knots < 3)
-        knot[n_knots++] = x;
-    }
-  if (1.0 < t[m - 1])
-    knot[n_knots++] = 1.0;
-  for (size_t i = 1; i < n_knots; i++) /* insertion sort: at most 4 */
-    for (size_t j = i; j > 0 && knot[j] < knot[j - 1]; j--)
-      {
-        double tmp = knot[j];
-        knot[j] = knot[j - 1];
-        knot[j - 1] = tmp;
-      }
-  /* Merge vertices (skipping (0, 1)) and knots; walk them in order. */
-  double prev_x = 0.0, prev_g = 1.0, slope_before = -1.0;
-  long prev_k = -1;
-  size_t iv = 1, ik = 0;
-  while (iv < vertices || ik < n_knots)
-    {
-      double x, hx;
-      long k;
-      if (iv < vertices && (ik >= n_knots || t[hull[iv]] <= knot[ik]))
-        {
-          x = t[hull[iv]];
-          hx = v[hull[iv]];
-          k = (long) hull[iv] - 1; /* a grid point: its index is exact */
-          iv++;
-        }
-      else
-        {
-          x = knot[ik++];
-          hx = hull_value (t, v, hull, vertices, x); /* at most 4 of these */
-          k = (long) floor (log (x) / h) - first;
-        }
-      if (!(x > prev_x))
-        continue;
-      double g = fmax (fmax (hx, 1.0 - x), 0.0);
-      double slope = (g - prev_g) / (x - prev_x);
-      if (prev_k >= 0)
-        out->mass[prev_k] += fmax (prev_x * (slope - slope_before), 0.0);
-      slope_before = slope;
-      prev_x = x, prev_g = g;
-      prev_k = k < 0 ? 0 : k >= (long) n ? (long) n - 1 : k;
-    }
-  if (prev_k >= 0) /* the last kink, to slope 0 */
-    out->mass[prev_k] += fmax (prev_x * (0.0 - slope_before), 0.0);
-  /* Dropping mass only lowers the curve, so the far tails (1e-25 at each
-   * end) go: they would otherwise stretch the composed support, and with
-   * it the FFT window, to count times the grid's ends. */
-  for (int end = 0; end < 2; end++)
-    {
-      double dropped = 0.0;
-      for (size_t i = 0; i < n; i++)
-        {
-          size_t k = end ? n - 1 - i : i;
-          if (dropped + out->mass[k] > 1e-25)
-            break;
-          dropped += out->mass[k];
-          out->mass[k] = 0.0;
-        }
-    }
-  free (t), free (v), free (hull), free (log_p), free (log_q);
+  merger m = { h, first, n, out->mass, 0.0, 0.0, MERGE_NONE };
+  merge_atom (&m, -1, -expm1 (log_p[0]), -expm1 (log_q[0]));
+  for (size_t k = 0; k + 1 < n; k++)
+    merge_atom (&m, (long) k, exp (log_p[k]) - exp (log_p[k + 1]),
+                exp (log_q[k]) - exp (log_q[k + 1]));
+  merge_atom (&m, (long) n - 1, exp (log_p[n - 1]), exp (log_q[n - 1]));
+  round_down (&m);
+  drop_far_tails (out);
+  free (log_p), free (log_q);
   return DPACCT_OK;
 }

@@ -55,8 +55,8 @@ void dpacct_pld_step_release (pld_step *step);
 int dpacct_pld_step_pessimistic (const pld_pair *pair, double h, long first,
                                  size_t n, pld_step *out);
 
-/* The PLD whose hockey-stick curve is the lower convex hull of points
- * placed below the true curve at the grid points by a proved margin. */
+/* A post-processing of the pair: the grid cells' masses pooled so that
+ * each pool's loss lands on a grid point (or is rounded down to one). */
 int dpacct_pld_step_optimistic (const pld_pair *pair, double h, long first,
                                 size_t n, pld_step *out);
 
