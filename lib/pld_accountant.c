@@ -97,12 +97,6 @@ pld_supports (const void *state, const dpacct_event *e)
         if (base != DPACCT_EVENT_GAUSSIAN
             && (base != DPACCT_EVENT_LAPLACE || s->certified))
           return DPACCT_EUNSUP;
-        /* Replace-one with sampling has a proved pair for the Gaussian
-         * only (leaf_pairs). */
-        if (s->neighbouring == DPACCT_REPLACE_ONE
-            && base != DPACCT_EVENT_GAUSSIAN
-            && dpacct_event_get_parameter (e) < 1.0)
-          return DPACCT_EUNSUP;
         return DPACCT_OK;
       }
     case DPACCT_EVENT_SAMPLED_WITHOUT_REPLACEMENT:
@@ -209,8 +203,8 @@ pld_compose (void *state, const dpacct_event *e, uint64_t count)
  *
  * Under add/remove both are the one pair in direction `dir`.  Under
  * replace-one a clipped sum moves by up to 2C, so an unsampled step is
- * the pair at sensitivity 2.  With Poisson sampling (Gaussian only; the
- * upper bound is also capped by group privacy, see group_upper):
+ * the pair at sensitivity 2.  With Poisson sampling (the upper bound is
+ * also capped by group privacy, see group_upper):
  *
  * - Upper: the batch S of the other examples is drawn independently of
  *   whether the replaced one is in, so M(D) = E_S [(1-q) N(f_S, s^2 I) +
@@ -224,9 +218,10 @@ pld_compose (void *state, const dpacct_event *e, uint64_t count)
  *   q N(sqrt 2, s^2).  That product is one remove step composed with one
  *   add step at noise multiplier s / sqrt 2, and it is symmetric, so one
  *   direction covers both.  Dominating pairs compose (Zhu, Dong and Wang
- *   2022).
+ *   2022).  Laplace noise is not preserved by such maps: no pair is
+ *   known for it (0 pairs), and group privacy alone bounds it.
  * - Lower: an example at +C e1 replaced by one at -C e1, all others
- *   clipped to 0, gives the opposite pair (1-q) N(0) + q N(+-1) in every
+ *   clipped to 0, gives the opposite pair (1-q) M(0) + q M(+-1) in every
  *   step.  Koskela et al. 2020 account replace-one by that pair (newer
  *   dp_accounting versions seem to as well); we know no proof that it
  *   dominates, so it sets the lower end only, and the gap between the
@@ -249,13 +244,35 @@ leaf_pairs (const pld_state *s, const leaf *l, pld_direction dir, int upper,
     }
   if (!upper)
     {
-      pairs[0] = (pld_pair) { PLD_GAUSSIAN, l->scale, l->q, PLD_OPPOSITE };
+      pairs[0] = (pld_pair) { l->base, l->scale, l->q, PLD_OPPOSITE };
       return 1;
     }
+  if (l->base != PLD_GAUSSIAN)
+    return 0;
   pairs[0] = (pld_pair) { PLD_GAUSSIAN, l->scale / M_SQRT2, l->q, PLD_REMOVE };
   pairs[1] = pairs[0];
   pairs[1].direction = PLD_ADD;
   return 2;
+}
+
+/* The pairs of a leaf that say most about its loss: the upper bound's,
+ * or the lower bound's where the upper has none. */
+static size_t
+leaf_pairs_any (const pld_state *s, const leaf *l, pld_pair pairs[2])
+{
+  size_t n = leaf_pairs (s, l, PLD_REMOVE, 1, pairs);
+  return n > 0 ? n : leaf_pairs (s, l, PLD_REMOVE, 0, pairs);
+}
+
+/* Whether every leaf has a proved dominating pair. */
+static int
+dominating_pairs_known (const pld_state *s)
+{
+  pld_pair pairs[2];
+  for (size_t i = 0; i < s->n; i++)
+    if (leaf_pairs (s, &s->leaves[i], PLD_REMOVE, 1, pairs) == 0)
+      return 0;
+  return 1;
 }
 
 /* Whether the lower bound comes from other pairs than the upper one. */
@@ -487,8 +504,9 @@ saddle_estimate (const step_set *set, double delta)
   return eps;
 }
 
-/* The number of steps composed for the upper bound (a replace-one
- * sampled leaf composes two per step; the lower side never more). */
+/* The number of steps composed on the side that composes more (a
+ * replace-one sampled Gaussian leaf composes two per step for the upper
+ * bound, one for the lower). */
 static double
 total_steps (const pld_state *s)
 {
@@ -496,8 +514,9 @@ total_steps (const pld_state *s)
   for (size_t i = 0; i < s->n; i++)
     {
       pld_pair pairs[2];
-      steps += (double) s->leaves[i].count
-               * (double) leaf_pairs (s, &s->leaves[i], PLD_REMOVE, 1, pairs);
+      size_t up = leaf_pairs (s, &s->leaves[i], PLD_REMOVE, 1, pairs);
+      size_t low = leaf_pairs (s, &s->leaves[i], PLD_REMOVE, 0, pairs);
+      steps += (double) s->leaves[i].count * (double) (up > low ? up : low);
     }
   return steps;
 }
@@ -604,7 +623,8 @@ side_on_grid (const pld_state *s, double h, int upper, question ask,
 }
 
 /* The standard deviation of the composed loss (of a coarse pessimistic
- * discretisation in the remove direction); NaN when memory is short. */
+ * discretisation of leaf_pairs_any in the remove direction); NaN when
+ * memory is short. */
 static double
 composed_spread (const pld_state *s)
 {
@@ -612,7 +632,7 @@ composed_spread (const pld_state *s)
   for (size_t i = 0; i < s->n; i++)
     {
       pld_pair pairs[2];
-      size_t n_pairs = leaf_pairs (s, &s->leaves[i], PLD_REMOVE, 1, pairs);
+      size_t n_pairs = leaf_pairs_any (s, &s->leaves[i], pairs);
       for (size_t j = 0; j < n_pairs; j++)
         {
           double lo, hi;
@@ -655,9 +675,8 @@ aligned (const pld_state *s, double h)
     if (s->leaves[i].base == PLD_LAPLACE)
       {
         pld_pair pairs[2];
-        leaf_pairs (s, &s->leaves[i], PLD_REMOVE, 1, pairs);
-        double q = pairs[0].q, b = pairs[0].scale;
-        double atom = q >= 1.0 ? 1.0 / b : log1p (q * expm1 (1.0 / b));
+        leaf_pairs_any (s, &s->leaves[i], pairs);
+        double atom = dpacct_pld_pair_top_atom (&pairs[0]);
         return atom / ceil (atom / h);
       }
   return h;
@@ -956,16 +975,19 @@ group_upper (const pld_state *s, question ask, double given, double *upper)
 
 /* Under replace-one with Poisson sampling two proved upper bounds are at
  * hand, the product pair's and group privacy's, and the smaller stands;
- * the lower bound is the witness pairs'.  Where the product pair's wider
- * steps do not fit the memory cap, group privacy answers alone. */
+ * the lower bound is the witness pairs'.  Where there is no product pair
+ * (Laplace noise) or its wider steps do not fit the memory cap, group
+ * privacy answers alone. */
 static int
 bounds (const pld_state *s, question ask, double given, dpacct_bound *out)
 {
-  int status = pair_bounds (s, ask, given, out);
-  if (!lower_from_witness (s) || (status != DPACCT_OK
-                                  && status != DPACCT_ENOMEM))
+  int status = dominating_pairs_known (s) ? pair_bounds (s, ask, given, out)
+                                          : DPACCT_EUNSUP;
+  if (!lower_from_witness (s)
+      || (status != DPACCT_OK && status != DPACCT_ENOMEM
+          && status != DPACCT_EUNSUP))
     return status;
-  if (status == DPACCT_ENOMEM)
+  if (status != DPACCT_OK)
     {
       out->upper = INFINITY;
       out->lower = NAN;

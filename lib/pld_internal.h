@@ -13,7 +13,7 @@
 
 typedef enum { PLD_GAUSSIAN, PLD_LAPLACE } pld_base;
 /* remove: P = (1-q) M(0) + q M(1), Q = M(0);  add: P = M(0), Q = mixture;
- * opposite (Gaussian only): P = (1-q) M(0) + q M(1),
+ * opposite (sampled only): P = (1-q) M(0) + q M(1),
  * Q = (1-q) M(0) + q M(-1), an example at +1 replaced by one at -1. */
 typedef enum { PLD_REMOVE, PLD_ADD, PLD_OPPOSITE } pld_direction;
 
@@ -28,6 +28,9 @@ typedef struct
 /* log P(L > eps) and log Q(L > eps). */
 void dpacct_pld_pair_tails (const pld_pair *pair, double eps, double *log_p,
                             double *log_q);
+
+/* The largest loss of a Laplace pair, an atom; NaN for a Gaussian one. */
+double dpacct_pld_pair_top_atom (const pld_pair *pair);
 
 /* An interval [lo, hi] outside which the loss has P-probability below
  * e^-tail_log (lo may be the loss's finite infimum). */

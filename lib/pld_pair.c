@@ -5,7 +5,7 @@
  * l = (2x - 1)/(2 s^2); Laplace Lap(0, b) vs Lap(1, b), where
  * l = (|x| - |x - 1|)/b.  Poisson sampling with rate q mixes M(1) into
  * M(0); both directions of add/remove are pairs of their own, and so is
- * the Gaussian pair of an example at +1 replaced by one at -1. */
+ * the pair of an example at +1 replaced by one at -1. */
 #include "pld_internal.h"
 #include "logmath.h"
 
@@ -77,11 +77,52 @@ opposite_crossing (const pld_pair *p, double eps)
   return s2 * copysign (half + w, eps);
 }
 
+/* log P(X > u) for X ~ Lap(0, s). */
+static double
+laplace_log_sf (double u, double s)
+{
+  return u >= 0.0 ? -M_LN2 - u / s : log1p (-0.5 * exp (u / s));
+}
+
+/* The Laplace opposite pair's loss is odd and nondecreasing in x: for x
+ * in [0, 1], L(x) = log((1-q) + q e^{(2x-1)/s}) - A with
+ * A = log((1-q) + q e^{-1/s}), and it stays at L(1) = top beyond.  For
+ * |eps| <= top, the x where it reaches eps; *top set either way. */
+static double
+laplace_opposite_crossing (const pld_pair *p, double eps, double *top)
+{
+  double s = p->scale, lq = log (p->q), l1q = log1p (-p->q);
+  double a = dpacct_log_add (l1q, lq - 1.0 / s);
+  *top = dpacct_log_add (l1q, lq + 1.0 / s) - a;
+  double e = fmin (fabs (eps), *top);
+  /* e^{e + A} - (1-q) = (1-q) expm1(e) + q e^{e - 1/s} */
+  double inner = dpacct_log_add (e > 0.0 ? l1q + log (expm1 (e)) : -INFINITY,
+                                 lq + e - 1.0 / s);
+  double x = fmin (fmax (0.5 * (s * (inner - lq) + 1.0), 0.0), 1.0);
+  return copysign (x, eps);
+}
+
 /* log P(L > eps), log Q(L > eps) of the opposite pair, and log P(L < eps). */
 static void
 opposite_tails (const pld_pair *p, double eps, double *log_p, double *log_q)
 {
-  double s = p->scale, x = opposite_crossing (p, eps);
+  double s = p->scale;
+  if (p->base == PLD_LAPLACE)
+    {
+      double top, x = laplace_opposite_crossing (p, eps, &top);
+      if (eps >= top)
+        *log_p = *log_q = -INFINITY;
+      else if (eps < -top)
+        *log_p = *log_q = 0.0;
+      else
+        {
+          double both = laplace_log_sf (x, s);
+          *log_p = mixture (p->q, both, laplace_log_sf (x - 1.0, s));
+          *log_q = mixture (p->q, both, laplace_log_sf (x + 1.0, s));
+        }
+      return;
+    }
+  double x = opposite_crossing (p, eps);
   double both = log_normal_upper (x / s);
   *log_p = mixture (p->q, both, log_normal_upper ((x - 1.0) / s));
   *log_q = mixture (p->q, both, log_normal_upper ((x + 1.0) / s));
@@ -90,7 +131,19 @@ opposite_tails (const pld_pair *p, double eps, double *log_p, double *log_q)
 static double
 opposite_below (const pld_pair *p, double eps)
 {
-  double s = p->scale, x = opposite_crossing (p, eps);
+  double s = p->scale;
+  if (p->base == PLD_LAPLACE)
+    {
+      double top, x = laplace_opposite_crossing (p, eps, &top);
+      if (eps > top)
+        return 0.0;
+      if (eps <= -top)
+        return -INFINITY;
+      /* P(X < x) = P(-X > -x), and -X ~ (1-q) Lap(0) + q Lap(-1). */
+      return mixture (p->q, laplace_log_sf (-x, s),
+                      laplace_log_sf (1.0 - x, s));
+    }
+  double x = opposite_crossing (p, eps);
   return mixture (p->q, log_normal_upper (-x / s),
                   log_normal_upper (-(x - 1.0) / s));
 }
@@ -167,6 +220,23 @@ log_p_below (const pld_pair *p, double eps)
   if (inner <= 0.0)
     return 0.0;
   return base_upper (p, 0, log (inner) - log (q));
+}
+
+double
+dpacct_pld_pair_top_atom (const pld_pair *p)
+{
+  double s = p->scale, top;
+  if (p->base != PLD_LAPLACE)
+    return NAN;
+  if (p->direction == PLD_OPPOSITE)
+    {
+      laplace_opposite_crossing (p, 0.0, &top);
+      return top;
+    }
+  if (p->q >= 1.0)
+    return 1.0 / s;
+  return p->direction == PLD_REMOVE ? log1p (p->q * expm1 (1.0 / s))
+                                    : -log1p (p->q * expm1 (-1.0 / s));
 }
 
 void

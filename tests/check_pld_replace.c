@@ -1,4 +1,4 @@
-/* check_pld_replace.c - replace-one with Poisson sampling (Gaussian).
+/* check_pld_replace.c - replace-one with Poisson sampling.
  *
  * The PLD accountant bounds it from above by the smaller of two proved
  * bounds, a dominating pair (one removal and one addition at noise
@@ -10,7 +10,8 @@
  * its one-dimensional integral.  Over many steps: sandwiches with the
  * add/remove bound, with the unsampled mechanism at sensitivity 2C and
  * with RDP, whose replace-one curve is checked against the MTZ sum in
- * MPFR. */
+ * MPFR.  Laplace noise has group privacy alone above and its own
+ * opposite pair below, in MPFR too. */
 #include <dpacct.h>
 #include "testutil.h"
 
@@ -402,33 +403,165 @@ START_TEST (test_rdp_replace_one)
 }
 END_TEST
 
-/* Laplace noise has no proved pair under replace-one with sampling: both
- * accountants refuse it, and leave nothing composed. */
-START_TEST (test_laplace_refused)
+/* P(Lap(mean, b) > x) at 256 bits into r. */
+static void
+laplace_upper (mpfr_t r, const mpfr_t x, double mean, double b)
 {
-  dpacct_event *lap, *sampled;
-  ck_assert_int_eq (dpacct_event_laplace_alloc (2.0, &lap), DPACCT_OK);
-  ck_assert_int_eq (dpacct_event_poisson_alloc (0.01, lap, &sampled),
-                    DPACCT_OK);
-  const dpacct_accountant_type *types[] = { dpacct_accountant_pld,
-                                            dpacct_accountant_rdp };
-  for (int t = 0; t < 2; t++)
+  mpfr_sub_d (r, x, mean, MPFR_RNDN);
+  mpfr_div_d (r, r, b, MPFR_RNDN);
+  int above = mpfr_sgn (r) >= 0;
+  if (above)
+    mpfr_neg (r, r, MPFR_RNDN);
+  mpfr_exp (r, r, MPFR_RNDN);
+  mpfr_div_ui (r, r, 2, MPFR_RNDN);
+  if (!above)
+    mpfr_ui_sub (r, 1, r, MPFR_RNDN);
+}
+
+/* log of the density of (1-q) Lap(0, b) + q Lap(shift, b) at x, up to
+ * the common factor 1/(2b), at 256 bits into r. */
+static void
+laplace_mixture_log (mpfr_t r, const mpfr_t x, double q, double shift,
+                     double b)
+{
+  mpfr_t t;
+  mpfr_init2 (t, 256);
+  mpfr_abs (r, x, MPFR_RNDN);
+  mpfr_div_d (r, r, -b, MPFR_RNDN);
+  mpfr_exp (r, r, MPFR_RNDN);
+  mpfr_mul_d (r, r, 1.0 - q, MPFR_RNDN);
+  mpfr_sub_d (t, x, shift, MPFR_RNDN);
+  mpfr_abs (t, t, MPFR_RNDN);
+  mpfr_div_d (t, t, -b, MPFR_RNDN);
+  mpfr_exp (t, t, MPFR_RNDN);
+  mpfr_mul_d (t, t, q, MPFR_RNDN);
+  mpfr_add (r, r, t, MPFR_RNDN);
+  mpfr_log (r, r, MPFR_RNDN);
+  mpfr_clear (t);
+}
+
+/* One step of the Laplace opposite pair, P = (1-q) Lap(0, b) + q Lap(1, b)
+ * against Q with -1 for 1.  Its loss is nondecreasing in x, constant
+ * beyond +-1, so delta = P(X > x) - e^eps Q(X > x) at the x in [-1, 1]
+ * where the loss, from the densities, crosses eps (by bisection); 0 when
+ * eps is at least the loss at 1. */
+static double
+laplace_opposite_delta (double b, double q, double eps)
+{
+  mpfr_t lo, hi, mid, l, m, p, qq;
+  mpfr_inits2 (256, lo, hi, mid, l, m, p, qq, (mpfr_ptr) 0);
+  mpfr_set_si (lo, -1, MPFR_RNDN);
+  mpfr_set_si (hi, 1, MPFR_RNDN);
+  laplace_mixture_log (l, hi, q, 1.0, b);
+  laplace_mixture_log (m, hi, q, -1.0, b);
+  mpfr_sub (l, l, m, MPFR_RNDN);
+  double d = 0.0;
+  if (mpfr_get_d (l, MPFR_RNDN) > eps)
     {
-      dpacct_accountant_options o;
-      dpacct_accountant_options_init (&o);
-      o.neighbouring = DPACCT_REPLACE_ONE;
-      dpacct_accountant *acc;
-      dpacct_bound b;
-      ck_assert_int_eq (dpacct_accountant_alloc (types[t], &o, &acc),
-                        DPACCT_OK);
-      ck_assert_int_eq (dpacct_accountant_compose (acc, sampled, 1),
-                        DPACCT_EUNSUP);
-      ck_assert_int_eq (dpacct_accountant_epsilon (acc, 1e-5, &b), DPACCT_OK);
-      ck_assert (b.upper == 0.0);
-      dpacct_accountant_free (acc);
+      for (int i = 0; i < 200; i++)
+        {
+          mpfr_add (mid, lo, hi, MPFR_RNDN);
+          mpfr_div_ui (mid, mid, 2, MPFR_RNDN);
+          laplace_mixture_log (l, mid, q, 1.0, b);
+          laplace_mixture_log (m, mid, q, -1.0, b);
+          mpfr_sub (l, l, m, MPFR_RNDN);
+          if (mpfr_cmp_d (l, eps) > 0)
+            mpfr_set (hi, mid, MPFR_RNDN);
+          else
+            mpfr_set (lo, mid, MPFR_RNDN);
+        }
+      laplace_upper (p, hi, 0.0, b);
+      mpfr_mul_d (p, p, 1.0 - q, MPFR_RNDN);
+      mpfr_set (qq, p, MPFR_RNDN);
+      laplace_upper (m, hi, 1.0, b);
+      mpfr_mul_d (m, m, q, MPFR_RNDN);
+      mpfr_add (p, p, m, MPFR_RNDN);
+      laplace_upper (m, hi, -1.0, b);
+      mpfr_mul_d (m, m, q, MPFR_RNDN);
+      mpfr_add (qq, qq, m, MPFR_RNDN);
+      mpfr_set_d (m, eps, MPFR_RNDN);
+      mpfr_exp (m, m, MPFR_RNDN);
+      mpfr_mul (qq, qq, m, MPFR_RNDN);
+      mpfr_sub (p, p, qq, MPFR_RNDN);
+      d = mpfr_get_d (p, MPFR_RNDN);
     }
+  mpfr_clears (lo, hi, mid, l, m, p, qq, (mpfr_ptr) 0);
+  return d;
+}
+
+static dpacct_event *
+laplace_run (double b, double q, uint64_t steps)
+{
+  dpacct_event *lap, *sampled, *e;
+  ck_assert_int_eq (dpacct_event_laplace_alloc (b, &lap), DPACCT_OK);
+  ck_assert_int_eq (dpacct_event_poisson_alloc (q, lap, &sampled), DPACCT_OK);
+  ck_assert_int_eq (dpacct_event_self_composed_alloc (sampled, steps, &e),
+                    DPACCT_OK);
   dpacct_event_free (sampled);
   dpacct_event_free (lap);
+  return e;
+}
+
+/* Laplace noise with sampling: no dominating pair is known under
+ * replace-one, so the upper bound is group privacy's alone and the lower
+ * one the opposite pair's.  One step against the MPFR reference: lower
+ * within 1 % below it, upper above it, and the upper bound between group
+ * privacy from add/remove lower bounds and from upper ones.  Over steps:
+ * add/remove lower <= replace-one lower <= upper, monotone in the steps.
+ * RDP still refuses it, and composes nothing. */
+START_TEST (test_laplace)
+{
+  const double scales[] = { 0.5, 1.0, 3.0 }, rates[] = { 0.05, 0.3 };
+  const double fractions[] = { 0.25, 0.75 }; /* of the largest loss */
+  for (size_t i = 0; i < 3; i++)
+    for (size_t j = 0; j < 2; j++)
+      {
+        dpacct_event *e = laplace_run (scales[i], rates[j], 1);
+        double q = rates[j], top = log ((1.0 - q + q * exp (1.0 / scales[i]))
+                                        / (1.0 - q + q * exp (-1.0 / scales[i])));
+        for (size_t k = 0; k < 2; k++)
+          {
+            double eps = fractions[k] * top;
+            double opp = laplace_opposite_delta (scales[i], rates[j], eps);
+            double group_lo = group_delta (e, eps, 0);
+            double group_hi = group_delta (e, eps, 1);
+            dpacct_bound b = delta_of (e, eps, DPACCT_REPLACE_ONE, 0);
+            ck_assert_msg (opp > 0.0 && b.lower <= opp * (1.0 + 1e-9)
+                           && b.lower >= opp * (1.0 - 1e-2) && opp <= b.upper
+                           && group_lo <= b.upper
+                           && b.upper <= group_hi * (1.0 + 1e-9),
+                           "b %g q %g eps %g: [%.10g, %.10g], opposite "
+                           "%.10g, group [%.10g, %.10g]", scales[i], rates[j],
+                           eps, b.lower, b.upper, opp, group_lo, group_hi);
+          }
+        dpacct_event_free (e);
+      }
+  dpacct_event *e = laplace_run (2.0, 0.01, 1000);
+  dpacct_event *twice = laplace_run (2.0, 0.01, 2000);
+  dpacct_bound rep = epsilon_of (dpacct_accountant_pld, e, 1e-5,
+                                 DPACCT_REPLACE_ONE);
+  dpacct_bound ar = epsilon_of (dpacct_accountant_pld, e, 1e-5,
+                                DPACCT_ADD_REMOVE);
+  dpacct_bound more = epsilon_of (dpacct_accountant_pld, twice, 1e-5,
+                                  DPACCT_REPLACE_ONE);
+  ck_assert_msg (ar.lower <= rep.lower && rep.lower <= rep.upper
+                 && more.lower > rep.lower && more.upper > rep.upper,
+                 "replace [%g, %g], add/remove [%g, %g], twice [%g, %g]",
+                 rep.lower, rep.upper, ar.lower, ar.upper, more.lower,
+                 more.upper);
+  dpacct_accountant_options o;
+  dpacct_accountant_options_init (&o);
+  o.neighbouring = DPACCT_REPLACE_ONE;
+  dpacct_accountant *acc;
+  dpacct_bound b;
+  ck_assert_int_eq (dpacct_accountant_alloc (dpacct_accountant_rdp, &o, &acc),
+                    DPACCT_OK);
+  ck_assert_int_eq (dpacct_accountant_compose (acc, e, 1), DPACCT_EUNSUP);
+  ck_assert_int_eq (dpacct_accountant_epsilon (acc, 1e-5, &b), DPACCT_OK);
+  ck_assert (b.upper == 0.0);
+  dpacct_accountant_free (acc);
+  dpacct_event_free (twice);
+  dpacct_event_free (e);
 }
 END_TEST
 
@@ -443,7 +576,7 @@ main (void)
   tcase_add_test (tc, test_small_noise_lower);
   tcase_add_test (tc, test_sandwiches_over_steps);
   tcase_add_test (tc, test_rdp_replace_one);
-  tcase_add_test (tc, test_laplace_refused);
+  tcase_add_test (tc, test_laplace);
   suite_add_tcase (s, tc);
   return test_run_suite (s);
 }
