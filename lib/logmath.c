@@ -56,6 +56,8 @@ dpacct_log_erfc (double x)
    * _e form (it never calls the error handler) follows the far tail. */
   if (x < 25.0)
     return log (erfc (x));
+  if (x == INFINITY)
+    return -INFINITY;
   gsl_sf_result r;
   if (gsl_sf_log_erfc_e (x, &r) != GSL_SUCCESS)
     return NAN;

@@ -525,6 +525,22 @@ bisect (const pld_composed *c, double delta, pld_side side, double lo,
   return side == PLD_LOWER ? lo : hi;
 }
 
+/* Where the upper bound on delta falls to `delta` above the window's top
+ * loss: no composed mass lies there, so delta is the mass at +infinity
+ * plus the error term (E + W) e^{S - tilt eps}, which the tilt makes
+ * decrease; +Inf when it cannot fall that far. */
+static double
+beyond_window (const pld_composed *c, double delta, double top)
+{
+  if (!(c->infinity < delta) || !(c->tilt > 0.0))
+    return INFINITY;
+  double eps = (log (c->error) + c->log_scale - log (delta - c->infinity))
+               / c->tilt;
+  /* The rounding of the few operations above is covered by the margin. */
+  eps = fmax (eps * (1.0 + 1e-12) + 1e-12, top);
+  return isfinite (eps) ? eps : INFINITY;
+}
+
 double
 dpacct_pld_composed_epsilon (const pld_composed *c, double delta,
                              pld_side side)
@@ -535,7 +551,7 @@ dpacct_pld_composed_epsilon (const pld_composed *c, double delta,
       if (dpacct_pld_composed_delta (c, 0.0, side) <= delta)
         return 0.0;
       if (dpacct_pld_composed_delta (c, top, side) > delta)
-        return INFINITY;
+        return beyond_window (c, delta, top);
       return bisect (c, delta, side, 0.0, top);
     }
   double estimate = dpacct_pld_composed_epsilon (c, delta, PLD_ESTIMATE);

@@ -99,11 +99,11 @@ dpacct_pld_step_pessimistic (const pld_pair *pair, double h, long first,
   return DPACCT_OK;
 }
 
-/* Dropping mass only lowers the curve, so the far tails (1e-25 at each
- * end) go: they would otherwise stretch the composed support, and with
- * it the FFT window, to count times the grid's ends. */
+/* Dropping mass only lowers the curve, so the far tails (up to `most` at
+ * each end) go: they would otherwise stretch the composed support, and
+ * with it the FFT window, to count times the grid's ends. */
 static void
-drop_far_tails (pld_step *out)
+drop_far_tails (pld_step *out, double most)
 {
   for (int end = 0; end < 2; end++)
     {
@@ -111,7 +111,7 @@ drop_far_tails (pld_step *out)
       for (size_t i = 0; i < out->n; i++)
         {
           size_t k = end ? out->n - 1 - i : i;
-          if (dropped + out->mass[k] > 1e-25)
+          if (dropped + out->mass[k] > most)
             break;
           dropped += out->mass[k];
           out->mass[k] = 0.0;
@@ -139,25 +139,23 @@ drop_far_tails (pld_step *out)
 enum { MERGE_NONE = -1 };
 #define MERGE_SLACK 1e-12
 
+/* Q-masses are kept scaled by e^{e_k} for a nearby grid point e_k, since
+ * at high losses they underflow where the P-masses do not. */
 typedef struct
 {
   double h;
   long first;
   size_t n;
   double *mass;
-  double pool_p, pool_q;
+  double pool_p, pool_q; /* pool_q: Q-mass times e^{e_target} */
   long target; /* the grid index the pool aims at, or MERGE_NONE */
 } merger;
 
-/* The grid index of the lowest point e_k with e_k + SLACK >= log(p/q). */
-static long
-target_for (const merger *m, double p, double q)
+/* Q-mass scaled by e^{e_ref} rescaled to e^{e_to}. */
+static double
+rescale (const merger *m, double q_scaled, long ref, long to)
 {
-  if (q <= 0.0)
-    return (long) m->n - 1;
-  double loss = log (p) - log (q) - MERGE_SLACK;
-  double k = ceil (loss / m->h) - (double) m->first;
-  return k < 0.0 ? 0 : k > (double) (m->n - 1) ? (long) m->n - 1 : (long) k;
+  return q_scaled > 0.0 ? q_scaled * exp ((double) (to - ref) * m->h) : 0.0;
 }
 
 /* The pool, placed at the grid point at or below its loss (dropped below
@@ -168,39 +166,47 @@ round_down (merger *m)
   if (m->target == MERGE_NONE || !(m->pool_p > 0.0))
     return;
   double loss = m->pool_q > 0.0 ? log (m->pool_p) - log (m->pool_q) : INFINITY;
-  double k = floor (loss / m->h) - (double) m->first;
+  double k = floor (loss / m->h) + (double) m->target;
   if (k >= 0.0)
     m->mass[k > (double) (m->n - 1) ? m->n - 1 : (size_t) k] += m->pool_p;
   m->target = MERGE_NONE;
 }
 
-/* Adds the atom (p, q) of cell `cell` (-1: below the grid), cells in
- * increasing order.  A pool aims at the grid point at or above its first
- * atom's loss, which lies in (e_cell, e_cell+1]: clamped to those two, so
- * that rounding in a nearly empty cell cannot aim a pool far off. */
+/* Adds the atom of cell `cell` (-1: below the grid) with P-mass p and
+ * Q-mass q e^{-e_ref}, ref = max(cell, 0); cells in increasing order.  A
+ * pool aims at the lowest grid point e_k with e_k + SLACK at or above
+ * its first atom's loss, which lies in (e_cell, e_cell+1]: clamped to
+ * those two, so that rounding in a nearly empty cell cannot aim a pool
+ * far off. */
 static void
 merge_atom (merger *m, long cell, double p, double q)
 {
+  long ref = cell < 0 ? 0 : cell;
   p = fmax (p, 0.0), q = fmax (q, 0.0);
   while (p > 0.0)
     {
       if (m->target == MERGE_NONE)
         {
-          m->pool_p = p, m->pool_q = q;
-          long t = target_for (m, p, q);
-          long low = cell < 0 ? 0 : cell;
           long high = cell + 1 < (long) m->n ? cell + 1 : (long) m->n - 1;
-          m->target = t < low ? low : t > high ? high : t;
+          long t = high;
+          if (q > 0.0)
+            {
+              double k = ceil ((log (p) - log (q) - MERGE_SLACK) / m->h)
+                         + (double) ref;
+              t = k <= (double) ref ? ref : k >= (double) high ? high : (long) k;
+            }
+          m->target = t;
+          m->pool_p = p, m->pool_q = rescale (m, q, ref, t);
           return;
         }
-      double r = exp ((m->first + m->target) * m->h + MERGE_SLACK);
-      /* How far the atom lies above the target, and the pool below it
-       * (a Q-mass of 0 counts as 0, whatever r). */
-      double over = p - (q > 0.0 ? r * q : 0.0);
-      double room = (m->pool_q > 0.0 ? r * m->pool_q : 0.0) - m->pool_p;
+      double r = exp (MERGE_SLACK);
+      /* How far the atom lies above the target, and the pool below it,
+       * in P-mass. */
+      double over = p - r * rescale (m, q, ref, m->target);
+      double room = r * m->pool_q - m->pool_p;
       if (over <= room || m->target == (long) m->n - 1)
         {
-          m->pool_p += p, m->pool_q += q;
+          m->pool_p += p, m->pool_q += rescale (m, q, ref, m->target);
           return;
         }
       double theta = room > 0.0 ? room / over : 0.0;
@@ -219,13 +225,20 @@ dpacct_pld_step_optimistic (const pld_pair *pair, double h, long first,
   if (status != DPACCT_OK)
     return status;
   merger m = { h, first, n, out->mass, 0.0, 0.0, MERGE_NONE };
-  merge_atom (&m, -1, -expm1 (log_p[0]), -expm1 (log_q[0]));
+  double e0 = first * h;
+  merge_atom (&m, -1, -expm1 (log_p[0]), exp (log (-expm1 (log_q[0])) + e0));
   for (size_t k = 0; k + 1 < n; k++)
-    merge_atom (&m, (long) k, exp (log_p[k]) - exp (log_p[k + 1]),
-                exp (log_q[k]) - exp (log_q[k + 1]));
-  merge_atom (&m, (long) n - 1, exp (log_p[n - 1]), exp (log_q[n - 1]));
+    {
+      double e = (first + (long) k) * h;
+      merge_atom (&m, (long) k, exp (log_p[k]) - exp (log_p[k + 1]),
+                  exp (log_q[k] + e) - exp (log_q[k + 1] + e));
+    }
+  merge_atom (&m, (long) n - 1, exp (log_p[n - 1]),
+              exp (log_q[n - 1] + (first + (long) n - 1) * h));
   round_down (&m);
-  drop_far_tails (out);
+  /* At most 1e-25, and no more than the grid already leaves out (which
+   * the caller sized to the delta asked for). */
+  drop_far_tails (out, fmin (1e-25, exp (log_p[n - 1])));
   free (log_p), free (log_q);
   return DPACCT_OK;
 }

@@ -148,6 +148,17 @@ opposite_below (const pld_pair *p, double eps)
                   log_normal_upper (-(x - 1.0) / s));
 }
 
+/* log((e^eps - 1 + q) / q), given inner = e^eps - 1 + q > 0; from eps
+ * itself where e^eps would overflow (the range search doubles eps far
+ * out, and a NaN there would never end it). */
+static double
+remove_threshold (double q, double eps, double inner)
+{
+  if (eps > 1.0)
+    return eps + log1p ((q - 1.0) * exp (-eps)) - log (q);
+  return log (inner) - log (q);
+}
+
 void
 dpacct_pld_pair_tails (const pld_pair *p, double eps, double *log_p,
                        double *log_q)
@@ -181,7 +192,7 @@ dpacct_pld_pair_tails (const pld_pair *p, double eps, double *log_p,
           *log_p = *log_q = 0.0;
           return;
         }
-      double theta = log (inner) - log (q);
+      double theta = remove_threshold (q, eps, inner);
       *log_q = base_upper (p, 0, theta);
       *log_p = mixture (q, *log_q, base_upper (p, 1, theta));
       return;
@@ -213,7 +224,7 @@ log_p_below (const pld_pair *p, double eps)
       double inner = expm1 (eps) + q;
       if (inner <= 0.0)
         return -INFINITY;
-      double theta = log (inner) - log (q);
+      double theta = remove_threshold (q, eps, inner);
       return mixture (q, base_lower (p, 0, theta), base_lower (p, 1, theta));
     }
   double inner = expm1 (-eps) + q;

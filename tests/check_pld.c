@@ -2,11 +2,13 @@
  * exact epsilon of T Gaussian steps (the analytic Gaussian mechanism,
  * computed here in MPFR), the exact epsilon of the Laplace mechanism, and
  * dp_accounting's pessimistic PLD for the Poisson-subsampled Gaussian
- * (tests/data/pld_subsampled_gaussian.csv); plus the sandwich with RDP,
+ * (tests/data/pld_subsampled_gaussian.csv), one subsampled step's exact
+ * delta in MPFR far into the tail; plus the sandwich with RDP,
  * delta/epsilon consistency, atomic composition and the errors. */
 #include <dpacct.h>
 #include "testutil.h"
 
+#include <mpfr.h>
 
 /* The epsilon bound of one run of `e` by accountant `type`. */
 static dpacct_bound
@@ -103,6 +105,73 @@ START_TEST (test_domain_edges)
                  "delta at epsilon 1000: [%g, %g]", d.lower, d.upper);
   dpacct_accountant_free (acc);
   dpacct_event_free (run);
+}
+END_TEST
+
+/* log delta(eps) of one Poisson-subsampled Gaussian step in the remove
+ * direction (the other is 0 above log(1/(1-q)) ), at 256 bits: the loss
+ * log(1 - q + q e^l), l = (2x - 1)/(2 s^2), passes eps at
+ * x = s^2 log((e^eps - 1 + q)/q) + 1/2, and delta = q P(N(1, s^2) > x)
+ * + (1 - q - e^eps) P(N(0, s^2) > x). */
+static double
+log_subsampled_delta (double s, double q, double eps)
+{
+  mpfr_t x, t, a, b;
+  mpfr_inits2 (256, x, t, a, b, (mpfr_ptr) 0);
+  mpfr_set_d (x, eps, MPFR_RNDN);
+  mpfr_expm1 (x, x, MPFR_RNDN);
+  mpfr_add_d (x, x, q, MPFR_RNDN);
+  mpfr_div_d (x, x, q, MPFR_RNDN);
+  mpfr_log (x, x, MPFR_RNDN);
+  mpfr_mul_d (x, x, s * s, MPFR_RNDN);
+  mpfr_add_d (x, x, 0.5, MPFR_RNDN);
+  /* P(N(m, s^2) > x) = erfc((x - m) / (s sqrt 2)) / 2 */
+  mpfr_sub_d (a, x, 1.0, MPFR_RNDN);
+  mpfr_div_d (a, a, s * M_SQRT2, MPFR_RNDN);
+  mpfr_erfc (a, a, MPFR_RNDN);
+  mpfr_mul_d (a, a, 0.5 * q, MPFR_RNDN);
+  mpfr_div_d (b, x, s * M_SQRT2, MPFR_RNDN);
+  mpfr_erfc (b, b, MPFR_RNDN);
+  mpfr_div_ui (b, b, 2, MPFR_RNDN);
+  mpfr_set_d (t, eps, MPFR_RNDN);
+  mpfr_exp (t, t, MPFR_RNDN);
+  mpfr_d_sub (t, 1.0 - q, t, MPFR_RNDN);
+  mpfr_mul (b, b, t, MPFR_RNDN);
+  mpfr_add (a, a, b, MPFR_RNDN);
+  mpfr_log (a, a, MPFR_RNDN);
+  double r = mpfr_get_d (a, MPFR_RNDN);
+  mpfr_clears (x, t, a, b, (mpfr_ptr) 0);
+  return r;
+}
+
+/* One subsampled step at small noise, delta from 1e-18 down to 1e-250:
+ * the exact delta at the upper bound is at most delta and at the lower
+ * bound at least delta, and the bounds are within 1e-3 of each other.
+ * (The lower side once dropped its steps' far tails at a fixed 1e-25, and
+ * the upper side gave up where its error term, not the PLD, stayed above
+ * delta at the window's top.) */
+START_TEST (test_far_tails)
+{
+  const struct { double sigma, q; } r[] = { { 0.1, 0.001 }, { 0.3, 0.01 } };
+  const double deltas[] = { 1e-18, 1e-60, 1e-110, 1e-250 };
+  for (size_t i = 0; i < 2; i++)
+    for (size_t k = 0; k < 4; k++)
+      {
+        dpacct_event *e;
+        ck_assert_int_eq (dpacct_dpsgd_event_alloc (r[i].sigma, r[i].q, 1,
+                                                    DPACCT_SAMPLING_POISSON,
+                                                    &e), DPACCT_OK);
+        dpacct_bound b = pld_epsilon (e, deltas[k]);
+        double log_delta = log (deltas[k]);
+        double at_lower = log_subsampled_delta (r[i].sigma, r[i].q, b.lower);
+        double at_upper = log_subsampled_delta (r[i].sigma, r[i].q, b.upper);
+        ck_assert_msg (at_upper <= log_delta + 1e-9 && at_lower >= log_delta - 1e-9
+                       && b.upper - b.lower <= 1e-3 * b.upper,
+                       "sigma %g q %g delta %g: [%.12g, %.12g], log delta "
+                       "there %.12g, %.12g", r[i].sigma, r[i].q, deltas[k],
+                       b.lower, b.upper, at_lower, at_upper);
+        dpacct_event_free (e);
+      }
 }
 END_TEST
 
@@ -254,6 +323,7 @@ main (void)
   tcase_set_timeout (tc, 600);
   tcase_add_test (tc, test_gaussian_sandwich);
   tcase_add_test (tc, test_domain_edges);
+  tcase_add_test (tc, test_far_tails);
   tcase_add_test (tc, test_laplace);
   tcase_add_test (tc, test_subsampled_against_dp_accounting);
   tcase_add_test (tc, test_delta_epsilon_consistent);
