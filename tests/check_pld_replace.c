@@ -76,6 +76,29 @@ normal_upper (mpfr_t r, const mpfr_t z)
   mpfr_div_ui (r, r, 2, MPFR_RNDN);
 }
 
+/* delta = P(X > x) - e^eps Q(X > x) of the pair P = (1-q) M0 + q M(+1),
+ * Q = (1-q) M0 + q M(-1), from the three tails at x (256 bits). */
+static double
+opposite_from_tails (const mpfr_t base, const mpfr_t plus, const mpfr_t minus,
+                     double q, double eps)
+{
+  mpfr_t p, qq, t;
+  mpfr_inits2 (256, p, qq, t, (mpfr_ptr) 0);
+  mpfr_mul_d (p, base, 1.0 - q, MPFR_RNDN);
+  mpfr_set (qq, p, MPFR_RNDN);
+  mpfr_mul_d (t, plus, q, MPFR_RNDN);
+  mpfr_add (p, p, t, MPFR_RNDN);
+  mpfr_mul_d (t, minus, q, MPFR_RNDN);
+  mpfr_add (qq, qq, t, MPFR_RNDN);
+  mpfr_set_d (t, eps, MPFR_RNDN);
+  mpfr_exp (t, t, MPFR_RNDN);
+  mpfr_mul (qq, qq, t, MPFR_RNDN);
+  mpfr_sub (p, p, qq, MPFR_RNDN);
+  double d = mpfr_get_d (p, MPFR_RNDN);
+  mpfr_clears (p, qq, t, (mpfr_ptr) 0);
+  return d;
+}
+
 /* One step of the opposite pair P = (1-q) N(0, s^2) + q N(1, s^2) against
  * Q = (1-q) N(0, s^2) + q N(-1, s^2): its loss is increasing and passes
  * eps at x = s^2 (eps/2 + asinh(c sinh(eps/2))), c = (1-q)/q e^{1/(2s^2)};
@@ -95,21 +118,11 @@ opposite_delta (double s, double q, double eps)
   mpfr_add (x, x, t, MPFR_RNDN);
   mpfr_mul_d (x, x, s, MPFR_RNDN); /* x / s */
   normal_upper (p, x); /* P(X > x) under N(0, s^2) */
-  mpfr_mul_d (p, p, 1.0 - q, MPFR_RNDN);
-  mpfr_set (qq, p, MPFR_RNDN);
   mpfr_sub_d (z, x, 1.0 / s, MPFR_RNDN);
   normal_upper (t, z);
-  mpfr_mul_d (t, t, q, MPFR_RNDN);
-  mpfr_add (p, p, t, MPFR_RNDN);
   mpfr_add_d (z, x, 1.0 / s, MPFR_RNDN);
-  normal_upper (t, z);
-  mpfr_mul_d (t, t, q, MPFR_RNDN);
-  mpfr_add (qq, qq, t, MPFR_RNDN);
-  mpfr_set_d (t, eps, MPFR_RNDN);
-  mpfr_exp (t, t, MPFR_RNDN);
-  mpfr_mul (qq, qq, t, MPFR_RNDN);
-  mpfr_sub (p, p, qq, MPFR_RNDN);
-  double d = mpfr_get_d (p, MPFR_RNDN);
+  normal_upper (qq, z);
+  double d = opposite_from_tails (p, t, qq, q, eps);
   mpfr_clears (x, t, p, qq, z, (mpfr_ptr) 0);
   return d;
 }
@@ -471,19 +484,9 @@ laplace_opposite_delta (double b, double q, double eps)
             mpfr_set (lo, mid, MPFR_RNDN);
         }
       laplace_upper (p, hi, 0.0, b);
-      mpfr_mul_d (p, p, 1.0 - q, MPFR_RNDN);
-      mpfr_set (qq, p, MPFR_RNDN);
       laplace_upper (m, hi, 1.0, b);
-      mpfr_mul_d (m, m, q, MPFR_RNDN);
-      mpfr_add (p, p, m, MPFR_RNDN);
-      laplace_upper (m, hi, -1.0, b);
-      mpfr_mul_d (m, m, q, MPFR_RNDN);
-      mpfr_add (qq, qq, m, MPFR_RNDN);
-      mpfr_set_d (m, eps, MPFR_RNDN);
-      mpfr_exp (m, m, MPFR_RNDN);
-      mpfr_mul (qq, qq, m, MPFR_RNDN);
-      mpfr_sub (p, p, qq, MPFR_RNDN);
-      d = mpfr_get_d (p, MPFR_RNDN);
+      laplace_upper (qq, hi, -1.0, b);
+      d = opposite_from_tails (p, m, qq, q, eps);
     }
   mpfr_clears (lo, hi, mid, l, m, p, qq, (mpfr_ptr) 0);
   return d;
