@@ -12,7 +12,6 @@
 #include "pld_internal.h"
 #include "internal.h"
 
-#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -144,7 +143,6 @@ enum { MERGE_NONE = -1 };
 typedef struct
 {
   double h;
-  long first;
   size_t n;
   double *mass;
   double pool_p, pool_q; /* pool_q: Q-mass times e^{e_target} */
@@ -224,7 +222,7 @@ dpacct_pld_step_optimistic (const pld_pair *pair, double h, long first,
   int status = step_start (pair, h, first, n, out, &log_p, &log_q);
   if (status != DPACCT_OK)
     return status;
-  merger m = { h, first, n, out->mass, 0.0, 0.0, MERGE_NONE };
+  merger m = { h, n, out->mass, 0.0, 0.0, MERGE_NONE };
   double e0 = first * h;
   merge_atom (&m, -1, -expm1 (log_p[0]), exp (log (-expm1 (log_q[0])) + e0));
   for (size_t k = 0; k + 1 < n; k++)
