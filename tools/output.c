@@ -3,6 +3,7 @@
 
 #include "output.h"
 
+#include <float.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -35,6 +36,27 @@ out_real (const char *name, const char *label, out_kind kind, double value)
 }
 
 /* ------------------------------------------------------------ rounding */
+
+int
+out_shortest (double x, char *buf, size_t size)
+{
+  if (!isfinite (x))
+    return snprintf (buf, size, "%s",
+                     isnan (x) ? "nan" : x > 0 ? "inf" : "-inf");
+  /* A normal double has 15 to 17 significant decimal digits: a decimal
+   * of 15 digits or fewer that reads back as X is what %.15g prints (X lies
+   * within half an ulp of it, well inside half a unit of the 15th digit),
+   * so 15, 16, 17 in turn give the shortest.  Subnormals have fewer digits
+   * (5e-324), so they start from one.  %g drops trailing zeros. */
+  char text[32];
+  for (int digits = fabs (x) < DBL_MIN ? 1 : 15; digits < 17; digits++)
+    {
+      snprintf (text, sizeof text, "%.*g", digits, x);
+      if (strtod (text, NULL) == x)
+        return snprintf (buf, size, "%s", text);
+    }
+  return snprintf (buf, size, "%.17g", x);
+}
 
 /* Nonzero when the decimal in TEXT equals X exactly.  A double's exact
  * decimal expansion has at most 767 significant digits, so %.766e is exact
@@ -205,8 +227,13 @@ tsv_value (FILE *stream, const out_field *f)
       fprintf (stream, "%" PRIu64, f->count);
       break;
     default:
-      /* %.17g round-trips; glibc prints "nan" and "inf". */
-      fprintf (stream, "%.17g", f->real);
+      {
+        /* The shortest decimal that reads back as the same double, so
+         * an echoed input reads as it was typed. */
+        char buf[32];
+        out_shortest (f->real, buf, sizeof buf);
+        fputs (buf, stream);
+      }
       break;
     }
 }
@@ -301,7 +328,11 @@ json_value (FILE *stream, const out_field *f)
   else if (isinf (f->real))
     json_string (stream, f->real > 0 ? "inf" : "-inf"); /* nor Inf */
   else
-    fprintf (stream, "%.17g", f->real);
+    {
+      char buf[32];
+      out_shortest (f->real, buf, sizeof buf);
+      fputs (buf, stream);
+    }
 }
 
 static void

@@ -58,6 +58,12 @@ out_field out_count (const char *name, const char *label, uint64_t count);
 out_field out_real (const char *name, const char *label, out_kind kind,
                     double value);
 
+/* The shortest decimal (15, 16 or 17 significant digits, %g style: "0.8",
+ * "1e-05") that strtod reads back as exactly X, in BUF; "nan", "inf" and
+ * "-inf" for the others.  Returns what snprintf returns.  Exact on read-back,
+ * so it is safe for bounds of either side. */
+int out_shortest (double x, char *buf, size_t size);
+
 /* X rounded to 6 significant digits toward +Inf (UP nonzero) or -Inf, as
  * text in BUF; "inf" and "nan" pass through. */
 void out_round_bound (double x, int up, char *buf, size_t size);
