@@ -35,13 +35,18 @@
  * bound never exceeds the Poisson-subsampled Gaussian moment with
  * sigma = b / C (tests/check_lap2.c checks both).
  * The remove direction, E_mu[(mu0/mu)^(lambda+1)] = E_mu0[(mu/mu0)^-lambda],
- * is not covered by the proof.  tests/check_lap2.c computes it at the
- * equal-spread gradient by quadrature for n = 1, 2 (to 1e-9) and on a
- * lattice for n = 5, 20, 100 (to 2e-3), and finds it below the bound above
- * on a grid of (rho, q, lambda), by 0.7 % at the closest (Mironov, Talwar
- * and Zhang 2019 prove the analogue for the Gaussian, the n -> infinity
- * limit).  For other n, and other gradients, that is checked, not proved;
- * no case was found where the larger of the two would have to be taken.
+ * is not covered by the proof, and the equal spread is not always its
+ * worst gradient (n = 2, q 0.01, b/C 0.5, lambda 128: 9 degrees from an
+ * axis is 1.2 % above it).  What the accountant needs, and what is checked
+ * (not proved), is sup over g of the remove moment <= the add moment at the
+ * equal spread.  tests/check_lap2.c checks it by quadrature at the equal
+ * spread for n = 1, 2 and on a lattice for n = 5, 20, 100, and over
+ * gradients on and inside the sphere for n = 2 and 3 (angles, octant
+ * directions).  The margin is positive in every case checked but can be
+ * small: about 2e-5 relative at lambda 1, q 0.001, b/C 10.  Mironov,
+ * Talwar and Zhang 2019 prove the analogue for the Gaussian (the
+ * n -> infinity limit); for Laplace no case was found where the larger of
+ * the two would have to be taken.
  *
  * "lap2-paper" sums the one-coordinate subsampled moments over the
  * majorization set (Lap2, Thm III.7).  It treats every coordinate as if it

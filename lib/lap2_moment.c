@@ -1,6 +1,8 @@
 /* lap2_moment.c - moments of Poisson-subsampled Laplace noise on
- * L2-clipped sums: one coordinate, the sound joint bound, and the paper's
- * coordinate-wise sum (see dpacct/lap2.h and lap2_accountant.c).
+ * L2-clipped sums: one coordinate, the joint bound (the add direction's
+ * exact worst case; the remove direction is checked to stay below it, not
+ * proved), and the paper's coordinate-wise sum (see dpacct/lap2.h and
+ * lap2_accountant.c).
  *
  * Every moment is log(1 + y), y = sum_{eta >= 2} w_eta (G_eta - 1), with
  * binomial weights w_eta and G_eta = F(t, eta)^n: the eta = 0 and 1 terms
