@@ -41,8 +41,8 @@
  * (not proved), is sup over g of the remove moment <= the add moment at the
  * equal spread.  tests/check_lap2.c checks it by quadrature at the equal
  * spread for n = 1, 2 and on a lattice for n = 5, 20, 100, and over
- * gradients on and inside the sphere for n = 2 and 3 (angles, octant
- * directions).  The margin is positive in every case checked but can be
+ * gradients on the sphere for n = 2 (angles, and inside it too) and 3
+ * (octant directions).  The margin is positive in every case checked but can be
  * small: about 2e-5 relative at lambda 1, q 0.001, b/C 10.  Mironov,
  * Talwar and Zhang 2019 prove the analogue for the Gaussian (the
  * n -> infinity limit); for Laplace no case was found where the larger of

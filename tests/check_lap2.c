@@ -546,7 +546,7 @@ add_moment_formula (unsigned lambda, double q, const double *t, int n)
 
 /* The accountant uses the add-direction moment at the equal spread; the
  * remove direction is not covered by its proof.  This searches gradients
- * on the sphere ||g|| = C (and inside it) at n = 2 (angles from an axis)
+ * on the sphere ||g|| = C at n = 2 (angles from an axis; also inside it)
  * and n = 3 (directions in an octant), with the remove moment
  * E_mu0[(mu/mu0)^-lambda] computed by the quadrature above (checked at
  * every gradient against the add moment's binomial formula), and checks
@@ -580,7 +580,7 @@ remove_sup (const remove_case *c, int n, double *where,
   power_of_mixture add = { c->q, c->lambda + 1.0 };
   power_of_mixture rem = { c->q, -(double) c->lambda };
   double sup = -INFINITY;
-  for (size_t r = 0; r < 2; r++)
+  for (size_t r = 0; r < (n == 2 ? 2u : 1u); r++) /* n = 3: the sphere */
     for (size_t d = 0; d < n_dirs; d++)
       {
         double u[3];

@@ -87,7 +87,7 @@ START_TEST (test_shortest_random_doubles)
 {
   gsl_rng *r = gsl_rng_alloc (gsl_rng_mt19937);
   gsl_rng_set (r, test_seed ());
-  for (int i = 0; i < 10000; i++)
+  for (int i = 0; i < 2000; i++)
     {
       /* Random bit patterns (every exponent, subnormals included), and
        * random decimals of few digits, which must come back short. */
@@ -118,7 +118,7 @@ START_TEST (test_table_bounds_stay_on_their_side)
    * down, so the printed decimal read back is on the safe side. */
   gsl_rng *r = gsl_rng_alloc (gsl_rng_mt19937);
   gsl_rng_set (r, test_seed () + 1);
-  for (int i = 0; i < 5000; i++)
+  for (int i = 0; i < 1000; i++)
     {
       double x = exp (gsl_rng_uniform (r) * 40 - 20);
       if (i % 3 == 0) /* a 6-digit decimal itself: exact or not */
