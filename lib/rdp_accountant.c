@@ -159,6 +159,8 @@ rdp_delta (const void *state, double epsilon, dpacct_bound *out)
     return status;
   describe_order (s, &best, out);
   out->upper = fmin (best.value, 1.0);
+  if (out->upper == 1.0)
+    out->order_at_edge = 0; /* no order bounds anything: none is better */
   if (s->curve.pure <= epsilon)
     {
       out->upper = 0.0;

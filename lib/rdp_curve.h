@@ -16,6 +16,7 @@
 
 #include "dpacct/accountant.h"
 #include "dpacct/event.h"
+#include "dpacct/rdp.h"
 
 /* The orders and the accounting conventions a curve is computed under. */
 typedef struct
@@ -103,9 +104,6 @@ typedef struct
   double order;   /* where */
   int at_edge;    /* order is the first or last of the orders searched */
 } dpacct_rdp_optimum;
-
-/* Largest order the continuous search goes to. */
-#define DPACCT_RDP_MAX_SEARCH_ORDER 1e6
 
 /* Minimises the conversion of `curve` over the grid's orders and, when the
  * grid is continuous and the curve is not grid_only, over real orders

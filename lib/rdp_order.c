@@ -25,11 +25,11 @@
  * order of this squared (about 1e-12 relative). */
 #define ORDER_REL_TOL 1e-6
 #define MAX_BRENT_ITERATIONS 100
-/* The smallest order the search widens to.  Below it the quadrature of the
- * subsampled Gaussian loses digits (it subtracts quantities that agree to
- * about log10(1 / (alpha - 1)) digits), and epsilon would be in the
- * thousands there anyway. */
-#define MIN_SEARCH_ORDER 1.001
+/* DPACCT_RDP_MIN_SEARCH_ORDER: below it the quadrature of the subsampled
+ * Gaussian loses digits (it subtracts quantities that agree to about
+ * log10(1 / (alpha - 1)) digits), and epsilon would be in the thousands
+ * there anyway.  DPACCT_RDP_MAX_SEARCH_ORDER: the largest order a list may
+ * hold. */
 
 /* ---- the grid ------------------------------------------------------------ */
 
@@ -173,7 +173,8 @@ widen (const search *s, int up, point *inner, point *mid, point *outer)
   for (;;)
     {
       double x = up ? fmin (2.0 * mid->x, DPACCT_RDP_MAX_SEARCH_ORDER)
-                    : fmax (1.0 + 0.5 * (mid->x - 1.0), MIN_SEARCH_ORDER);
+                    : fmax (1.0 + 0.5 * (mid->x - 1.0),
+                            DPACCT_RDP_MIN_SEARCH_ORDER);
       if (x == mid->x)
         return 1;
       point p = { x, score_at (x, (void *) s) };

@@ -196,6 +196,125 @@ START_TEST (test_gaussian_epsilon_above_exact)
 }
 END_TEST
 
+/* ---- real orders ------------------------------------------------------- */
+
+/* The improved conversion of `steps` subsampled-Gaussian steps at order a,
+ * from the per-step RDP (whose quadrature the 50-digit table checks). */
+static double
+conversion_at (double q, double sigma, double steps, double delta, double a)
+{
+  double r;
+  ck_assert_int_eq (dpacct_rdp_sampled_gaussian (q, sigma, a, &r), DPACCT_OK);
+  return improved_conversion (a, steps * r, delta);
+}
+
+static dpacct_bound
+epsilon_on_orders (double sigma, double q, uint64_t steps, double delta,
+                   const double *orders, size_t n)
+{
+  dpacct_accountant_options o;
+  dpacct_accountant_options_init (&o);
+  o.orders = orders;
+  o.n_orders = n;
+  dpacct_event *ev;
+  dpacct_accountant *acc;
+  dpacct_bound b;
+  ck_assert_int_eq (dpacct_dpsgd_event_alloc (sigma, q, steps,
+                                              q == 1.0 ? DPACCT_SAMPLING_NONE
+                                                       : DPACCT_SAMPLING_POISSON,
+                                              &ev), DPACCT_OK);
+  ck_assert_int_eq (dpacct_accountant_alloc (dpacct_accountant_rdp, &o, &acc),
+                    DPACCT_OK);
+  ck_assert_int_eq (dpacct_accountant_compose (acc, ev, 1), DPACCT_OK);
+  ck_assert_int_eq (dpacct_accountant_epsilon (acc, delta, &b), DPACCT_OK);
+  dpacct_accountant_free (acc);
+  dpacct_event_free (ev);
+  return b;
+}
+
+/* The peers' RDP epsilons (tests/data/rdp_subsampled_gaussian.csv):
+ * dp_accounting minimises the same conversion over its grid, autodp over
+ * real orders.  Over real orders dpacct is at most either, and at most its
+ * own grid's answer; its delta at dp_accounting's epsilon is at most the
+ * delta asked of it; and the order it reports is a minimum: the
+ * conversion rises on both sides of it. */
+START_TEST (test_real_orders_against_peers)
+{
+  test_table *t = test_table_load ("rdp_subsampled_gaussian.csv");
+  size_t cq = test_table_column (t, "q"), cs = test_table_column (t, "sigma");
+  size_t cn = test_table_column (t, "steps"), cd = test_table_column (t, "delta");
+  size_t ce = test_table_column (t, "epsilon_rdp");
+  size_t ca = test_table_column (t, "epsilon_autodp");
+  const double *grid;
+  size_t n_grid;
+  dpacct_rdp_default_orders (&grid, &n_grid);
+  for (size_t r = 0; r < t->n_rows; r++)
+    {
+      double q = test_table_number (t, r, cq), s = test_table_number (t, r, cs);
+      double steps = test_table_number (t, r, cn);
+      double d = test_table_number (t, r, cd);
+      double dpa = test_table_number (t, r, ce);
+      double autodp = test_table_number (t, r, ca);
+      dpacct_accountant *acc = dpsgd_accountant (s, q, (uint64_t) steps, 0);
+      dpacct_bound b, on_grid, at_dpa;
+      ck_assert_int_eq (dpacct_accountant_epsilon (acc, d, &b), DPACCT_OK);
+      ck_assert_int_eq (dpacct_accountant_delta (acc, dpa, &at_dpa), DPACCT_OK);
+      dpacct_accountant_free (acc);
+      on_grid = epsilon_on_orders (s, q, (uint64_t) steps, d, grid, n_grid);
+      ck_assert_msg (b.upper <= dpa * (1 + 1e-9) && b.upper <= autodp * (1 + 1e-9)
+                     && b.upper <= on_grid.upper,
+                     "q=%g sigma=%g T=%g delta=%g: %.17g against dp_accounting "
+                     "%.17g, autodp %.17g, the grid %.17g", q, s, steps, d,
+                     b.upper, dpa, autodp, on_grid.upper);
+      ck_assert_msg (at_dpa.upper <= d * (1 + 1e-9), "q=%g sigma=%g T=%g: "
+                     "delta %.17g at dp_accounting's epsilon", q, s, steps,
+                     at_dpa.upper);
+      ck_assert_msg (!b.order_at_edge, "q=%g sigma=%g T=%g delta=%g: order %g "
+                     "at the edge", q, s, steps, d, b.order);
+      double a = b.order, h = 1e-3 * (a - 1.0);
+      double at = conversion_at (q, s, steps, d, a);
+      ck_assert_rel (b.upper, at, 1e-12, "q=%g sigma=%g T=%g delta=%g order %g",
+                     q, s, steps, d, a);
+      double left = conversion_at (q, s, steps, d, a - h);
+      double right = conversion_at (q, s, steps, d, a + h);
+      ck_assert_msg (left > at && right > at, "q=%g sigma=%g T=%g delta=%g: "
+                     "the conversion falls beside order %.17g (%.17g, %.17g, "
+                     "%.17g)", q, s, steps, d, a, left, at, right);
+    }
+  test_table_free (t);
+}
+END_TEST
+
+/* An optimum beyond the orders searched sits on the range's end, flagged;
+ * the conversion still falls towards it. */
+START_TEST (test_real_orders_range_ends)
+{
+  /* Tiny epsilon: the Gaussian's optimum is near sigma sqrt(2 log(1/delta)),
+   * here 6e6. */
+  dpacct_accountant *acc = dpsgd_accountant (1e6, 1.0, 1, 0);
+  dpacct_bound b;
+  ck_assert_int_eq (dpacct_accountant_epsilon (acc, 1e-8, &b), DPACCT_OK);
+  dpacct_accountant_free (acc);
+  ck_assert (b.order == DPACCT_RDP_MAX_SEARCH_ORDER && b.order_at_edge);
+  ck_assert (conversion_at (1.0, 1e6, 1, 1e-8, 0.9 * b.order) > b.upper);
+  /* Huge epsilon: the optimum is at order 1 + 5e-4. */
+  acc = dpsgd_accountant (0.01, 1.0, 10000, 0);
+  ck_assert_int_eq (dpacct_accountant_epsilon (acc, 1e-5, &b), DPACCT_OK);
+  dpacct_accountant_free (acc);
+  ck_assert (b.order == DPACCT_RDP_MIN_SEARCH_ORDER && b.order_at_edge);
+  ck_assert (conversion_at (1.0, 0.01, 10000, 1e-5, 1.002) > b.upper);
+  /* Inside the range, on either side of the grid: no flag. */
+  acc = dpsgd_accountant (2000, 1.0, 1, 0);
+  ck_assert_int_eq (dpacct_accountant_epsilon (acc, 1e-5, &b), DPACCT_OK);
+  dpacct_accountant_free (acc);
+  ck_assert (b.order > 4096 && !b.order_at_edge);
+  acc = dpsgd_accountant (0.3, 1.0, 10000, 0);
+  ck_assert_int_eq (dpacct_accountant_epsilon (acc, 1e-5, &b), DPACCT_OK);
+  dpacct_accountant_free (acc);
+  ck_assert (b.order < 1.02 && !b.order_at_edge);
+}
+END_TEST
+
 /* ---- Laplace ----------------------------------------------------------- */
 
 /* Laplace RDP at high precision: the closed form of Mironov 2017 in MPFR. */
@@ -444,6 +563,8 @@ rdp_suite (void)
   tcase_add_test (oracle, test_epsilon_is_improved_conversion_of_exact);
   tcase_add_test (oracle, test_gaussian_delta_sandwich);
   tcase_add_test (oracle, test_gaussian_epsilon_above_exact);
+  tcase_add_test (oracle, test_real_orders_against_peers);
+  tcase_add_test (oracle, test_real_orders_range_ends);
   tcase_add_test (oracle, test_laplace_rdp);
   tcase_add_test (oracle, test_laplace_epsilon_above_exact);
   suite_add_tcase (s, oracle);
