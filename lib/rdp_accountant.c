@@ -127,6 +127,45 @@ describe_order (const rdp_state *s, const dpacct_rdp_optimum *best,
   out->certified = s->grid.certified;
 }
 
+/* Bretagnolle and Huber (1979, Lemma 2.1; see also Canonne 2022,
+ * arXiv:2202.07198): TV(P, Q) <= sqrt(1 - exp(-KL(P || Q))).  KL is the
+ * Renyi divergence of order 1, at most the RDP at any order (the
+ * divergence grows with the order), and delta(epsilon) <= delta(0) = TV
+ * for every epsilon >= 0.  So the curve's value at its smallest order
+ * bounds delta everywhere; dp_accounting uses the same bound.  It matters
+ * only for tiny RDP (below about delta^2).  Not in certified mode, whose
+ * roundings it would need; +1 (no bound) when the value cannot be had,
+ * since the bound is an improvement only.  *order: where it was taken. */
+static double
+total_variation_bound (const rdp_state *s, double *order)
+{
+  const dpacct_rdp_grid *g = &s->grid;
+  double rdp = NAN;
+  *order = NAN;
+  if (g->certified)
+    return 1.0;
+  if (g->continuous && !s->curve.grid_only)
+    {
+      *order = DPACCT_RDP_MIN_SEARCH_ORDER;
+      if (dpacct_rdp_curve_value_at (&s->curve, *order, &rdp) != DPACCT_OK)
+        return 1.0;
+    }
+  else
+    {
+      size_t i = 0;
+      while (i < g->n && !isfinite (s->curve.known[i]))
+        i++;
+      if (i == g->n || dpacct_rdp_curve_value (g, &s->curve, i, &rdp)
+                       != DPACCT_OK)
+        return 1.0;
+      *order = g->orders[i];
+    }
+  if (!(rdp >= 0.0))
+    return 1.0;
+  /* Rounded up: 1 - exp(-r) = -expm1(-r), then its square root. */
+  return fmin (nextafter (sqrt (nextafter (-expm1 (-rdp), 1.0)), 2.0), 1.0);
+}
+
 static int
 rdp_epsilon (const void *state, double delta, dpacct_bound *out)
 {
@@ -138,6 +177,13 @@ rdp_epsilon (const void *state, double delta, dpacct_bound *out)
     return status;
   describe_order (s, &best, out);
   out->upper = fmax (best.value, 0.0);
+  double tv_order;
+  if (out->upper > 0.0 && total_variation_bound (s, &tv_order) <= delta)
+    {
+      out->upper = 0.0;
+      out->order = tv_order;
+      out->order_at_edge = 0;
+    }
   if (s->curve.pure < out->upper)
     {
       /* Pure DP composition, the order-infinity end of the curve. */
@@ -161,6 +207,13 @@ rdp_delta (const void *state, double epsilon, dpacct_bound *out)
   out->upper = fmin (best.value, 1.0);
   if (out->upper == 1.0)
     out->order_at_edge = 0; /* no order bounds anything: none is better */
+  double tv_order, tv = total_variation_bound (s, &tv_order);
+  if (tv < out->upper)
+    {
+      out->upper = tv;
+      out->order = tv_order;
+      out->order_at_edge = 0;
+    }
   if (s->curve.pure <= epsilon)
     {
       out->upper = 0.0;

@@ -30,6 +30,52 @@ START_TEST (test_rdp_matches_exact_table)
 }
 END_TEST
 
+/* Fractional orders from 1.001 to 2000.5, where the search over real
+ * orders lands: 30-digit values (tests/data/rdp_fractional.csv). */
+START_TEST (test_rdp_matches_fractional_table)
+{
+  test_table *t = test_table_load ("rdp_fractional.csv");
+  size_t cq = test_table_column (t, "q"), cs = test_table_column (t, "sigma");
+  size_t co = test_table_column (t, "order");
+  size_t ce = test_table_column (t, "rdp_exact");
+  for (size_t r = 0; r < t->n_rows; r++)
+    {
+      double q = test_table_number (t, r, cq), s = test_table_number (t, r, cs);
+      double a = test_table_number (t, r, co);
+      double rdp;
+      ck_assert_int_eq (dpacct_rdp_sampled_gaussian (q, s, a, &rdp), DPACCT_OK);
+      ck_assert_rel (rdp, test_table_number (t, r, ce), 1e-9,
+                     "q=%g sigma=%g order=%g", q, s, a);
+    }
+  test_table_free (t);
+}
+END_TEST
+
+/* Large orders go to the quadrature too: against the MPFR enclosure of the
+ * binomial sum where the search lands for tiny epsilon, around the order
+ * 2 sigma^2 log(1/q) past which the RDP rises steeply (the integrand has
+ * two peaks there). */
+START_TEST (test_quadrature_at_large_orders)
+{
+  const double cases[][3] = { { 1e-4, 10, 1000 }, { 1e-4, 10, 1842 },
+                              { 1e-4, 10, 2500 }, { 1e-3, 5, 345 },
+                              { 1e-3, 5, 700 }, { 0.01, 2, 600 } };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    {
+      double q = cases[i][0], s = cases[i][1], a = cases[i][2];
+      double log_a, lo, hi;
+      ck_assert_int_eq (dpacct_rdp_sampled_gaussian_log_a (q, s, a, &log_a),
+                        DPACCT_OK);
+      ck_assert_int_eq (dpacct_rdp_sampled_gaussian_log_a_enclose (q, s, a, 128,
+                                                                   &lo, &hi),
+                        DPACCT_OK);
+      ck_assert_msg (log_a >= lo * (1 - 1e-9) && log_a <= hi * (1 + 1e-9),
+                     "q=%g sigma=%g order=%g: %.17g outside [%.17g, %.17g]", q,
+                     s, a, log_a, lo, hi);
+    }
+}
+END_TEST
+
 /* The quadrature used at fractional orders, checked at integer orders
  * against the exact binomial sum. */
 START_TEST (test_quadrature_matches_sum)
@@ -315,6 +361,47 @@ START_TEST (test_real_orders_range_ends)
 }
 END_TEST
 
+/* Tiny RDP: delta is at most sqrt(1 - exp(-KL)) at every epsilon
+ * (Bretagnolle and Huber), so epsilon is 0 once delta is above it.  Safe
+ * against the exact total variation of one subsampled step,
+ * q (2 Phi(1/(2 sigma)) - 1): epsilon is 0 only where it is at most delta,
+ * and delta at a tiny epsilon is not below it. */
+START_TEST (test_total_variation_bound)
+{
+  const double qs[] = { 1e-4, 1e-3 }, sigmas[] = { 1, 2, 5 };
+  const double deltas[] = { 1e-5, 1e-4, 1e-3, 1e-2 };
+  for (size_t i = 0; i < 2; i++)
+    for (size_t j = 0; j < 3; j++)
+      {
+        dpacct_accountant *acc = dpsgd_accountant (sigmas[j], qs[i], 1, 0);
+        double tv = qs[i] * erf (1.0 / (2.0 * M_SQRT2 * sigmas[j]));
+        dpacct_bound b;
+        for (size_t k = 0; k < 4; k++)
+          {
+            ck_assert_int_eq (dpacct_accountant_epsilon (acc, deltas[k], &b),
+                              DPACCT_OK);
+            ck_assert_msg (b.upper > 0.0 || tv <= deltas[k], "q=%g sigma=%g "
+                           "delta=%g: epsilon 0 but the total variation is "
+                           "%.17g", qs[i], sigmas[j], deltas[k], tv);
+          }
+        /* H_{e^eps} >= TV - (e^eps - 1). */
+        ck_assert_int_eq (dpacct_accountant_delta (acc, 1e-9, &b), DPACCT_OK);
+        ck_assert_msg (b.upper >= tv - 2e-9, "q=%g sigma=%g: delta %.17g, "
+                       "total variation %.17g", qs[i], sigmas[j], b.upper, tv);
+        dpacct_accountant_free (acc);
+      }
+  /* q 1e-4, sigma 2, delta 1e-3: the conversion is positive at every
+   * order; the total variation bound (3.8e-5 here; exact 2.0e-5) gives 0. */
+  for (double a = 1.01; a < 1e4; a *= 1.5)
+    ck_assert (conversion_at (1e-4, 2, 1, 1e-3, a) > 0.0);
+  dpacct_accountant *acc = dpsgd_accountant (2, 1e-4, 1, 0);
+  dpacct_bound b;
+  ck_assert_int_eq (dpacct_accountant_epsilon (acc, 1e-3, &b), DPACCT_OK);
+  ck_assert (b.upper == 0.0 && b.order == DPACCT_RDP_MIN_SEARCH_ORDER);
+  dpacct_accountant_free (acc);
+}
+END_TEST
+
 /* ---- Laplace ----------------------------------------------------------- */
 
 /* Laplace RDP at high precision: the closed form of Mironov 2017 in MPFR. */
@@ -565,6 +652,9 @@ rdp_suite (void)
   tcase_add_test (oracle, test_gaussian_epsilon_above_exact);
   tcase_add_test (oracle, test_real_orders_against_peers);
   tcase_add_test (oracle, test_real_orders_range_ends);
+  tcase_add_test (oracle, test_total_variation_bound);
+  tcase_add_test (oracle, test_rdp_matches_fractional_table);
+  tcase_add_test (oracle, test_quadrature_at_large_orders);
   tcase_add_test (oracle, test_laplace_rdp);
   tcase_add_test (oracle, test_laplace_epsilon_above_exact);
   suite_add_tcase (s, oracle);
