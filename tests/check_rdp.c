@@ -331,6 +331,98 @@ START_TEST (test_real_orders_against_peers)
 }
 END_TEST
 
+/* Epsilon of `event` under the neighbouring relation, over real orders
+ * (orders NULL) or over the orders given. */
+static dpacct_bound
+event_epsilon (const dpacct_event *event, dpacct_neighbouring relation,
+               const double *orders, size_t n, double delta)
+{
+  dpacct_accountant_options o;
+  dpacct_accountant_options_init (&o);
+  o.neighbouring = relation;
+  o.orders = orders;
+  o.n_orders = n;
+  dpacct_accountant *acc;
+  dpacct_bound b;
+  ck_assert_int_eq (dpacct_accountant_alloc (dpacct_accountant_rdp, &o, &acc),
+                    DPACCT_OK);
+  ck_assert_int_eq (dpacct_accountant_compose (acc, event, 1), DPACCT_OK);
+  ck_assert_int_eq (dpacct_accountant_epsilon (acc, delta, &b), DPACCT_OK);
+  dpacct_accountant_free (acc);
+  return b;
+}
+
+/* The RDP of the mixed run below at order a, from the public functions. */
+static double
+mixed_run_rdp (double a)
+{
+  double sampled, gauss, lap;
+  ck_assert_int_eq (dpacct_rdp_sampled_gaussian (0.01, 1.0, a, &sampled),
+                    DPACCT_OK);
+  ck_assert_int_eq (dpacct_rdp_gaussian (5.0, a, &gauss), DPACCT_OK);
+  ck_assert_int_eq (dpacct_rdp_laplace (10.0, a, &lap), DPACCT_OK);
+  return 100 * sampled + gauss + lap;
+}
+
+/* Runs of several mechanisms: over real orders the curve is the sum of
+ * every mechanism's RDP at the order reported, and no worse than the grid;
+ * replace-one counts two steps at sigma / sqrt 2; a mechanism whose RDP is
+ * known at integer orders only keeps the whole run on the grid. */
+START_TEST (test_real_orders_mixed_runs)
+{
+  const double *grid;
+  size_t n_grid;
+  dpacct_rdp_default_orders (&grid, &n_grid);
+  dpacct_event *gauss, *sampled, *steps, *big, *lap, *small_lap, *lap_sampled,
+    *lap_steps, *mixed, *with_lap;
+  ck_assert_int_eq (dpacct_event_gaussian_alloc (1.0, &gauss), DPACCT_OK);
+  ck_assert_int_eq (dpacct_event_poisson_alloc (0.01, gauss, &sampled), DPACCT_OK);
+  ck_assert_int_eq (dpacct_event_self_composed_alloc (sampled, 100, &steps),
+                    DPACCT_OK);
+  ck_assert_int_eq (dpacct_event_gaussian_alloc (5.0, &big), DPACCT_OK);
+  ck_assert_int_eq (dpacct_event_laplace_alloc (10.0, &lap), DPACCT_OK);
+  ck_assert_int_eq (dpacct_event_laplace_alloc (2.0, &small_lap), DPACCT_OK);
+  ck_assert_int_eq (dpacct_event_poisson_alloc (0.01, small_lap, &lap_sampled),
+                    DPACCT_OK);
+  ck_assert_int_eq (dpacct_event_self_composed_alloc (lap_sampled, 10,
+                                                      &lap_steps), DPACCT_OK);
+  const dpacct_event *parts[] = { steps, big, lap };
+  ck_assert_int_eq (dpacct_event_sequence_alloc (parts, 3, &mixed), DPACCT_OK);
+  const dpacct_event *parts2[] = { steps, lap_steps };
+  ck_assert_int_eq (dpacct_event_sequence_alloc (parts2, 2, &with_lap),
+                    DPACCT_OK);
+
+  dpacct_bound real = event_epsilon (mixed, DPACCT_ADD_REMOVE, NULL, 0, 1e-5);
+  dpacct_bound on_grid = event_epsilon (mixed, DPACCT_ADD_REMOVE, grid, n_grid,
+                                        1e-5);
+  double a = real.order, h = 1e-3 * (a - 1.0);
+  double at = improved_conversion (a, mixed_run_rdp (a), 1e-5);
+  ck_assert_rel (real.upper, at, 1e-12, "mixed run at order %g", a);
+  ck_assert (real.upper <= on_grid.upper && !real.order_at_edge);
+  ck_assert (improved_conversion (a - h, mixed_run_rdp (a - h), 1e-5) > at);
+  ck_assert (improved_conversion (a + h, mixed_run_rdp (a + h), 1e-5) > at);
+
+  real = event_epsilon (steps, DPACCT_REPLACE_ONE, NULL, 0, 1e-5);
+  on_grid = event_epsilon (steps, DPACCT_REPLACE_ONE, grid, n_grid, 1e-5);
+  double r;
+  ck_assert_int_eq (dpacct_rdp_sampled_gaussian (0.01, 1.0 / M_SQRT2,
+                                                 real.order, &r), DPACCT_OK);
+  ck_assert_rel (real.upper, improved_conversion (real.order, 200 * r, 1e-5),
+                 1e-12, "replace-one at order %g", real.order);
+  ck_assert (real.upper <= on_grid.upper);
+
+  real = event_epsilon (with_lap, DPACCT_ADD_REMOVE, NULL, 0, 1e-5);
+  on_grid = event_epsilon (with_lap, DPACCT_ADD_REMOVE, grid, n_grid, 1e-5);
+  ck_assert (real.upper == on_grid.upper && real.order == on_grid.order);
+  ck_assert (real.order == floor (real.order));
+
+  dpacct_event *all[] = { gauss, sampled, steps, big, lap, small_lap,
+                          lap_sampled, lap_steps, mixed, with_lap };
+  for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+    dpacct_event_free (all[i]);
+}
+END_TEST
+
 /* An optimum beyond the orders searched sits on the range's end, flagged;
  * the conversion still falls towards it. */
 START_TEST (test_real_orders_range_ends)
@@ -652,6 +744,7 @@ rdp_suite (void)
   tcase_add_test (oracle, test_gaussian_epsilon_above_exact);
   tcase_add_test (oracle, test_real_orders_against_peers);
   tcase_add_test (oracle, test_real_orders_range_ends);
+  tcase_add_test (oracle, test_real_orders_mixed_runs);
   tcase_add_test (oracle, test_total_variation_bound);
   tcase_add_test (oracle, test_rdp_matches_fractional_table);
   tcase_add_test (oracle, test_quadrature_at_large_orders);

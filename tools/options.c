@@ -1142,7 +1142,14 @@ cli_orders_text (const cli_options *options, char *buf, size_t size)
       const double *orders;
       size_t n;
       dpacct_rdp_default_orders (&orders, &n);
-      snprintf (buf, size, "default grid (%zu orders)", n);
+      /* Certified bounds and sampling without replacement stay on the
+       * grid's integer orders (see dpacct(1)). */
+      if (options->certified
+          || options->sampling == DPACCT_SAMPLING_WITHOUT_REPLACEMENT)
+        snprintf (buf, size, "default grid (%zu orders)", n);
+      else
+        snprintf (buf, size, "real orders 1.001 to 1e6 (from the default "
+                  "grid of %zu)", n);
       return;
     }
   size_t used = 0;
