@@ -168,7 +168,7 @@ score_at (double a, void *params)
  * the search's limit (mid is then that limit), 0 with `outer` set to the
  * first point beyond mid that scores no better. */
 static int
-widen (const search *s, int up, point *inner, point *mid, point *outer)
+widen (search *s, int up, point *inner, point *mid, point *outer)
 {
   for (;;)
     {
@@ -177,7 +177,7 @@ widen (const search *s, int up, point *inner, point *mid, point *outer)
                             DPACCT_RDP_MIN_SEARCH_ORDER);
       if (x == mid->x)
         return 1;
-      point p = { x, score_at (x, (void *) s) };
+      point p = { x, score_at (x, s) };
       if (!(p.f < mid->f))
         {
           *outer = p;
@@ -216,27 +216,29 @@ brent (search *s, point lo, point *mid, point hi)
   return DPACCT_OK;
 }
 
-/* The continuous search from the grid's best order `best`, whose
- * neighbours' RDP values are in rdp (NaN if not evaluated). */
+/* Grid order i as a point, from its RDP value in rdp if the grid search
+ * evaluated it (else NaN there). */
+static point
+grid_point (const dpacct_rdp_grid *g, search *s, const double *rdp, size_t i)
+{
+  double a = g->orders[i];
+  return (point) { a, isnan (rdp[i]) ? score_at (a, s) : score (s, a, rdp[i]) };
+}
+
+/* The continuous search from the grid's best order `best`. */
 static int
 search_orders (const dpacct_rdp_grid *g, search *s, const double *rdp,
                size_t best, dpacct_rdp_optimum *out)
 {
-  point mid = { g->orders[best], score (s, g->orders[best], rdp[best]) };
+  point mid = grid_point (g, s, rdp, best);
   point lo = { 0, 0 }, hi = { 0, 0 };
   s->worst = fabs (mid.f) + 1e6;
   int lo_edge = 0, hi_edge = 0;
-  /* The neighbour inside the grid first, so that widening can move mid. */
+  /* The neighbours inside the grid first, so that widening can move mid. */
   if (best > 0)
-    lo = (point) { g->orders[best - 1],
-                   isnan (rdp[best - 1]) ? score_at (g->orders[best - 1], s)
-                                         : score (s, g->orders[best - 1],
-                                                  rdp[best - 1]) };
+    lo = grid_point (g, s, rdp, best - 1);
   if (best + 1 < g->n)
-    hi = (point) { g->orders[best + 1],
-                   isnan (rdp[best + 1]) ? score_at (g->orders[best + 1], s)
-                                         : score (s, g->orders[best + 1],
-                                                  rdp[best + 1]) };
+    hi = grid_point (g, s, rdp, best + 1);
   if (best == 0)
     lo_edge = widen (s, 0, &hi, &mid, &lo);
   if (best + 1 == g->n)

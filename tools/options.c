@@ -42,7 +42,7 @@ static const option_info option_table[OPT_N] = {
     "                             noise lap2 (default), lap2-paper, or all" },
   [OPT_ORDERS] = { "orders", "LIST",
     "a comma-separated list of at most 1000 orders, each in (1, 1e6]",
-    "RDP orders (default: the library's grid); rdp only" },
+    "RDP orders to search (default: real orders from the library's grid); rdp only" },
   [OPT_CERTIFIED] = { "certified", NULL, "",
     "prove upper bounds with MPFR and directed rounding; Gaussian noise" },
   [OPT_NEIGHBOURING] = { "neighbouring", "REL", "add-remove or replace-one",
