@@ -1,12 +1,12 @@
 /* rdp_accountant.c - the RDP accountant: an RDP curve summed over the
  * composed events (rdp_curve.c), converted to (epsilon, delta) at the best
- * order of its grid. */
+ * order (rdp_order.c): over real orders by default, over the orders given
+ * when a list is given. */
 #include "dpacct/accountant.h"
 #include "dpacct/rdp.h"
 #include "internal.h"
 #include "rdp_curve.h"
 #include "rdp_internal.h"
-#include "rdp_mpfr.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -52,9 +52,12 @@ rdp_init (void *state, const dpacct_accountant_options *options)
   size_t n = options->n_orders;
   if (orders == NULL)
     dpacct_rdp_default_orders (&orders, &n);
+  /* The default grid is where the search over real orders starts; a
+   * list of orders given restricts the search to that list. */
   int status = dpacct_rdp_grid_init (&s->grid, orders, n,
                                      options->neighbouring,
-                                     options->certified);
+                                     options->certified,
+                                     options->orders == NULL);
   if (status != DPACCT_OK)
     return status;
   status = dpacct_rdp_curve_init (&s->curve, &s->grid);
@@ -115,108 +118,72 @@ rdp_compose (void *state, const dpacct_event *e, uint64_t count)
 
 /* ---- conversion ------------------------------------------------------- */
 
-/* The bound at one order (alpha, its RDP value): epsilon for a delta, or
- * delta for an epsilon. */
-typedef double conversion (const rdp_state *s, double alpha, double rdp,
-                           double given);
-
-static double
-epsilon_at_order (const rdp_state *s, double a, double rdp, double delta)
+static void
+describe_order (const rdp_state *s, const dpacct_rdp_optimum *best,
+                dpacct_bound *out)
 {
-  if (s->grid.certified)
-    return dpacct_mpfr_epsilon_upper (a, rdp, delta);
-  return dpacct_rdp_epsilon_at_order (a, rdp, delta);
+  out->order = best->order;
+  out->order_at_edge = best->at_edge;
+  out->certified = s->grid.certified;
 }
 
+/* Bretagnolle and Huber (1979, Lemma 2.1; see also Canonne 2022,
+ * arXiv:2202.07198): TV(P, Q) <= sqrt(1 - exp(-KL(P || Q))).  KL is the
+ * Renyi divergence of order 1, at most the RDP at any order (the
+ * divergence grows with the order), and delta(epsilon) <= delta(0) = TV
+ * for every epsilon >= 0.  So the curve's value at its smallest order
+ * bounds delta everywhere; dp_accounting uses the same bound.  It matters
+ * only for tiny RDP (below about delta^2).  Not in certified mode, whose
+ * roundings it would need; +1 (no bound) when the value cannot be had,
+ * since the bound is an improvement only.  *order: where it was taken. */
 static double
-delta_at_order (const rdp_state *s, double a, double rdp, double epsilon)
-{
-  if (s->grid.certified)
-    return dpacct_mpfr_delta_upper (a, rdp, epsilon);
-  return dpacct_rdp_delta_at_order (a, rdp, epsilon);
-}
-
-/* Minimises the conversion over the grid.  The deferred (quadrature)
- * orders are evaluated only between the cheap orders that flank the best
- * cheap order: the conversion is unimodal in the order in practice, and a
- * minimum over fewer orders is still a valid bound. */
-static int
-minimise (const rdp_state *s, conversion *convert, double given,
-          double *best_value, size_t *best)
+total_variation_bound (const rdp_state *s, double *order)
 {
   const dpacct_rdp_grid *g = &s->grid;
-  int lazy = s->curve.n_terms > 0;
-  *best_value = INFINITY;
-  *best = 0;
-  for (size_t i = 0; i < g->n; i++)
-    if (!(lazy && g->deferred[i]))
-      {
-        double v = convert (s, g->orders[i], s->curve.known[i], given);
-        if (v < *best_value)
-          *best_value = v, *best = i;
-      }
-  size_t lo = 0, hi = g->n;
-  int any_cheap = isfinite (*best_value);
-  if (lazy && any_cheap)
+  double rdp = NAN;
+  *order = NAN;
+  if (g->certified)
+    return 1.0;
+  if (g->continuous && !s->curve.grid_only)
     {
-      for (size_t i = *best; i-- > 0;)
-        if (!g->deferred[i])
-          {
-            lo = i + 1;
-            break;
-          }
-      for (size_t i = *best + 1; i < g->n; i++)
-        if (!g->deferred[i])
-          {
-            hi = i;
-            break;
-          }
+      *order = DPACCT_RDP_MIN_SEARCH_ORDER;
+      if (dpacct_rdp_curve_value_at (&s->curve, *order, &rdp) != DPACCT_OK)
+        return 1.0;
     }
-  for (size_t i = lo; lazy && i < hi; i++)
+  else
     {
-      if (!g->deferred[i])
-        continue;
-      double rdp;
-      int status = dpacct_rdp_curve_value (g, &s->curve, i, &rdp);
-      if (status != DPACCT_OK)
-        return status;
-      double v = convert (s, g->orders[i], rdp, given);
-      if (v < *best_value)
-        *best_value = v, *best = i;
+      size_t i = 0;
+      while (i < g->n && !isfinite (s->curve.known[i]))
+        i++;
+      if (i == g->n || dpacct_rdp_curve_value (g, &s->curve, i, &rdp)
+                       != DPACCT_OK)
+        return 1.0;
+      *order = g->orders[i];
     }
-  if (isnan (*best_value))
-    return DPACCT_FAIL (DPACCT_ENUMERIC, "NaN in the RDP conversion");
-  return DPACCT_OK;
-}
-
-/* The optimal order is at the grid's edge when no order with a finite
- * RDP value lies beyond it on one side. */
-static void
-describe_order (const rdp_state *s, size_t best, dpacct_bound *out)
-{
-  size_t first = s->grid.n, last = 0;
-  for (size_t i = 0; i < s->grid.n; i++)
-    if (isfinite (s->curve.known[i]))
-      {
-        first = i < first ? i : first;
-        last = i;
-      }
-  out->order = s->grid.orders[best];
-  out->order_at_edge = first < last && (best == first || best == last);
-  out->certified = s->grid.certified;
+  if (!(rdp >= 0.0))
+    return 1.0;
+  /* Rounded up: 1 - exp(-r) = -expm1(-r), then its square root. */
+  return fmin (nextafter (sqrt (nextafter (-expm1 (-rdp), 1.0)), 2.0), 1.0);
 }
 
 static int
 rdp_epsilon (const void *state, double delta, dpacct_bound *out)
 {
   const rdp_state *s = state;
-  size_t best;
-  double eps;
-  int status = minimise (s, epsilon_at_order, delta, &eps, &best);
+  dpacct_rdp_optimum best;
+  int status = dpacct_rdp_optimise (&s->grid, &s->curve,
+                                    DPACCT_RDP_FOR_EPSILON, delta, &best);
   if (status != DPACCT_OK)
     return status;
-  describe_order (s, best, out);
-  out->upper = fmax (eps, 0.0);
+  describe_order (s, &best, out);
+  out->upper = fmax (best.value, 0.0);
+  double tv_order;
+  if (out->upper > 0.0 && total_variation_bound (s, &tv_order) <= delta)
+    {
+      out->upper = 0.0;
+      out->order = tv_order;
+      out->order_at_edge = 0;
+    }
   if (s->curve.pure < out->upper)
     {
       /* Pure DP composition, the order-infinity end of the curve. */
@@ -231,13 +198,22 @@ static int
 rdp_delta (const void *state, double epsilon, dpacct_bound *out)
 {
   const rdp_state *s = state;
-  size_t best;
-  double delta;
-  int status = minimise (s, delta_at_order, epsilon, &delta, &best);
+  dpacct_rdp_optimum best;
+  int status = dpacct_rdp_optimise (&s->grid, &s->curve,
+                                    DPACCT_RDP_FOR_DELTA, epsilon, &best);
   if (status != DPACCT_OK)
     return status;
-  describe_order (s, best, out);
-  out->upper = fmin (delta, 1.0);
+  describe_order (s, &best, out);
+  out->upper = fmin (best.value, 1.0);
+  if (out->upper == 1.0)
+    out->order_at_edge = 0; /* no order bounds anything: none is better */
+  double tv_order, tv = total_variation_bound (s, &tv_order);
+  if (tv < out->upper)
+    {
+      out->upper = tv;
+      out->order = tv_order;
+      out->order_at_edge = 0;
+    }
   if (s->curve.pure <= epsilon)
     {
       out->upper = 0.0;

@@ -32,9 +32,15 @@ dpacct_rdp_epsilon_at_order (double a, double rdp, double delta)
 }
 
 double
+dpacct_rdp_log_delta_at_order (double a, double rdp, double epsilon)
+{
+  return (a - 1.0) * (rdp - epsilon + log1p (-1.0 / a)) - log (a);
+}
+
+double
 dpacct_rdp_delta_at_order (double a, double rdp, double epsilon)
 {
-  double log_d = (a - 1.0) * (rdp - epsilon + log1p (-1.0 / a)) - log (a);
+  double log_d = dpacct_rdp_log_delta_at_order (a, rdp, epsilon);
   /* An upper bound must not underflow to zero. */
   return fmax (exp (log_d), nextafter (0.0, 1.0));
 }

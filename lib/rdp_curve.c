@@ -26,7 +26,8 @@ compare_doubles (const void *a, const void *b)
 
 int
 dpacct_rdp_grid_init (dpacct_rdp_grid *g, const double *orders, size_t n,
-                      dpacct_neighbouring neighbouring, int certified)
+                      dpacct_neighbouring neighbouring, int certified,
+                      int continuous)
 {
   if (n == 0 || n > 100000)
     return DPACCT_FAIL (DPACCT_EDOM, "need 1 to 100000 RDP orders");
@@ -60,6 +61,8 @@ dpacct_rdp_grid_init (dpacct_rdp_grid *g, const double *orders, size_t n,
     }
   g->neighbouring = neighbouring;
   g->certified = certified != 0;
+  /* Certified values exist at integer orders only. */
+  g->continuous = continuous && !certified;
   return DPACCT_OK;
 }
 
@@ -76,7 +79,7 @@ int
 dpacct_rdp_grid_copy (dpacct_rdp_grid *dest, const dpacct_rdp_grid *src)
 {
   return dpacct_rdp_grid_init (dest, src->orders, src->n, src->neighbouring,
-                               src->certified);
+                               src->certified, src->continuous);
 }
 
 /* ---- curves ----------------------------------------------------------- */
@@ -88,6 +91,7 @@ dpacct_rdp_curve_init (dpacct_rdp_curve *c, const dpacct_rdp_grid *g)
   c->pure = 0.0;
   c->n_terms = c->capacity = 0;
   c->terms = NULL;
+  c->grid_only = 0;
   if (c->known == NULL)
     return DPACCT_FAIL (DPACCT_ENOMEM, "cannot allocate an RDP curve");
   return DPACCT_OK;
@@ -133,6 +137,7 @@ dpacct_rdp_curve_copy (dpacct_rdp_curve *dest, const dpacct_rdp_curve *src,
     memcpy (dest->terms, src->terms, src->n_terms * sizeof *dest->terms);
   dest->n_terms = src->n_terms;
   dest->pure = src->pure;
+  dest->grid_only = src->grid_only;
   return DPACCT_OK;
 }
 
@@ -162,13 +167,15 @@ dpacct_rdp_curve_add (dpacct_rdp_curve *sum, const dpacct_rdp_curve *add,
   for (size_t i = 0; i < g->n; i++)
     sum->known[i] = add_scaled (g, sum->known[i], add->known[i], count);
   sum->pure = add_scaled (g, sum->pure, add->pure, count);
+  sum->grid_only |= add->grid_only;
   for (size_t t = 0; t < add->n_terms; t++)
     {
       dpacct_rdp_term term = add->terms[t];
       term.weight *= (double) count;
       size_t j = 0;
-      while (j < sum->n_terms && !(sum->terms[j].q == term.q
-                                   && sum->terms[j].sigma == term.sigma))
+      while (j < sum->n_terms && !(sum->terms[j].kind == term.kind
+                                   && sum->terms[j].q == term.q
+                                   && sum->terms[j].scale == term.scale))
         j++;
       if (j == sum->n_terms)
         sum->terms[sum->n_terms++] = term;
@@ -185,14 +192,51 @@ dpacct_rdp_curve_value (const dpacct_rdp_grid *g, const dpacct_rdp_curve *c,
   double v = c->known[i];
   for (size_t t = 0; t < c->n_terms && g->deferred[i]; t++)
     {
+      if (c->terms[t].kind != DPACCT_RDP_TERM_SAMPLED_GAUSSIAN)
+        continue; /* in known already */
       double r;
-      int status = dpacct_rdp_sampled_gaussian (c->terms[t].q, c->terms[t].sigma,
+      int status = dpacct_rdp_sampled_gaussian (c->terms[t].q, c->terms[t].scale,
                                                 g->orders[i], &r);
       if (status != DPACCT_OK)
         {
           *value = NAN;
           return status;
         }
+      v += c->terms[t].weight * r;
+    }
+  *value = v;
+  return DPACCT_OK;
+}
+
+static int
+term_rdp (const dpacct_rdp_term *t, double alpha, double *rdp)
+{
+  switch (t->kind)
+    {
+    case DPACCT_RDP_TERM_GAUSSIAN:
+      return dpacct_rdp_gaussian (t->scale, alpha, rdp);
+    case DPACCT_RDP_TERM_LAPLACE:
+      return dpacct_rdp_laplace (t->scale, alpha, rdp);
+    case DPACCT_RDP_TERM_SAMPLED_GAUSSIAN:
+      return dpacct_rdp_sampled_gaussian (t->q, t->scale, alpha, rdp);
+    }
+  return DPACCT_FAIL (DPACCT_EUNSUP, "unknown RDP term");
+}
+
+int
+dpacct_rdp_curve_value_at (const dpacct_rdp_curve *c, double alpha,
+                           double *value)
+{
+  *value = NAN;
+  if (c->grid_only)
+    return DPACCT_FAIL (DPACCT_EUNSUP, "this RDP curve is known on its grid only");
+  double v = 0.0;
+  for (size_t t = 0; t < c->n_terms; t++)
+    {
+      double r;
+      int status = term_rdp (&c->terms[t], alpha, &r);
+      if (status != DPACCT_OK)
+        return status;
       v += c->terms[t].weight * r;
     }
   *value = v;
@@ -214,12 +258,19 @@ mechanism_curve (const dpacct_rdp_grid *g, const dpacct_event *e,
 {
   double scale = dpacct_event_get_parameter (e) / sensitivity (g);
   int laplace = dpacct_event_get_kind (e) == DPACCT_EVENT_LAPLACE;
+  int status = reserve_terms (out, 1);
+  if (status != DPACCT_OK)
+    return status;
+  out->terms[0] = (dpacct_rdp_term) {
+    laplace ? DPACCT_RDP_TERM_LAPLACE : DPACCT_RDP_TERM_GAUSSIAN, 1.0, scale, 1.0
+  };
+  out->n_terms = 1;
   out->pure = laplace ? round_up (g, 1.0 / scale) : INFINITY;
   for (size_t i = 0; i < g->n; i++)
     {
       double a = g->orders[i];
-      int status = laplace ? dpacct_rdp_laplace (scale, a, &out->known[i])
-                           : dpacct_rdp_gaussian (scale, a, &out->known[i]);
+      status = laplace ? dpacct_rdp_laplace (scale, a, &out->known[i])
+                       : dpacct_rdp_gaussian (scale, a, &out->known[i]);
       if (status != DPACCT_OK)
         return status;
       out->known[i] = round_up (g, out->known[i]);
@@ -265,7 +316,8 @@ sampled_gaussian_curve (const dpacct_rdp_grid *g, double q, double sigma,
     return status;
   for (size_t i = 0; i < g->n; i++)
     out->known[i] = g->deferred[i] ? 0.0 : copies * out->known[i];
-  out->terms[0] = (dpacct_rdp_term) { q, sigma, copies };
+  out->terms[0] = (dpacct_rdp_term) { DPACCT_RDP_TERM_SAMPLED_GAUSSIAN, q,
+                                      sigma, copies };
   out->n_terms = 1;
   return DPACCT_OK;
 }
@@ -334,12 +386,16 @@ sampled_curve (const dpacct_rdp_grid *g, const dpacct_event *e,
   int status = mechanism_curve (g, base, out);
   if (status != DPACCT_OK || q == 1.0)
     return status;
+  out->n_terms = 0; /* the base's term; the sampled one replaces it */
   /* Amplification of pure DP by either sampling scheme (Balle, Barthe and
    * Gaboardi 2018): log(1 + q (e^eps - 1)). */
   double base_pure = out->pure;
   out->pure = round_up (g, log1p (q * expm1 (base_pure)));
   if (!poisson || dpacct_event_get_kind (base) == DPACCT_EVENT_LAPLACE)
-    return general_sampled_curve (g, e, base_pure, out);
+    {
+      out->grid_only = 1;
+      return general_sampled_curve (g, e, base_pure, out);
+    }
   /* Replace-one with Poisson sampling is dominated by one removal and
    * one addition at noise multiplier sigma / sqrt 2 (the proof is at
    * leaf_pairs in pld_accountant.c; Renyi divergences are jointly
@@ -350,6 +406,7 @@ sampled_curve (const dpacct_rdp_grid *g, const dpacct_event *e,
     sigma /= M_SQRT2, copies = 2.0;
   if (g->certified)
     {
+      out->grid_only = 1;
       certified_sampled_gaussian (g, q, sigma, out->known);
       for (size_t i = 0; i < g->n; i++)
         out->known[i] *= copies; /* exact: a power of two */

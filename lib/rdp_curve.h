@@ -3,8 +3,11 @@
  *
  * Most RDP values are cheap (closed forms, binomial sums).  The
  * subsampled Gaussian at fractional and very large orders needs
- * quadrature, so a curve keeps those contributions as (q, sigma, weight)
- * terms and evaluates them only at the orders the conversion asks for. */
+ * quadrature, so a curve evaluates it only at the orders the conversion
+ * asks for.  A curve also keeps every contribution as a term with a
+ * closed form in the order, so that it can be evaluated at any real
+ * order, unless a contribution is known at the grid's integer orders
+ * only (the general sampling bounds, certified values). */
 #ifndef DPACCT_RDP_CURVE_H
 #define DPACCT_RDP_CURVE_H
 
@@ -13,6 +16,7 @@
 
 #include "dpacct/accountant.h"
 #include "dpacct/event.h"
+#include "dpacct/rdp.h"
 
 /* The orders and the accounting conventions a curve is computed under. */
 typedef struct
@@ -23,11 +27,21 @@ typedef struct
   int max_integer_order;
   dpacct_neighbouring neighbouring;
   int certified;           /* every value rounded up; no deferred terms */
+  int continuous;          /* search real orders beyond the grid too */
 } dpacct_rdp_grid;
 
+typedef enum
+{
+  DPACCT_RDP_TERM_GAUSSIAN,        /* scale: the noise over the sensitivity */
+  DPACCT_RDP_TERM_LAPLACE,         /* scale: b over the sensitivity */
+  DPACCT_RDP_TERM_SAMPLED_GAUSSIAN /* Poisson-subsampled, add/remove */
+} dpacct_rdp_term_kind;
+
+/* weight times the RDP of one mechanism, at every order. */
 typedef struct
 {
-  double q, sigma, weight;
+  dpacct_rdp_term_kind kind;
+  double q, scale, weight;
 } dpacct_rdp_term;
 
 typedef struct
@@ -35,12 +49,15 @@ typedef struct
   double *known;           /* value at each order, less the deferred terms */
   double pure;             /* pure-DP epsilon, the order-infinity limit */
   size_t n_terms, capacity;
-  dpacct_rdp_term *terms;  /* deferred subsampled-Gaussian contributions */
+  dpacct_rdp_term *terms;  /* every contribution, unless grid_only */
+  int grid_only;           /* some contribution is known on the grid only */
 } dpacct_rdp_curve;
 
+/* continuous: also search real orders around the grid's best one (ignored
+ * when certified). */
 int dpacct_rdp_grid_init (dpacct_rdp_grid *grid, const double *orders,
                           size_t n, dpacct_neighbouring neighbouring,
-                          int certified);
+                          int certified, int continuous);
 void dpacct_rdp_grid_release (dpacct_rdp_grid *grid);
 int dpacct_rdp_grid_copy (dpacct_rdp_grid *dest, const dpacct_rdp_grid *src);
 
@@ -67,5 +84,34 @@ int dpacct_rdp_curve_add (dpacct_rdp_curve *sum, const dpacct_rdp_curve *add,
 int dpacct_rdp_curve_value (const dpacct_rdp_grid *grid,
                             const dpacct_rdp_curve *curve, size_t i,
                             double *value);
+
+/* The value at any real order alpha > 1, from the terms; DPACCT_EUNSUP
+ * for a grid_only curve. */
+int dpacct_rdp_curve_value_at (const dpacct_rdp_curve *curve, double alpha,
+                               double *value);
+
+/* ---- the best order (rdp_order.c) ---------------------------------------- */
+
+typedef enum
+{
+  DPACCT_RDP_FOR_EPSILON, /* given a delta */
+  DPACCT_RDP_FOR_DELTA    /* given an epsilon */
+} dpacct_rdp_target;
+
+typedef struct
+{
+  double value;   /* the smallest epsilon or delta found */
+  double order;   /* where */
+  int at_edge;    /* order is the first or last of the orders searched */
+} dpacct_rdp_optimum;
+
+/* Minimises the conversion of `curve` over the grid's orders and, when the
+ * grid is continuous and the curve is not grid_only, over real orders
+ * around the best of them (Brent's method), going beyond the grid's ends
+ * when the optimum lies there. */
+int dpacct_rdp_optimise (const dpacct_rdp_grid *grid,
+                         const dpacct_rdp_curve *curve,
+                         dpacct_rdp_target target, double given,
+                         dpacct_rdp_optimum *out);
 
 #endif

@@ -19,6 +19,10 @@ int dpacct_log_a_minus_one_quadrature (double q, double sigma, double alpha,
  * delta, and delta for an epsilon (never underflowing to zero). */
 double dpacct_rdp_epsilon_at_order (double alpha, double rdp, double delta);
 double dpacct_rdp_delta_at_order (double alpha, double rdp, double epsilon);
+/* The log of that delta, before it is capped or kept from underflowing:
+ * smooth in alpha, for the search over orders. */
+double dpacct_rdp_log_delta_at_order (double alpha, double rdp,
+                                      double epsilon);
 
 /* The subsampled-Gaussian RDP at many orders at once, sharing the tables
  * of the binomial sums; orders with skip[i] set are left NaN (skip may be

@@ -152,7 +152,8 @@ main (int argc, char **argv)
       for (size_t k = 0; k < 6; k++)
         times[n++] = time_epsilon (sigmas[i], qs[j], steps[k], &eps);
   qsort (times, n, sizeof *times, compare);
-  printf ("RDP epsilon, %zu-point grid, default grid of %zu orders:\n"
+  printf ("RDP epsilon, %zu-point grid, real orders from the default grid of "
+          "%zu:\n"
           "  median %.3f ms, 90th percentile %.3f ms, max %.3f ms\n",
           n, n_orders, 1e3 * times[n / 2], 1e3 * times[(9 * n) / 10],
           1e3 * times[n - 1]);

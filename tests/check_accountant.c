@@ -198,7 +198,8 @@ START_TEST (test_epsilon_delta_inverse)
       ck_assert_int_eq (dpacct_accountant_epsilon (acc, delta, &b), DPACCT_OK);
       ck_assert_int_eq (dpacct_accountant_delta (acc, b.upper, &d), DPACCT_OK);
       ck_assert_rel (d.upper, delta, 1e-9, "delta %g", delta);
-      ck_assert (d.order == b.order);
+      /* Two searches over real orders of one flat minimum. */
+      ck_assert_rel (d.order, b.order, 1e-3, "delta %g", delta);
     }
   dpacct_accountant_free (acc);
   dpacct_event_free (e);

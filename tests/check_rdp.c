@@ -30,6 +30,52 @@ START_TEST (test_rdp_matches_exact_table)
 }
 END_TEST
 
+/* Fractional orders from 1.001 to 2000.5, where the search over real
+ * orders lands: 30-digit values (tests/data/rdp_fractional.csv). */
+START_TEST (test_rdp_matches_fractional_table)
+{
+  test_table *t = test_table_load ("rdp_fractional.csv");
+  size_t cq = test_table_column (t, "q"), cs = test_table_column (t, "sigma");
+  size_t co = test_table_column (t, "order");
+  size_t ce = test_table_column (t, "rdp_exact");
+  for (size_t r = 0; r < t->n_rows; r++)
+    {
+      double q = test_table_number (t, r, cq), s = test_table_number (t, r, cs);
+      double a = test_table_number (t, r, co);
+      double rdp;
+      ck_assert_int_eq (dpacct_rdp_sampled_gaussian (q, s, a, &rdp), DPACCT_OK);
+      ck_assert_rel (rdp, test_table_number (t, r, ce), 1e-9,
+                     "q=%g sigma=%g order=%g", q, s, a);
+    }
+  test_table_free (t);
+}
+END_TEST
+
+/* Large orders go to the quadrature too: against the MPFR enclosure of the
+ * binomial sum where the search lands for tiny epsilon, around the order
+ * 2 sigma^2 log(1/q) past which the RDP rises steeply (the integrand has
+ * two peaks there). */
+START_TEST (test_quadrature_at_large_orders)
+{
+  const double cases[][3] = { { 1e-4, 10, 1000 }, { 1e-4, 10, 1842 },
+                              { 1e-4, 10, 2500 }, { 1e-3, 5, 345 },
+                              { 1e-3, 5, 700 }, { 0.01, 2, 600 } };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    {
+      double q = cases[i][0], s = cases[i][1], a = cases[i][2];
+      double log_a, lo, hi;
+      ck_assert_int_eq (dpacct_rdp_sampled_gaussian_log_a (q, s, a, &log_a),
+                        DPACCT_OK);
+      ck_assert_int_eq (dpacct_rdp_sampled_gaussian_log_a_enclose (q, s, a, 128,
+                                                                   &lo, &hi),
+                        DPACCT_OK);
+      ck_assert_msg (log_a >= lo * (1 - 1e-9) && log_a <= hi * (1 + 1e-9),
+                     "q=%g sigma=%g order=%g: %.17g outside [%.17g, %.17g]", q,
+                     s, a, log_a, lo, hi);
+    }
+}
+END_TEST
+
 /* The quadrature used at fractional orders, checked at integer orders
  * against the exact binomial sum. */
 START_TEST (test_quadrature_matches_sum)
@@ -193,6 +239,258 @@ START_TEST (test_gaussian_epsilon_above_exact)
       dpacct_accountant_free (acc);
     }
   test_table_free (t);
+}
+END_TEST
+
+/* ---- real orders ------------------------------------------------------- */
+
+/* The improved conversion of `steps` subsampled-Gaussian steps at order a,
+ * from the per-step RDP (whose quadrature the 50-digit table checks). */
+static double
+conversion_at (double q, double sigma, double steps, double delta, double a)
+{
+  double r;
+  ck_assert_int_eq (dpacct_rdp_sampled_gaussian (q, sigma, a, &r), DPACCT_OK);
+  return improved_conversion (a, steps * r, delta);
+}
+
+static dpacct_bound
+epsilon_on_orders (double sigma, double q, uint64_t steps, double delta,
+                   const double *orders, size_t n)
+{
+  dpacct_accountant_options o;
+  dpacct_accountant_options_init (&o);
+  o.orders = orders;
+  o.n_orders = n;
+  dpacct_event *ev;
+  dpacct_accountant *acc;
+  dpacct_bound b;
+  ck_assert_int_eq (dpacct_dpsgd_event_alloc (sigma, q, steps,
+                                              q == 1.0 ? DPACCT_SAMPLING_NONE
+                                                       : DPACCT_SAMPLING_POISSON,
+                                              &ev), DPACCT_OK);
+  ck_assert_int_eq (dpacct_accountant_alloc (dpacct_accountant_rdp, &o, &acc),
+                    DPACCT_OK);
+  ck_assert_int_eq (dpacct_accountant_compose (acc, ev, 1), DPACCT_OK);
+  ck_assert_int_eq (dpacct_accountant_epsilon (acc, delta, &b), DPACCT_OK);
+  dpacct_accountant_free (acc);
+  dpacct_event_free (ev);
+  return b;
+}
+
+/* The peers' RDP epsilons (tests/data/rdp_subsampled_gaussian.csv):
+ * dp_accounting minimises the same conversion over its grid, autodp over
+ * real orders.  Over real orders dpacct is at most either, and at most its
+ * own grid's answer; its delta at dp_accounting's epsilon is at most the
+ * delta asked of it; and the order it reports is a minimum: the
+ * conversion rises on both sides of it. */
+START_TEST (test_real_orders_against_peers)
+{
+  test_table *t = test_table_load ("rdp_subsampled_gaussian.csv");
+  size_t cq = test_table_column (t, "q"), cs = test_table_column (t, "sigma");
+  size_t cn = test_table_column (t, "steps"), cd = test_table_column (t, "delta");
+  size_t ce = test_table_column (t, "epsilon_rdp");
+  size_t ca = test_table_column (t, "epsilon_autodp");
+  const double *grid;
+  size_t n_grid;
+  dpacct_rdp_default_orders (&grid, &n_grid);
+  for (size_t r = 0; r < t->n_rows; r++)
+    {
+      double q = test_table_number (t, r, cq), s = test_table_number (t, r, cs);
+      double steps = test_table_number (t, r, cn);
+      double d = test_table_number (t, r, cd);
+      double dpa = test_table_number (t, r, ce);
+      double autodp = test_table_number (t, r, ca);
+      dpacct_accountant *acc = dpsgd_accountant (s, q, (uint64_t) steps, 0);
+      dpacct_bound b, on_grid, at_dpa;
+      ck_assert_int_eq (dpacct_accountant_epsilon (acc, d, &b), DPACCT_OK);
+      ck_assert_int_eq (dpacct_accountant_delta (acc, dpa, &at_dpa), DPACCT_OK);
+      dpacct_accountant_free (acc);
+      on_grid = epsilon_on_orders (s, q, (uint64_t) steps, d, grid, n_grid);
+      ck_assert_msg (b.upper <= dpa * (1 + 1e-9) && b.upper <= autodp * (1 + 1e-9)
+                     && b.upper <= on_grid.upper,
+                     "q=%g sigma=%g T=%g delta=%g: %.17g against dp_accounting "
+                     "%.17g, autodp %.17g, the grid %.17g", q, s, steps, d,
+                     b.upper, dpa, autodp, on_grid.upper);
+      ck_assert_msg (at_dpa.upper <= d * (1 + 1e-9), "q=%g sigma=%g T=%g: "
+                     "delta %.17g at dp_accounting's epsilon", q, s, steps,
+                     at_dpa.upper);
+      ck_assert_msg (!b.order_at_edge, "q=%g sigma=%g T=%g delta=%g: order %g "
+                     "at the edge", q, s, steps, d, b.order);
+      double a = b.order, h = 1e-3 * (a - 1.0);
+      double at = conversion_at (q, s, steps, d, a);
+      ck_assert_rel (b.upper, at, 1e-12, "q=%g sigma=%g T=%g delta=%g order %g",
+                     q, s, steps, d, a);
+      double left = conversion_at (q, s, steps, d, a - h);
+      double right = conversion_at (q, s, steps, d, a + h);
+      ck_assert_msg (left > at && right > at, "q=%g sigma=%g T=%g delta=%g: "
+                     "the conversion falls beside order %.17g (%.17g, %.17g, "
+                     "%.17g)", q, s, steps, d, a, left, at, right);
+    }
+  test_table_free (t);
+}
+END_TEST
+
+/* Epsilon of `event` under the neighbouring relation, over real orders
+ * (orders NULL) or over the orders given. */
+static dpacct_bound
+event_epsilon (const dpacct_event *event, dpacct_neighbouring relation,
+               const double *orders, size_t n, double delta)
+{
+  dpacct_accountant_options o;
+  dpacct_accountant_options_init (&o);
+  o.neighbouring = relation;
+  o.orders = orders;
+  o.n_orders = n;
+  dpacct_accountant *acc;
+  dpacct_bound b;
+  ck_assert_int_eq (dpacct_accountant_alloc (dpacct_accountant_rdp, &o, &acc),
+                    DPACCT_OK);
+  ck_assert_int_eq (dpacct_accountant_compose (acc, event, 1), DPACCT_OK);
+  ck_assert_int_eq (dpacct_accountant_epsilon (acc, delta, &b), DPACCT_OK);
+  dpacct_accountant_free (acc);
+  return b;
+}
+
+/* The RDP of the mixed run below at order a, from the public functions. */
+static double
+mixed_run_rdp (double a)
+{
+  double sampled, gauss, lap;
+  ck_assert_int_eq (dpacct_rdp_sampled_gaussian (0.01, 1.0, a, &sampled),
+                    DPACCT_OK);
+  ck_assert_int_eq (dpacct_rdp_gaussian (5.0, a, &gauss), DPACCT_OK);
+  ck_assert_int_eq (dpacct_rdp_laplace (10.0, a, &lap), DPACCT_OK);
+  return 100 * sampled + gauss + lap;
+}
+
+/* Runs of several mechanisms: over real orders the curve is the sum of
+ * every mechanism's RDP at the order reported, and no worse than the grid;
+ * replace-one counts two steps at sigma / sqrt 2; a mechanism whose RDP is
+ * known at integer orders only keeps the whole run on the grid. */
+START_TEST (test_real_orders_mixed_runs)
+{
+  const double *grid;
+  size_t n_grid;
+  dpacct_rdp_default_orders (&grid, &n_grid);
+  dpacct_event *gauss, *sampled, *steps, *big, *lap, *small_lap, *lap_sampled,
+    *lap_steps, *mixed, *with_lap;
+  ck_assert_int_eq (dpacct_event_gaussian_alloc (1.0, &gauss), DPACCT_OK);
+  ck_assert_int_eq (dpacct_event_poisson_alloc (0.01, gauss, &sampled), DPACCT_OK);
+  ck_assert_int_eq (dpacct_event_self_composed_alloc (sampled, 100, &steps),
+                    DPACCT_OK);
+  ck_assert_int_eq (dpacct_event_gaussian_alloc (5.0, &big), DPACCT_OK);
+  ck_assert_int_eq (dpacct_event_laplace_alloc (10.0, &lap), DPACCT_OK);
+  ck_assert_int_eq (dpacct_event_laplace_alloc (2.0, &small_lap), DPACCT_OK);
+  ck_assert_int_eq (dpacct_event_poisson_alloc (0.01, small_lap, &lap_sampled),
+                    DPACCT_OK);
+  ck_assert_int_eq (dpacct_event_self_composed_alloc (lap_sampled, 10,
+                                                      &lap_steps), DPACCT_OK);
+  const dpacct_event *parts[] = { steps, big, lap };
+  ck_assert_int_eq (dpacct_event_sequence_alloc (parts, 3, &mixed), DPACCT_OK);
+  const dpacct_event *parts2[] = { steps, lap_steps };
+  ck_assert_int_eq (dpacct_event_sequence_alloc (parts2, 2, &with_lap),
+                    DPACCT_OK);
+
+  dpacct_bound real = event_epsilon (mixed, DPACCT_ADD_REMOVE, NULL, 0, 1e-5);
+  dpacct_bound on_grid = event_epsilon (mixed, DPACCT_ADD_REMOVE, grid, n_grid,
+                                        1e-5);
+  double a = real.order, h = 1e-3 * (a - 1.0);
+  double at = improved_conversion (a, mixed_run_rdp (a), 1e-5);
+  ck_assert_rel (real.upper, at, 1e-12, "mixed run at order %g", a);
+  ck_assert (real.upper <= on_grid.upper && !real.order_at_edge);
+  ck_assert (improved_conversion (a - h, mixed_run_rdp (a - h), 1e-5) > at);
+  ck_assert (improved_conversion (a + h, mixed_run_rdp (a + h), 1e-5) > at);
+
+  real = event_epsilon (steps, DPACCT_REPLACE_ONE, NULL, 0, 1e-5);
+  on_grid = event_epsilon (steps, DPACCT_REPLACE_ONE, grid, n_grid, 1e-5);
+  double r;
+  ck_assert_int_eq (dpacct_rdp_sampled_gaussian (0.01, 1.0 / M_SQRT2,
+                                                 real.order, &r), DPACCT_OK);
+  ck_assert_rel (real.upper, improved_conversion (real.order, 200 * r, 1e-5),
+                 1e-12, "replace-one at order %g", real.order);
+  ck_assert (real.upper <= on_grid.upper);
+
+  real = event_epsilon (with_lap, DPACCT_ADD_REMOVE, NULL, 0, 1e-5);
+  on_grid = event_epsilon (with_lap, DPACCT_ADD_REMOVE, grid, n_grid, 1e-5);
+  ck_assert (real.upper == on_grid.upper && real.order == on_grid.order);
+  ck_assert (real.order == floor (real.order));
+
+  dpacct_event *all[] = { gauss, sampled, steps, big, lap, small_lap,
+                          lap_sampled, lap_steps, mixed, with_lap };
+  for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+    dpacct_event_free (all[i]);
+}
+END_TEST
+
+/* An optimum beyond the orders searched sits on the range's end, flagged;
+ * the conversion still falls towards it. */
+START_TEST (test_real_orders_range_ends)
+{
+  /* Tiny epsilon: the Gaussian's optimum is near sigma sqrt(2 log(1/delta)),
+   * here 6e6. */
+  dpacct_accountant *acc = dpsgd_accountant (1e6, 1.0, 1, 0);
+  dpacct_bound b;
+  ck_assert_int_eq (dpacct_accountant_epsilon (acc, 1e-8, &b), DPACCT_OK);
+  dpacct_accountant_free (acc);
+  ck_assert (b.order == DPACCT_RDP_MAX_SEARCH_ORDER && b.order_at_edge);
+  ck_assert (conversion_at (1.0, 1e6, 1, 1e-8, 0.9 * b.order) > b.upper);
+  /* Huge epsilon: the optimum is at order 1 + 5e-4. */
+  acc = dpsgd_accountant (0.01, 1.0, 10000, 0);
+  ck_assert_int_eq (dpacct_accountant_epsilon (acc, 1e-5, &b), DPACCT_OK);
+  dpacct_accountant_free (acc);
+  ck_assert (b.order == DPACCT_RDP_MIN_SEARCH_ORDER && b.order_at_edge);
+  ck_assert (conversion_at (1.0, 0.01, 10000, 1e-5, 1.002) > b.upper);
+  /* Inside the range, on either side of the grid: no flag. */
+  acc = dpsgd_accountant (2000, 1.0, 1, 0);
+  ck_assert_int_eq (dpacct_accountant_epsilon (acc, 1e-5, &b), DPACCT_OK);
+  dpacct_accountant_free (acc);
+  ck_assert (b.order > 4096 && !b.order_at_edge);
+  acc = dpsgd_accountant (0.3, 1.0, 10000, 0);
+  ck_assert_int_eq (dpacct_accountant_epsilon (acc, 1e-5, &b), DPACCT_OK);
+  dpacct_accountant_free (acc);
+  ck_assert (b.order < 1.02 && !b.order_at_edge);
+}
+END_TEST
+
+/* Tiny RDP: delta is at most sqrt(1 - exp(-KL)) at every epsilon
+ * (Bretagnolle and Huber), so epsilon is 0 once delta is above it.  Safe
+ * against the exact total variation of one subsampled step,
+ * q (2 Phi(1/(2 sigma)) - 1): epsilon is 0 only where it is at most delta,
+ * and delta at a tiny epsilon is not below it. */
+START_TEST (test_total_variation_bound)
+{
+  const double qs[] = { 1e-4, 1e-3 }, sigmas[] = { 1, 2, 5 };
+  const double deltas[] = { 1e-5, 1e-4, 1e-3, 1e-2 };
+  for (size_t i = 0; i < 2; i++)
+    for (size_t j = 0; j < 3; j++)
+      {
+        dpacct_accountant *acc = dpsgd_accountant (sigmas[j], qs[i], 1, 0);
+        double tv = qs[i] * erf (1.0 / (2.0 * M_SQRT2 * sigmas[j]));
+        dpacct_bound b;
+        for (size_t k = 0; k < 4; k++)
+          {
+            ck_assert_int_eq (dpacct_accountant_epsilon (acc, deltas[k], &b),
+                              DPACCT_OK);
+            ck_assert_msg (b.upper > 0.0 || tv <= deltas[k], "q=%g sigma=%g "
+                           "delta=%g: epsilon 0 but the total variation is "
+                           "%.17g", qs[i], sigmas[j], deltas[k], tv);
+          }
+        /* H_{e^eps} >= TV - (e^eps - 1). */
+        ck_assert_int_eq (dpacct_accountant_delta (acc, 1e-9, &b), DPACCT_OK);
+        ck_assert_msg (b.upper >= tv - 2e-9, "q=%g sigma=%g: delta %.17g, "
+                       "total variation %.17g", qs[i], sigmas[j], b.upper, tv);
+        dpacct_accountant_free (acc);
+      }
+  /* q 1e-4, sigma 2, delta 1e-3: the conversion is positive at every
+   * order; the total variation bound (3.8e-5 here; exact 2.0e-5) gives 0. */
+  for (double a = 1.01; a < 1e4; a *= 1.5)
+    ck_assert (conversion_at (1e-4, 2, 1, 1e-3, a) > 0.0);
+  dpacct_accountant *acc = dpsgd_accountant (2, 1e-4, 1, 0);
+  dpacct_bound b;
+  ck_assert_int_eq (dpacct_accountant_epsilon (acc, 1e-3, &b), DPACCT_OK);
+  ck_assert (b.upper == 0.0 && b.order == DPACCT_RDP_MIN_SEARCH_ORDER);
+  dpacct_accountant_free (acc);
 }
 END_TEST
 
@@ -444,6 +742,12 @@ rdp_suite (void)
   tcase_add_test (oracle, test_epsilon_is_improved_conversion_of_exact);
   tcase_add_test (oracle, test_gaussian_delta_sandwich);
   tcase_add_test (oracle, test_gaussian_epsilon_above_exact);
+  tcase_add_test (oracle, test_real_orders_against_peers);
+  tcase_add_test (oracle, test_real_orders_range_ends);
+  tcase_add_test (oracle, test_real_orders_mixed_runs);
+  tcase_add_test (oracle, test_total_variation_bound);
+  tcase_add_test (oracle, test_rdp_matches_fractional_table);
+  tcase_add_test (oracle, test_quadrature_at_large_orders);
   tcase_add_test (oracle, test_laplace_rdp);
   tcase_add_test (oracle, test_laplace_epsilon_above_exact);
   suite_add_tcase (s, oracle);

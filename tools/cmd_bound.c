@@ -17,8 +17,14 @@ cmd_edge_warning (const dpacct_bound *bound, char *text, size_t size)
 {
   if (!bound->order_at_edge)
     return NULL;
-  snprintf (text, size, "the optimal RDP order %g is at the edge of the "
-            "order grid; pass --orders with a wider range", bound->order);
+  if (bound->order <= DPACCT_RDP_MIN_SEARCH_ORDER
+      || bound->order >= DPACCT_RDP_MAX_SEARCH_ORDER)
+    snprintf (text, size, "the optimal RDP order %g is at the end of the "
+              "orders searched (1.001 to 1e6); the bound holds, but an order "
+              "beyond might give a smaller one", bound->order);
+  else
+    snprintf (text, size, "the optimal RDP order %g is at the edge of the "
+              "order grid; pass --orders with a wider range", bound->order);
   return text;
 }
 

@@ -42,7 +42,7 @@ static const option_info option_table[OPT_N] = {
     "                             noise lap2 (default), lap2-paper, or all" },
   [OPT_ORDERS] = { "orders", "LIST",
     "a comma-separated list of at most 1000 orders, each in (1, 1e6]",
-    "RDP orders (default: the library's grid); rdp only" },
+    "RDP orders to search (default: real orders from the library's grid); rdp only" },
   [OPT_CERTIFIED] = { "certified", NULL, "",
     "prove upper bounds with MPFR and directed rounding; Gaussian noise" },
   [OPT_NEIGHBOURING] = { "neighbouring", "REL", "add-remove or replace-one",
@@ -1142,7 +1142,14 @@ cli_orders_text (const cli_options *options, char *buf, size_t size)
       const double *orders;
       size_t n;
       dpacct_rdp_default_orders (&orders, &n);
-      snprintf (buf, size, "default grid (%zu orders)", n);
+      /* Certified bounds and sampling without replacement stay on the
+       * grid's integer orders (see dpacct(1)). */
+      if (options->certified
+          || options->sampling == DPACCT_SAMPLING_WITHOUT_REPLACEMENT)
+        snprintf (buf, size, "default grid (%zu orders)", n);
+      else
+        snprintf (buf, size, "real orders 1.001 to 1e6 (from the default "
+                  "grid of %zu)", n);
       return;
     }
   size_t used = 0;

@@ -267,7 +267,8 @@ const char *cli_noise_name (int noise);
 const char *cli_sampling_name (dpacct_sampling sampling);
 const char *cli_neighbouring_name (dpacct_neighbouring neighbouring);
 
-/* "default grid (N orders)" or the list, in BUF. */
+/* "real orders ... (from the default grid of N)", "default grid (N orders)"
+ * or the list, in BUF. */
 void cli_orders_text (const cli_options *options, char *buf, size_t size);
 
 #endif

@@ -66,8 +66,9 @@ typedef struct {
   double order;      /* RDP: the order attaining upper; Lap2: the moment
                         order lambda (Renyi order lambda + 1); NaN
                         otherwise */
-  int order_at_edge; /* RDP: that order is the first or last of the grid;
-                        Lap2: it is the largest order */
+  int order_at_edge; /* RDP: that order is the first or last of the orders
+                        given, or the end of the range searched over real
+                        orders; Lap2: it is the largest order */
 } dpacct_bound;
 
 typedef struct dpacct_accountant dpacct_accountant;

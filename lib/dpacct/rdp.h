@@ -14,9 +14,16 @@ extern "C" {
 
 /* The default order grid, 139 orders: from 1.02 in steps of 0.05 to 0.1
  * below 2, quarter steps to 12, half steps to 20, integers to 64, then
- * sparser to 4096.  The optimum of common DP-SGD runs lies inside it; the
- * accountant warns when it does not. */
+ * sparser to 4096.  With it the accountant minimises over real orders:
+ * from the grid's best order, by Brent's method, going past the grid's
+ * ends as far as the range below when the optimum lies there (it flags an
+ * optimum at the range's end).  A list of orders given instead restricts
+ * the search to that list. */
 void dpacct_rdp_default_orders (const double **orders, size_t *n);
+
+/* The range of real orders the accountant searches by default. */
+#define DPACCT_RDP_MIN_SEARCH_ORDER 1.001
+#define DPACCT_RDP_MAX_SEARCH_ORDER 1e6
 
 /* Gaussian mechanism, sensitivity 1: alpha / (2 sigma^2).  alpha > 1. */
 int dpacct_rdp_gaussian (double sigma, double alpha, double *rdp);
