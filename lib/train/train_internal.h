@@ -21,6 +21,12 @@ typedef struct {
   int canary_in;         /* the canary is part of the training set */
   int skip_evaluation;   /* no test or training loss: the audit's speed */
   double statistic;      /* out: sum over steps of <noisy sum, u_t> */
+  /* For tests: called with each sampled example's clipped contribution
+   * (PARAMS numbers, as added to the step's sum) before the noise, or
+   * NULL. */
+  void (*contribution) (const double *g, size_t params, void *context);
+  void *context;
+  double *weights;       /* out, or NULL: the trained head, row-major */
 } train_hook;
 
 /* dpacct_train_run with a HOOK (NULL: the correct trainer). */
