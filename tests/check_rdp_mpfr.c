@@ -151,6 +151,57 @@ START_TEST (test_fractional_orders_against_mpfr_integration)
 }
 END_TEST
 
+/* The RDP-to-(epsilon, delta) conversion both ways, against its closed
+ * form (Canonne, Kamath and Steinke 2020, Prop. 12) at 256 bits:
+ *   eps   = r + log(1 - 1/a) - (log delta + log a) / (a - 1),
+ *   delta = e^{(a - 1)(r - eps)} (1 - 1/a)^{a - 1} / a,
+ * each from a given (a, r) and the other side's value. */
+START_TEST (test_conversion_against_closed_form)
+{
+  static const struct { double a, r, delta, eps; } rows[] = {
+    { 1.5, 0.02, 1e-5, 1.0 },  { 2.0, 0.3, 1e-8, 2.5 },
+    { 3.7, 1.2, 1e-6, 4.0 },   { 11.3, 0.05, 1e-10, 0.7 },
+    { 40.5, 0.8, 1e-5, 1.3 },  { 256.0, 0.01, 1e-12, 0.2 },
+  };
+  mpfr_t a, t, u, v;
+  mpfr_inits2 (256, a, t, u, v, (mpfr_ptr) 0);
+  for (size_t i = 0; i < sizeof rows / sizeof *rows; i++)
+    {
+      double order = rows[i].a, r = rows[i].r;
+      mpfr_set_d (a, order, MPFR_RNDN);
+      /* log(1 - 1/a) into u, log a into v */
+      mpfr_ui_div (u, 1, a, MPFR_RNDN);
+      mpfr_ui_sub (u, 1, u, MPFR_RNDN);
+      mpfr_log (u, u, MPFR_RNDN);
+      mpfr_log (v, a, MPFR_RNDN);
+      /* eps = r + log(1 - 1/a) - (log delta + log a) / (a - 1) */
+      mpfr_set_d (t, rows[i].delta, MPFR_RNDN);
+      mpfr_log (t, t, MPFR_RNDN);
+      mpfr_add (t, t, v, MPFR_RNDN);
+      mpfr_div_d (t, t, order - 1.0, MPFR_RNDN);
+      mpfr_sub (t, u, t, MPFR_RNDN);
+      mpfr_add_d (t, t, r, MPFR_RNDN);
+      double want_eps = mpfr_get_d (t, MPFR_RNDN), eps, delta;
+      size_t index;
+      ck_assert_int_eq (dpacct_rdp_epsilon (&order, &r, 1, rows[i].delta,
+                                            &eps, &index), DPACCT_OK);
+      ck_assert_rel (eps, want_eps, 1e-13, "epsilon at order %g", order);
+      /* log delta = (a - 1)(r - eps + log(1 - 1/a)) - log a */
+      mpfr_set_d (t, r, MPFR_RNDN);
+      mpfr_sub_d (t, t, rows[i].eps, MPFR_RNDN);
+      mpfr_add (t, t, u, MPFR_RNDN);
+      mpfr_mul_d (t, t, order - 1.0, MPFR_RNDN);
+      mpfr_sub (t, t, v, MPFR_RNDN);
+      mpfr_exp (t, t, MPFR_RNDN);
+      double want_delta = fmin (mpfr_get_d (t, MPFR_RNDN), 1.0);
+      ck_assert_int_eq (dpacct_rdp_delta (&order, &r, 1, rows[i].eps, &delta,
+                                          &index), DPACCT_OK);
+      ck_assert_rel (delta, want_delta, 1e-11, "delta at order %g", order);
+    }
+  mpfr_clears (a, t, u, v, (mpfr_ptr) 0);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -163,6 +214,7 @@ main (void)
   TCase *frac = tcase_create ("fractional");
   tcase_set_timeout (frac, 120);
   tcase_add_test (frac, test_fractional_orders_against_mpfr_integration);
+  tcase_add_test (frac, test_conversion_against_closed_form);
   suite_add_tcase (s, frac);
   return test_run_suite (s);
 }
