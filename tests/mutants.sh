@@ -105,7 +105,8 @@ run_suite () {
 # Every suite the list names must pass on the unmutated sources.
 suites=$(cut -f4 "$scratch/mutants" | tr ',' '\n' | sort -u)
 targets=$(for s in $suites; do suite_target "$s"; done | sort -u)
-echo "== building and running the unmutated suites: $(echo $suites)"
+# shellcheck disable=SC2086 # word splitting puts the names on one line
+echo "== building and running the unmutated suites:" $suites
 # shellcheck disable=SC2086
 (cd "$build" && make -j"$jobs" $targets) >"$log" 2>&1 \
   || { tail -40 "$log"; echo "mutants.sh: the build failed" >&2; exit 2; }
@@ -120,7 +121,7 @@ killed=0 survived=0 harmless=0 stale=0 stillborn=0 i=0
 while IFS=$tab read -r file pattern replacement named comment; do
   i=$((i + 1))
   start=$(date +%s)
-  verdict= by=
+  verdict='' by=''
   target=$src/$file
   if [ ! -f "$target" ]; then
     verdict=STALE
