@@ -1,11 +1,16 @@
 /* check_rdp_mpfr.c - the double-precision log A_alpha against an MPFR
  * enclosure computed at 256 bits with outward rounding, over the range
  * dp_accounting checks (q in [1e-7, 0.999], sigma in [0.1, 100], orders up
- * to 256), and the enclosure's own soundness. */
+ * to 256); the enclosure's own soundness and outward rounding, and the
+ * certified conversions'; at fractional orders from 3.7 to 40.5, the
+ * quadrature against an independent MPFR integration; the conversion to
+ * (epsilon, delta) against its closed form. */
 #include <dpacct.h>
 #include "testutil.h"
 
 #include <mpfr.h>
+
+#include "rdp_mpfr.h"
 
 START_TEST (test_double_inside_enclosure)
 {
@@ -202,6 +207,111 @@ START_TEST (test_conversion_against_closed_form)
 }
 END_TEST
 
+/* log A_alpha at an integer order by the binomial sum
+ * A = sum_k binom(a, k) (1 - q)^(a - k) q^k e^{k (k - 1) / (2 sigma^2)}
+ * (all terms positive), rounded to nearest at PREC bits into OUT. */
+static void
+binomial_log_a (mpfr_t out, double q, double sigma, unsigned long alpha)
+{
+  mpfr_prec_t prec = mpfr_get_prec (out);
+  mpfr_t term, qq, pq, e;
+  mpz_t binom;
+  mpz_init (binom);
+  mpfr_inits2 (prec, term, qq, pq, e, (mpfr_ptr) 0);
+  mpfr_set_d (qq, q, MPFR_RNDN);
+  mpfr_ui_sub (pq, 1, qq, MPFR_RNDN);
+  mpfr_set_zero (out, 1);
+  for (unsigned long k = 0; k <= alpha; k++)
+    {
+      mpz_bin_uiui (binom, alpha, k);
+      mpfr_set_z (term, binom, MPFR_RNDN);
+      mpfr_pow_ui (e, qq, k, MPFR_RNDN);
+      mpfr_mul (term, term, e, MPFR_RNDN);
+      mpfr_pow_ui (e, pq, alpha - k, MPFR_RNDN);
+      mpfr_mul (term, term, e, MPFR_RNDN);
+      mpfr_set_d (e, sigma, MPFR_RNDN);
+      mpfr_sqr (e, e, MPFR_RNDN);
+      mpfr_mul_2ui (e, e, 1, MPFR_RNDN);
+      mpfr_ui_div (e, k * (k - (k > 0)), e, MPFR_RNDN);
+      mpfr_exp (e, e, MPFR_RNDN);
+      mpfr_mul (term, term, e, MPFR_RNDN);
+      mpfr_add (out, out, term, MPFR_RNDN);
+    }
+  mpfr_log (out, out, MPFR_RNDN);
+  mpfr_clears (term, qq, pq, e, (mpfr_ptr) 0);
+  mpz_clear (binom);
+}
+
+/* The certified bounds round outward: the enclosure of log A holds the
+ * binomial sum computed at 512 bits strictly inside, and the certified
+ * conversions lie at or above the exact ones, by at most two ulps.
+ * (Rounding any of them to nearest puts about half of these cases on the
+ * wrong side.) */
+START_TEST (test_certified_bounds_round_outward)
+{
+  const double qs[] = { 1e-5, 0.01, 0.3, 0.9 };
+  const double sigmas[] = { 0.5, 1.0, 4.0 };
+  const unsigned long orders[] = { 2, 3, 7, 20, 64 };
+  mpfr_t ref, t, u;
+  mpfr_inits2 (512, ref, t, u, (mpfr_ptr) 0);
+  for (size_t i = 0; i < 4; i++)
+    for (size_t j = 0; j < 3; j++)
+      for (size_t k = 0; k < 5; k++)
+        {
+          double lo, hi;
+          ck_assert_int_eq (dpacct_rdp_sampled_gaussian_log_a_enclose (
+                              qs[i], sigmas[j], (double) orders[k], 256, &lo,
+                              &hi), DPACCT_OK);
+          binomial_log_a (ref, qs[i], sigmas[j], orders[k]);
+          ck_assert_msg (mpfr_cmp_d (ref, lo) > 0 && mpfr_cmp_d (ref, hi) < 0,
+                         "q=%g sigma=%g order=%lu: [%.17g, %.17g] misses "
+                         "%.17g", qs[i], sigmas[j], orders[k], lo, hi,
+                         mpfr_get_d (ref, MPFR_RNDN));
+        }
+  const double alphas[] = { 1.5, 2.0, 3.7, 11.3, 40.5, 256.0 };
+  const double rdps[] = { 1e-4, 0.05, 0.8, 3.0 };
+  for (size_t i = 0; i < 6; i++)
+    for (size_t j = 0; j < 4; j++)
+      {
+        double a = alphas[i], r = rdps[j], delta = 1e-5, eps = 2.0;
+        /* c = (a - 1) log(1 - 1/a) - log a */
+        mpfr_set_d (u, a, MPFR_RNDN);
+        mpfr_ui_div (t, 1, u, MPFR_RNDN);
+        mpfr_ui_sub (t, 1, t, MPFR_RNDN);
+        mpfr_log (t, t, MPFR_RNDN);
+        mpfr_mul_d (t, t, a - 1.0, MPFR_RNDN);
+        mpfr_log (u, u, MPFR_RNDN);
+        mpfr_sub (t, t, u, MPFR_RNDN);
+        /* eps = r + (c - log delta) / (a - 1) */
+        mpfr_set_d (u, delta, MPFR_RNDN);
+        mpfr_log (u, u, MPFR_RNDN);
+        mpfr_sub (ref, t, u, MPFR_RNDN);
+        mpfr_div_d (ref, ref, a - 1.0, MPFR_RNDN);
+        mpfr_add_d (ref, ref, r, MPFR_RNDN);
+        double up = dpacct_mpfr_epsilon_upper (a, r, delta);
+        ck_assert_msg (mpfr_cmp_d (ref, up) <= 0
+                       && up <= nextafter (nextafter (mpfr_get_d (
+                                  ref, MPFR_RNDU), INFINITY), INFINITY),
+                       "epsilon at order %g, rdp %g: %.17g vs %.17g", a, r,
+                       up, mpfr_get_d (ref, MPFR_RNDN));
+        /* delta = exp((a - 1)(r - eps) + c) */
+        mpfr_set_d (ref, r, MPFR_RNDN);
+        mpfr_sub_d (ref, ref, eps, MPFR_RNDN);
+        mpfr_mul_d (ref, ref, a - 1.0, MPFR_RNDN);
+        mpfr_add (ref, ref, t, MPFR_RNDN);
+        mpfr_exp (ref, ref, MPFR_RNDN);
+        up = dpacct_mpfr_delta_upper (a, r, eps);
+        ck_assert_msg (mpfr_cmp_d (ref, up) <= 0
+                       && up <= nextafter (nextafter (mpfr_get_d (
+                                  ref, MPFR_RNDU), INFINITY), INFINITY),
+                       "delta at order %g, rdp %g: %.17g vs %.17g", a, r, up,
+                       mpfr_get_d (ref, MPFR_RNDN));
+      }
+  mpfr_clears (ref, t, u, (mpfr_ptr) 0);
+  mpfr_free_cache ();
+}
+END_TEST
+
 int
 main (void)
 {
@@ -210,6 +320,7 @@ main (void)
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_double_inside_enclosure);
   tcase_add_test (tc, test_enclosure_widens_soundly);
+  tcase_add_test (tc, test_certified_bounds_round_outward);
   suite_add_tcase (s, tc);
   TCase *frac = tcase_create ("fractional");
   tcase_set_timeout (frac, 120);
