@@ -3,7 +3,9 @@
  * finite-difference gradient, the clipping variants, the Poisson sampling
  * rate, the injected noise against theory (chi-square at a fixed seed;
  * Laplace: its lap2 calibration and z-tests of its second moments), and
- * the audit's Clopper-Pearson bounds against tabulated values. */
+ * the audit's Clopper-Pearson bounds against tabulated values; one step
+ * of the trainer against a hand computation, the norms of the clipped
+ * contributions it adds, and its update's divisor. */
 #include <dpacct.h>
 #include "testutil.h"
 #include "../lib/train/train_internal.h"
@@ -646,6 +648,224 @@ START_TEST (test_trainer_learns_and_rejects_bad_input)
 }
 END_TEST
 
+/* ------------------------------------------------------------ one step */
+
+/* What the tests below observe through the trainer's hook: every
+ * contribution it adds to a step's sum, their count, the largest norm,
+ * how many sit on the clip bound, and their sum. */
+typedef struct {
+  size_t count, at_bound, params;
+  double max_norm, bound;
+  double sum[64];
+} observation;
+
+static void
+observe (const double *g, size_t params, void *context)
+{
+  observation *o = context;
+  ck_assert_uint_le (params, 64);
+  o->params = params;
+  double sq = 0;
+  for (size_t p = 0; p < params; p++)
+    {
+      sq += g[p] * g[p];
+      o->sum[p] += g[p];
+    }
+  double norm = sqrt (sq);
+  o->count++;
+  o->max_norm = fmax (o->max_norm, norm);
+  o->at_bound += fabs (norm - o->bound) <= 1e-12 * o->bound;
+}
+
+/* One run with the hook; returns the trained head in W (P numbers). */
+static dpacct_train_report
+hooked_run (const dpacct_dataset *d, const dpacct_train_options *o,
+            observation *seen, double *w)
+{
+  train_hook hook;
+  memset (&hook, 0, sizeof hook);
+  hook.contribution = observe;
+  hook.context = seen;
+  hook.weights = w;
+  hook.skip_evaluation = 1;
+  dpacct_train_report r;
+  ck_assert_int_eq (train_run (d, NULL, o, &hook, &r), DPACCT_OK);
+  return r;
+}
+
+/* The noise the trainer draws for one step with NOISE_SEED: the documented
+ * contract is one N(0, (sigma S)^2) draw per parameter, in the head's
+ * row-major order, from MT19937 (GSL's ziggurat). */
+static void
+step_noise (unsigned long noise_seed, double std, size_t params, double *z)
+{
+  gsl_rng *rng = gsl_rng_alloc (gsl_rng_mt19937);
+  gsl_rng_set (rng, noise_seed);
+  for (size_t p = 0; p < params; p++)
+    z[p] = gsl_ran_gaussian_ziggurat (rng, std);
+  gsl_rng_free (rng);
+}
+
+/* One full-batch step of SGD from W = 0, by hand: there softmax is
+ * uniform, so example i's gradient is r_i (x) [x_i; 1] with
+ * r_i = 1/K - onehot(y_i), scaled by min(1, C / (||r_i|| ||[x_i; 1]||));
+ * the step is W = -lr (sum + z) / B with z the seeded noise of std
+ * sigma C.  Nothing here calls the trainer's clipping or update code. */
+START_TEST (test_one_full_batch_step_by_hand)
+{
+  enum { N = 24, D = 3, K = 3, P = K * (D + 1) };
+  dpacct_dataset *d;
+  ck_assert_int_eq (dpacct_dataset_synthetic (N, D, K, 2.0, 11, &d),
+                    DPACCT_OK);
+  const double clips[] = { 0.5, 2.0 };
+  for (int ci = 0; ci < 2; ci++)
+    {
+      double clip = clips[ci], sigma = 1.3, lr = 0.7;
+      dpacct_train_options o;
+      dpacct_train_options_init (&o);
+      o.noise_multiplier = sigma;
+      o.batch_size = N;
+      o.epochs = 1.0;
+      o.clip = clip;
+      o.learning_rate = lr;
+      o.noise_seed = 7 + (unsigned long) ci;
+      double sum[P] = { 0 }, z[P], w[P];
+      int clipped = 0;
+      for (size_t i = 0; i < N; i++)
+        {
+          double xt[D + 1], r[K], xx = 0, rr = 0;
+          for (int j = 0; j < D; j++)
+            xt[j] = d->x[i * D + j];
+          xt[D] = 1.0;
+          for (int j = 0; j <= D; j++)
+            xx += xt[j] * xt[j];
+          for (int c = 0; c < K; c++)
+            {
+              r[c] = 1.0 / K - (c == d->y[i]);
+              rr += r[c] * r[c];
+            }
+          double norm = sqrt (rr * xx), factor = fmin (1.0, clip / norm);
+          clipped += norm > clip;
+          for (int c = 0; c < K; c++)
+            for (int j = 0; j <= D; j++)
+              sum[c * (D + 1) + j] += factor * r[c] * xt[j];
+        }
+      /* C = 0.5 clips every example (||r|| = 0.82), C = 2 only some. */
+      ck_assert (clipped > 0 && (ci == 0 ? clipped == N : clipped < N));
+      step_noise (o.noise_seed, sigma * clip, P, z);
+      observation seen = { .bound = clip };
+      dpacct_train_report rep = hooked_run (d, &o, &seen, w);
+      ck_assert_uint_eq (rep.steps, 1);
+      ck_assert_uint_eq (seen.count, N);
+      for (int p = 0; p < P; p++)
+        {
+          ck_assert_msg (fabs (seen.sum[p] - sum[p]) <= 1e-13,
+                         "C %g, clipped sum %d: got %.17g, want %.17g", clip,
+                         p, seen.sum[p], sum[p]);
+          double want = -lr * (sum[p] + z[p]) / N;
+          ck_assert_msg (fabs (w[p] - want) <= 1e-13,
+                         "C %g, parameter %d: got %.17g, want %.17g", clip,
+                         p, w[p], want);
+        }
+    }
+  dpacct_dataset_free (d);
+}
+END_TEST
+
+/* Every contribution the trainer adds has norm at most the sensitivity:
+ * C for flat clipping (some of them exactly C), 1 for normalised and
+ * automatic; over a few hundred steps, so that the weights move and the
+ * norms vary.  Observed on the contributions themselves, before the
+ * noise. */
+START_TEST (test_contributions_never_exceed_the_bound)
+{
+  dpacct_dataset *d;
+  ck_assert_int_eq (dpacct_dataset_synthetic (60, 4, 3, 3.0, 5, &d),
+                    DPACCT_OK);
+  for (int k = 0; k < 3; k++)
+    for (int ci = 0; ci < 2; ci++)
+      {
+        double clip = ci ? 2.0 : 0.5;
+        dpacct_train_options o;
+        dpacct_train_options_init (&o);
+        o.noise_multiplier = 1.0;
+        o.batch_size = 15;
+        o.epochs = 20;
+        o.clip = clip;
+        o.clipping = (dpacct_clipping) k;
+        double bound = k == DPACCT_CLIP_FLAT ? clip : 1.0, w[15];
+        observation seen = { .bound = bound };
+        dpacct_train_report r = hooked_run (d, &o, &seen, w);
+        ck_assert_rel ((double) seen.count, r.batch_mean * (double) r.steps,
+                       1e-12, "contributions");
+        ck_assert_msg (seen.max_norm <= bound * (1 + 1e-12),
+                       "clipping %d, C %g: a contribution of norm %.17g", k,
+                       clip, seen.max_norm);
+        /* Flat clipping scales the large gradients onto the bound. */
+        if (k == DPACCT_CLIP_FLAT)
+          ck_assert_msg (seen.at_bound > 0 && seen.at_bound < seen.count,
+                         "C %g: %zu of %zu on the bound", clip,
+                         seen.at_bound, seen.count);
+      }
+  dpacct_dataset_free (d);
+}
+END_TEST
+
+/* Under Poisson sampling the step divides by the expected batch size B,
+ * not the realised one (which would make the release depend on the
+ * data).  All examples are the same, so a step from W = 0 is
+ * -lr (k g + z) / B with k the realised batch: counted here from the
+ * contributions, and different from B in at least one of the runs. */
+START_TEST (test_update_divides_by_expected_batch)
+{
+  enum { N = 40, B = 10, D = 2, K = 2, P = K * (D + 1) };
+  dpacct_dataset *d;
+  ck_assert_int_eq (dpacct_dataset_alloc (N, D, K, &d), DPACCT_OK);
+  const float x[D] = { 0.3f, -1.2f };
+  for (size_t i = 0; i < N; i++)
+    {
+      memcpy (d->x + i * D, x, sizeof x);
+      d->y[i] = 1;
+    }
+  /* g = r (x) [x; 1], r = (1/2, -1/2), norm 0.707 * 1.594 = 1.13: C = 2
+   * leaves it whole. */
+  double g[P], xt[D + 1] = { x[0], x[1], 1.0 }, r[K] = { 0.5, -0.5 };
+  for (int c = 0; c < K; c++)
+    for (int j = 0; j <= D; j++)
+      g[c * (D + 1) + j] = r[c] * xt[j];
+  int differs = 0;
+  for (unsigned long seed = 1; seed <= 4; seed++)
+    {
+      dpacct_train_options o;
+      dpacct_train_options_init (&o);
+      o.noise_multiplier = 0.8;
+      o.batch_size = B;
+      o.epochs = (double) B / N; /* one step */
+      o.clip = 2.0;
+      o.learning_rate = 1.0;
+      o.sampling_seed = seed;
+      o.noise_seed = 100 + seed;
+      double z[P], w[P];
+      observation seen = { .bound = o.clip };
+      dpacct_train_report rep = hooked_run (d, &o, &seen, w);
+      ck_assert_uint_eq (rep.steps, 1);
+      ck_assert_rel (rep.q, (double) B / N, 1e-15, "q");
+      step_noise (o.noise_seed, 0.8 * 2.0, P, z);
+      double k = (double) seen.count;
+      differs += seen.count != B;
+      for (int p = 0; p < P; p++)
+        {
+          double want = -(k * g[p] + z[p]) / B;
+          ck_assert_msg (fabs (w[p] - want) <= 1e-13,
+                         "seed %lu, batch %g, parameter %d: got %.17g, "
+                         "want %.17g", seed, k, p, w[p], want);
+        }
+    }
+  ck_assert_msg (differs > 0, "every realised batch was B: no test");
+  dpacct_dataset_free (d);
+}
+END_TEST
+
 /* ------------------------------------------------------------ audit */
 
 /* Tabulated exact (Clopper-Pearson) 95 % intervals, e.g. in Brown, Cai and
@@ -753,6 +973,9 @@ main (void)
   tcase_add_test (trainer, test_noise_matches_theory);
   tcase_add_test (trainer, test_laplace_noise_matches_theory);
   tcase_add_test (trainer, test_trainer_learns_and_rejects_bad_input);
+  tcase_add_test (trainer, test_one_full_batch_step_by_hand);
+  tcase_add_test (trainer, test_contributions_never_exceed_the_bound);
+  tcase_add_test (trainer, test_update_divides_by_expected_batch);
   suite_add_tcase (s, trainer);
   TCase *audit = tcase_create ("audit");
   tcase_set_timeout (audit, 60);

@@ -1,5 +1,6 @@
-/* train_internal.h - what the audit needs from the trainer and users must
- * not reach: the deliberately broken variants, and the canary hook. */
+/* train_internal.h - what the audit and the tests need from the trainer
+ * and users must not reach: the deliberately broken variants, the canary
+ * hook, and a view of the clipped contributions and the trained head. */
 #ifndef DPACCT_TRAIN_INTERNAL_H
 #define DPACCT_TRAIN_INTERNAL_H
 
@@ -21,6 +22,13 @@ typedef struct {
   int canary_in;         /* the canary is part of the training set */
   int skip_evaluation;   /* no test or training loss: the audit's speed */
   double statistic;      /* out: sum over steps of <noisy sum, u_t> */
+  /* For tests: called with each sampled example's clipped contribution
+   * (PARAMS numbers, as added to the step's sum) before the noise, or
+   * NULL. */
+  void (*contribution) (const double *g, size_t params, void *context);
+  void *context;
+  double *weights;       /* out, or NULL: the trained head, row-major,
+                            report.n_classes x (dim + 1) numbers */
 } train_hook;
 
 /* dpacct_train_run with a HOOK (NULL: the correct trainer). */

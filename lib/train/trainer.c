@@ -250,14 +250,14 @@ clip_scale (const dpacct_train_options *o, train_fault fault, double norm,
     }
 }
 
-/* Adds SCALE * r (x) [x; 1] (loaded by residual) to the gradient sum. */
+/* Adds SCALE * r (x) [x; 1] (loaded by residual) to SUM. */
 static void
-add_gradient (model *m, double scale)
+add_gradient (model *m, double scale, double *sum)
 {
   for (size_t c = 0; c < m->classes; c++)
     {
       double a = scale * m->r[c];
-      double *g = m->grad + c * m->d1;
+      double *g = sum + c * m->d1;
       for (size_t j = 0; j < m->d1; j++)
         g[j] += a * m->xbuf[j];
     }
@@ -384,8 +384,13 @@ train_run (const dpacct_dataset *priv, const dpacct_dataset *test,
   gsl_rng *noise = gsl_rng_alloc (gsl_rng_mt19937);
   double *released = hook && hook->canary_x
                        ? calloc (m.params, sizeof (double)) : NULL;
-  if (!sampling || !noise || (hook && hook->canary_x && !released))
+  double *observed = hook && hook->contribution
+                       ? calloc (m.params, sizeof (double)) : NULL;
+  if (!sampling || !noise || (hook && hook->canary_x && !released)
+      || (hook && hook->contribution && !observed))
     {
+      free (released);
+      free (observed);
       gsl_rng_free (sampling);
       gsl_rng_free (noise);
       model_free (&m);
@@ -427,7 +432,17 @@ train_run (const dpacct_dataset *priv, const dpacct_dataset *test,
             rr += m.r[c] * m.r[c];
           double scale = clip_scale (o, fault, sqrt (rr * xx), &weight,
                                      &clipped);
-          add_gradient (&m, scale);
+          if (observed)
+            {
+              /* The same sums as adding directly: 0 + x is exact. */
+              memset (observed, 0, m.params * sizeof (double));
+              add_gradient (&m, scale, observed);
+              hook->contribution (observed, m.params, hook->context);
+              for (size_t p = 0; p < m.params; p++)
+                m.grad[p] += observed[p];
+            }
+          else
+            add_gradient (&m, scale, m.grad);
           batch++;
           if (i < n)
             {
@@ -498,8 +513,11 @@ train_run (const dpacct_dataset *priv, const dpacct_dataset *test,
                   rep->class_count);
       evaluate (&m, priv, &unused, &rep->train_loss, NULL, NULL);
     }
+  if (hook && hook->weights)
+    memcpy (hook->weights, m.w, m.params * sizeof (double));
   rep->seconds = (double) (clock () - start) / CLOCKS_PER_SEC;
   free (released);
+  free (observed);
   gsl_rng_free (sampling);
   gsl_rng_free (noise);
   model_free (&m);
