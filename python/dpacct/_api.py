@@ -33,6 +33,8 @@ def _real(name, value):
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be a real number, not "
                         f"{type(value).__name__}") from None
+    except OverflowError:
+        raise ValueError(f"{name} is too large for a double") from None
 
 
 def _count(name, value):
@@ -365,7 +367,8 @@ def noise_for_epsilon(target_epsilon, target_delta=1e-5, sample_rate=None,
                       neighbouring="add-remove", sampling="poisson",
                       certified=False, orders=None, pld_accuracy=None,
                       pld_interval=None, max_points=None, rel_tol=None,
-                      clip=1.0, dimension=None, max_order=None):
+                      max_iterations=None, clip=1.0, dimension=None,
+                      max_order=None):
     """The smallest noise whose epsilon upper bound is at most the target.
 
     The run as in :func:`epsilon` (``steps`` or ``epochs`` at
@@ -373,7 +376,8 @@ def noise_for_epsilon(target_epsilon, target_delta=1e-5, sample_rate=None,
     With a Gaussian accountant the noise is the noise multiplier sigma;
     with ``accountant='lap2'`` (and ``dimension``, ``clip``) it is the
     Laplace scale b.  ``rel_tol`` (default 1e-3): the answer is at most
-    (1 + rel_tol) times the smallest such noise.
+    (1 + rel_tol) times the smallest such noise; ``max_iterations``
+    (default 200) bounds Brent's iterations (ArithmeticError beyond).
 
     Returns a Calibration (``float(c)`` is the noise); its
     ``epsilon_upper`` has been computed and is at most target_epsilon.
@@ -393,6 +397,8 @@ def noise_for_epsilon(target_epsilon, target_delta=1e-5, sample_rate=None,
             settings, _choice("sampling", sampling, _SAMPLING), q, t, target,
             _real("target_delta", target_delta),
             None if rel_tol is None else _real("rel_tol", rel_tol),
+            None if max_iterations is None
+            else _count("max_iterations", max_iterations),
             _real("clip", clip) if lap2 else 1.0,
             _count("dimension", dimension) if lap2 else 1)
     except (ValueError, ArithmeticError) as error:

@@ -376,31 +376,35 @@ core_bound (PyObject *self, PyObject *args)
 
 PyDoc_STRVAR (calibrate_doc,
 "calibrate(settings, sampling, q, steps, target_epsilon, delta, rel_tol,\n"
-"          clip, dimension)\n"
+"          max_iter, clip, dimension)\n"
 "--\n\n"
 "The smallest noise (sigma; or the Laplace scale b with a lap2\n"
 "accountant) whose epsilon upper bound is at most target_epsilon:\n"
-"(noise, epsilon_upper, noise_below, evaluations).  rel_tol None keeps\n"
-"the library's default.");
+"(noise, epsilon_upper, noise_below, evaluations).  rel_tol and\n"
+"max_iter None keep the library's defaults.");
 
 static PyObject *
 core_calibrate (PyObject *self, PyObject *args)
 {
   (void) self;
-  PyObject *settings_tuple, *rel_tol;
+  PyObject *settings_tuple, *rel_tol, *max_iter;
   int sampling_code;
   double q, target, delta, clip;
-  uint64_t steps, dimension;
-  if (!PyArg_ParseTuple (args, "OidO&ddOdO&:calibrate", &settings_tuple,
+  uint64_t steps, dimension, iterations = 0;
+  if (!PyArg_ParseTuple (args, "OidO&ddOOdO&:calibrate", &settings_tuple,
                          &sampling_code, &q, to_count, &steps, &target,
-                         &delta, &rel_tol, &clip, to_count, &dimension))
+                         &delta, &rel_tol, &max_iter, &clip, to_count,
+                         &dimension))
     return NULL;
   dpacct_sampling sampling;
   dpacct_calibration_options options;
   dpacct_calibration_options_init (&options);
   if (sampling_of (sampling_code, &sampling)
-      || optional_real (rel_tol, &options.rel_tol))
+      || optional_real (rel_tol, &options.rel_tol)
+      || (max_iter != Py_None && !to_count (max_iter, &iterations)))
     return NULL;
+  if (max_iter != Py_None)
+    options.max_iter = iterations > UINT_MAX ? UINT_MAX : (unsigned) iterations;
   settings s;
   if (settings_parse (settings_tuple, &s))
     return NULL;
