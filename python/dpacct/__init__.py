@@ -8,20 +8,20 @@ than the target epsilon.
 
 How private is this run?
 
-    >>> b = dpacct.epsilon(noise_multiplier=1.1, sample_rate=0.004,
-    ...                    steps=10000, delta=1e-5)
-    >>> b.lower, b.upper
+    b = dpacct.epsilon(noise_multiplier=1.1, sample_rate=0.004,
+                       steps=10000, delta=1e-5)
+    b.lower, b.upper
 
 How much noise for epsilon 3?  (opacus's names and signature)
 
-    >>> sigma = dpacct.get_noise_multiplier(target_epsilon=3,
-    ...     target_delta=1e-5, sample_rate=256 / 60000, epochs=10)
+    sigma = dpacct.get_noise_multiplier(target_epsilon=3,
+        target_delta=1e-5, sample_rate=256 / 60000, epochs=10)
 
 In a training loop, in place of an opacus accountant:
 
-    >>> accountant = dpacct.Accountant()
-    >>> accountant.step(noise_multiplier=sigma, sample_rate=q)  # each step
-    >>> accountant.get_epsilon(delta=1e-5)
+    accountant = dpacct.Accountant()
+    accountant.step(noise_multiplier=sigma, sample_rate=q)  # each step
+    accountant.get_epsilon(delta=1e-5)
 
 Which batch size?  ``dpacct.cumulative_noise(epsilon, dataset_size,
 epochs)``.  Laplace noise on L2-clipped gradients:

@@ -74,8 +74,10 @@ class Accountant:
             if sigma == noise_multiplier and q == sample_rate:
                 history[-1] = (sigma, q, steps + 1)
                 return
-        sigma = _real("noise_multiplier", noise_multiplier)
-        q = _real("sample_rate", sample_rate)
+        sigma = noise_multiplier if type(noise_multiplier) is float \
+            else _real("noise_multiplier", noise_multiplier)
+        q = sample_rate if type(sample_rate) is float \
+            else _real("sample_rate", sample_rate)
         _core.check_step(sigma, q)
         history.append((sigma, q, 1))
 
@@ -111,10 +113,11 @@ class Accountant:
         self._cache = (key, bound)
         return bound
 
-    def get_epsilon(self, delta=None, **kwargs):
+    def get_epsilon(self, delta=None, *, alphas=None, eps_error=None,
+                    delta_error=None):
         """The epsilon upper bound at ``delta`` (opacus's get_epsilon;
-        opacus-specific keywords such as ``alphas`` or ``eps_error`` are
-        accepted and ignored: dpacct's accuracy is set in the
+        opacus's ``alphas``, ``eps_error`` and ``delta_error`` are accepted
+        and ignored: dpacct's orders and accuracy are set in the
         constructor)."""
         return self.get_bound(delta).upper
 

@@ -408,7 +408,8 @@ def noise_for_epsilon(target_epsilon, target_delta=1e-5, sample_rate=None,
 
 def get_noise_multiplier(*, target_epsilon, target_delta, sample_rate,
                          epochs=None, steps=None, accountant="pld",
-                         epsilon_tolerance=0.01, **kwargs):
+                         epsilon_tolerance=0.01, alphas=None, eps_error=None,
+                         delta_error=None, **kwargs):
     """The noise multiplier for a target epsilon, with opacus's names.
 
     A drop-in for ``opacus.accountants.utils.get_noise_multiplier``: the
@@ -417,7 +418,9 @@ def get_noise_multiplier(*, target_epsilon, target_delta, sample_rate,
     smallest the search allows), so it is minimal within the tolerance.
     Steps from epochs are ceil(epochs / sample_rate) (opacus truncates).
     accountant: 'pld' (default; opacus's 'prv' means the same) or 'rdp'.
-    Other keywords go to :func:`noise_for_epsilon`.  Returns a float.
+    opacus's ``alphas``, ``eps_error`` and ``delta_error`` are accepted and
+    ignored; other keywords go to :func:`noise_for_epsilon`.  Returns a
+    float.
     """
     tolerance = _real("epsilon_tolerance", epsilon_tolerance)
     if not (tolerance > 0 and math.isfinite(tolerance)):

@@ -31,6 +31,9 @@ def load():
     lib.dpacct_event_self_composed_alloc.argtypes = [p, ctypes.c_uint64, pp]
     lib.dpacct_event_sequence_alloc.argtypes = [pp, ctypes.c_size_t, pp]
     lib.dpacct_event_free.argtypes = [p]
+    lib.dpacct_dpsgd_event_alloc.argtypes = [ctypes.c_double, ctypes.c_double,
+                                             ctypes.c_uint64, ctypes.c_int,
+                                             pp]
     lib.dpacct_accountant_alloc.argtypes = [p, p, pp]
     lib.dpacct_accountant_compose.argtypes = [p, p, ctypes.c_uint64]
     lib.dpacct_accountant_epsilon.argtypes = [p, ctypes.c_double,
@@ -85,3 +88,25 @@ def sequence_epsilon(lib, accountant, phases, delta):
     finally:
         for e in keep:
             lib.dpacct_event_free(e)
+
+
+def dpsgd_epsilon(lib, accountant, sigma, q, steps, delta):
+    """The epsilon bound of `steps` Poisson-sampled Gaussian steps, as the
+    command line computes it (dpacct_dpsgd_event_alloc, composed once):
+    (lower, upper)."""
+    event, acc = ctypes.c_void_p(), ctypes.c_void_p()
+    options = ctypes.create_string_buffer(1024)
+    lib.dpacct_accountant_options_init(options)
+    try:
+        _check(lib.dpacct_dpsgd_event_alloc(sigma, q, steps, 0,
+                                            ctypes.byref(event)))
+        _check(lib.dpacct_accountant_alloc(
+            lib.dpacct_accountant_type_by_name(accountant.encode()), options,
+            ctypes.byref(acc)))
+        _check(lib.dpacct_accountant_compose(acc, event, 1))
+        bound = BoundStruct()
+        _check(lib.dpacct_accountant_epsilon(acc, delta, ctypes.byref(bound)))
+        return bound.lower, bound.upper
+    finally:
+        lib.dpacct_accountant_free(acc)
+        lib.dpacct_event_free(event)

@@ -50,6 +50,13 @@ class BadInput(unittest.TestCase):
         self.check(TypeError, "batch_sizes", dpacct.cumulative_noise,
                    epsilon=1, dataset_size=1000, epochs=1,
                    batch_sizes="64:1000")
+        a = dpacct.Accountant()
+        self.check(TypeError, "dleta", a.get_epsilon, dleta=1e-5)
+        self.check(TypeError, "sample_rte", a.step, noise_multiplier=1.0,
+                   sample_rte=0.1)
+        self.check(TypeError, "target_epsilonn", dpacct.get_noise_multiplier,
+                   target_epsilonn=1.0, target_epsilon=1.0,
+                   target_delta=1e-5, sample_rate=0.1, steps=10)
 
     def test_values_the_library_refuses_raise_value_error(self):
         library = [
@@ -115,6 +122,22 @@ class BadInput(unittest.TestCase):
                                      max_iterations=1)
         self.assertNotIsInstance(caught.exception, OverflowError)
         self.assertIn("did not converge", str(caught.exception))
+
+
+class Documentation(unittest.TestCase):
+
+    def test_every_public_name_has_a_docstring(self):
+        self.assertGreater(len(dpacct.__doc__), 500)
+        for name in dpacct.__all__:
+            value = getattr(dpacct, name)
+            if callable(value):
+                with self.subTest(name=name):
+                    self.assertTrue(value.__doc__ and value.__doc__.strip())
+                    self.assertEqual(value.__module__, "dpacct")
+        for name, value in vars(dpacct.Accountant).items():
+            if callable(value) and not name.startswith("_"):
+                with self.subTest(name=f"Accountant.{name}"):
+                    self.assertTrue(value.__doc__ and value.__doc__.strip())
 
 
 # Values for the fuzz loop: valid, out of range, wrong types, odd objects.
