@@ -34,16 +34,18 @@ DATA_DIR = os.environ.get("DPACCT_FASHION_MNIST",
                           "/usr/share/datasets/fashion-mnist")
 
 
-def load_idx(name):
-    """An IDX file (gzip) as a tensor: images N x 784 in [0, 1], or
-    labels N."""
+def load_idx(name, limit):
+    """The first LIMIT records of an IDX file (gzip) as a tensor: images
+    N x 784 in [0, 1], or labels N."""
     with gzip.open(os.path.join(DATA_DIR, name), "rb") as f:
-        data = f.read()
-    magic, n = struct.unpack(">II", data[:8])
-    if magic == 2049:  # labels
-        return torch.frombuffer(bytearray(data[8:]), dtype=torch.uint8).long()
-    rows, cols = struct.unpack(">II", data[8:16])
-    pixels = torch.frombuffer(bytearray(data[16:]), dtype=torch.uint8)
+        magic, n = struct.unpack(">II", f.read(8))
+        n = min(n, limit)
+        if magic == 2049:  # labels
+            return torch.frombuffer(bytearray(f.read(n)),
+                                    dtype=torch.uint8).long()
+        rows, cols = struct.unpack(">II", f.read(8))
+        data = bytearray(f.read(n * rows * cols))
+    pixels = torch.frombuffer(data, dtype=torch.uint8)
     return pixels.view(n, rows * cols).float() / 255.0
 
 
@@ -118,12 +120,11 @@ def main():
               file=sys.stderr)
         return 77  # "skipped" for make check
     torch.manual_seed(args.seed)
-    x_train = load_idx("train-images-idx3-ubyte.gz")[:args.train_size]
-    y_train = load_idx("train-labels-idx1-ubyte.gz")[:args.train_size]
-    x_test = load_idx("t10k-images-idx3-ubyte.gz")
-    y_test = load_idx("t10k-labels-idx1-ubyte.gz")
-    if args.quick:
-        x_test, y_test = x_test[:2000], y_test[:2000]
+    x_train = load_idx("train-images-idx3-ubyte.gz", args.train_size)
+    y_train = load_idx("train-labels-idx1-ubyte.gz", args.train_size)
+    n_test = 2000 if args.quick else 10000
+    x_test = load_idx("t10k-images-idx3-ubyte.gz", n_test)
+    y_test = load_idx("t10k-labels-idx1-ubyte.gz", n_test)
     mean, std = x_train.mean(), x_train.std()  # public constants in practice
     x_train, x_test = (x_train - mean) / std, (x_test - mean) / std
 
