@@ -49,6 +49,13 @@ def _count(name, value):
                         f"{type(value).__name__}") from None
 
 
+def _flag(name, value):
+    """VALUE as a bool; only bools (and the ints 0 and 1) are taken."""
+    if isinstance(value, bool) or (type(value) is int and value in (0, 1)):
+        return bool(value)
+    raise TypeError(f"{name} must be a bool, not {type(value).__name__}")
+
+
 def _choice(name, value, allowed):
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a str, not {type(value).__name__}")
@@ -85,14 +92,14 @@ def _settings(accountant, neighbouring, certified, orders, pld_interval,
                 from None
     return (_accountant_name(accountant),
             _choice("neighbouring", neighbouring, _NEIGHBOURING),
-            bool(certified), orders,
+            _flag("certified", certified), orders,
             None if pld_interval is None else _real("pld_interval",
                                                     pld_interval),
             None if pld_accuracy is None else _real("pld_accuracy",
                                                     pld_accuracy),
             None if max_points is None else _count("max_points", max_points),
             None if max_order is None else _count("max_order", max_order),
-            bool(lap2_lower))
+            _flag("lower", lap2_lower))
 
 
 def _run(sample_rate, steps, epochs, dataset_size, batch_size):
@@ -292,6 +299,9 @@ def _check_lap2(accountant, laplace_scale, clip, dimension):
     if laplace_scale is not None and not lap2:
         raise ValueError("laplace_scale needs accountant='lap2' (or "
                          "'lap2-paper')")
+    if lap2 and laplace_scale is None:
+        raise TypeError(f"accountant {accountant!r} accounts Laplace noise: "
+                        f"give laplace_scale (not noise_multiplier)")
     if lap2 and dimension is None:
         raise TypeError(f"accountant {accountant!r} needs dimension (the "
                         f"number of coordinates the noise is added to)")
@@ -341,7 +351,7 @@ def epsilon(noise_multiplier=None, sample_rate=None, steps=None,
                   dimension, lower)
 
 
-def delta(noise_multiplier=None, sample_rate=None, steps=None, epsilon=1.0,
+def delta(noise_multiplier=None, sample_rate=None, steps=None, epsilon=None,
           accountant="pld", *, epochs=None, dataset_size=None,
           batch_size=None, neighbouring="add-remove", sampling="poisson",
           certified=False, orders=None, pld_accuracy=None, pld_interval=None,
@@ -354,6 +364,8 @@ def delta(noise_multiplier=None, sample_rate=None, steps=None, epsilon=1.0,
     """
     noise, name = _noise(noise_multiplier, laplace_scale)
     _check_lap2(accountant, laplace_scale, clip, dimension)
+    if epsilon is None:
+        raise TypeError("missing epsilon (the delta is bounded at it)")
     return _bound(_QUERY_DELTA, _real("epsilon", epsilon), noise, name,
                   sample_rate, steps, epochs, dataset_size, batch_size,
                   accountant, neighbouring, sampling, certified, orders,

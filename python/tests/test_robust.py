@@ -36,7 +36,8 @@ class BadInput(unittest.TestCase):
                             ("sample_rate", b"0.1"),
                             ("steps", 1.5), ("steps", 1e4), ("steps", "10"),
                             ("steps", True), ("delta", object()),
-                            ("accountant", 3), ("neighbouring", None)]:
+                            ("accountant", 3), ("neighbouring", None),
+                            ("certified", "yes"), ("lower", 2.0)]:
             self.check(TypeError, name, dpacct.epsilon,
                        **{**RUN, name: value})
         self.check(TypeError, "noise_multipler", dpacct.epsilon,
@@ -47,6 +48,11 @@ class BadInput(unittest.TestCase):
                    noise_multiplier=1.0, sample_rate=0.1)
         self.check(TypeError, "dimension", dpacct.epsilon, laplace_scale=1.0,
                    sample_rate=0.1, steps=10, accountant="lap2")
+        self.check(TypeError, "laplace_scale", dpacct.epsilon,
+                   accountant="lap2", dimension=10, **RUN)
+        self.check(ValueError, "laplace_scale needs", dpacct.epsilon,
+                   laplace_scale=1.0, sample_rate=0.1, steps=10)
+        self.check(TypeError, "missing epsilon", dpacct.delta, **RUN)
         self.check(TypeError, "batch_sizes", dpacct.cumulative_noise,
                    epsilon=1, dataset_size=1000, epochs=1,
                    batch_sizes="64:1000")
