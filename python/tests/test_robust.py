@@ -117,9 +117,12 @@ class BadInput(unittest.TestCase):
         self.assertEqual(a.history, [])
 
     def test_unreachable_target_is_a_value_error(self):
+        # At delta 1e-12 a one-step Gaussian needs sigma ~ 4e11 for
+        # epsilon ~ 0, beyond the search's cap of 1e6.
         self.check(ValueError, "even the largest noise",
                    dpacct.noise_for_epsilon, target_epsilon=1e-9,
-                   sample_rate=1.0, steps=1, accountant="rdp")
+                   target_delta=1e-12, sample_rate=1.0, steps=1,
+                   accountant="rdp")
 
     def test_numerical_failure_raises_arithmetic_error(self):
         with self.assertRaises(ArithmeticError) as caught:
