@@ -90,7 +90,11 @@ typedef struct
   double *mass;      /* tilted masses: true = mass * exp(log_scale - tilt c) */
   double tilt, log_scale;
   double infinity;   /* composed mass at +infinity */
-  double error;      /* bound on the l1 error of mass (tilted units) */
+  /* Bounds on the errors in mass (tilted units): the FFT round-off in l2
+   * (a sum of |error_k| w_k over any weights is at most roundoff times
+   * the weights' l2 norm, far less than the l1 bound times their largest),
+   * and the l1 mass that wraps around or lies outside the window. */
+  double roundoff, wrapped;
   /* For each grid index j, over the losses c_k > c_j of the tilted masses
    * m_k: sum m_k e^{-tilt (c_k - c_j)} and sum m_k e^{-(tilt+1) (c_k - c_j)}
    * (times e^{log_scale - tilt c_j}, the untilted sum p_k and sum
