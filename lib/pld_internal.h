@@ -11,6 +11,8 @@
 #include <gsl/gsl_fft_halfcomplex.h>
 #include <gsl/gsl_fft_real.h>
 
+#include "dpacct/accountant.h"
+
 typedef enum { PLD_GAUSSIAN, PLD_LAPLACE } pld_base;
 /* remove: P = (1-q) M(0) + q M(1), Q = M(0);  add: P = M(0), Q = mixture;
  * opposite (sampled only): P = (1-q) M(0) + q M(1),
@@ -136,5 +138,9 @@ int dpacct_pld_certified_compose (const pld_factor *factors, size_t n_factors,
 /* Proved upper bounds on delta(eps) and on eps(delta) of such a step. */
 double dpacct_pld_certified_delta (const pld_step *c, double eps);
 double dpacct_pld_certified_epsilon (const pld_step *c, double delta);
+
+/* [lower, upper] into *out, or ENUMERIC (both NaN) when the lower bound
+ * is above the upper one by more than rounding. */
+int dpacct_pld_bound_pair (double lower, double upper, dpacct_bound *out);
 
 #endif

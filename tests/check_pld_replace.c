@@ -509,7 +509,9 @@ laplace_run (double b, double q, uint64_t steps)
  * replace-one, so the upper bound is group privacy's alone and the lower
  * one the opposite pair's.  One step against the MPFR reference: lower
  * within 1 % below it, upper above it, and the upper bound between group
- * privacy from add/remove lower bounds and from upper ones.  Over steps:
+ * privacy from add/remove lower bounds and from upper ones (to 1e-3: the
+ * group bound asks add/remove for its upper side alone, whose grids may
+ * stop short of those that both sides climb together).  Over steps:
  * add/remove lower <= replace-one lower <= upper, monotone in the steps.
  * RDP still refuses it, and composes nothing. */
 START_TEST (test_laplace)
@@ -532,7 +534,7 @@ START_TEST (test_laplace)
             ck_assert_msg (opp > 0.0 && b.lower <= opp * (1.0 + 1e-9)
                            && b.lower >= opp * (1.0 - 1e-2) && opp <= b.upper
                            && group_lo <= b.upper
-                           && b.upper <= group_hi * (1.0 + 1e-9),
+                           && b.upper <= group_hi * (1.0 + 1e-3),
                            "b %g q %g eps %g: [%.10g, %.10g], opposite "
                            "%.10g, group [%.10g, %.10g]", scales[i], rates[j],
                            eps, b.lower, b.upper, opp, group_lo, group_hi);
