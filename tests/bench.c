@@ -2,7 +2,8 @@
  *
  * Prints the median and worst time per epsilon over a grid like the one
  * the peers were timed on (sigma 0.5..10, q 1e-4..1, steps 1..1e5), the
- * time per epsilon at 1e5 steps, the time per calibration, and the time
+ * time per epsilon at 1e5 steps, the time per calibration, PLD's time and
+ * gap over a sweep of small sampling rates and sigma < 1, and the time
  * of a cumulative-noise plan of 20 batch sizes x 5 epsilons.  Timing
  * belongs here, not in the tests. */
 #include <dpacct.h>
@@ -326,7 +327,9 @@ main (int argc, char **argv)
     }
   printf ("PLD calibration, epsilon 0.5, delta 1e-5, q 0.001, 1000 steps: "
           "sigma %.4f in %.2f s\n", r.noise, now () - start);
+  bench_pld_sweep (40, 0);
   bench_plan (dpacct_accountant_rdp, 0);
-  puts ("(PLD plans: ./tests/bench plan)");
+  puts ("(PLD plans: ./tests/bench plan; the small-rate sweep point by "
+        "point: ./tests/bench pld-sweep [N])");
   return 0;
 }
