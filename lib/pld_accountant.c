@@ -832,12 +832,10 @@ refine (const pld_state *s, question ask, double given, int want_lower,
       lower_on = want_lower && (lower_on || excess <= 0.25 * out->upper);
       if (lower_on)
         status = side_on_grid (s, h, 0, ask, given, at, &lo);
-      /* A lower bound of 0 says the grid is far too coarse for the lower
-       * side (one step's loss within a cell of 0); an upper side that has
-       * converged to 0.05 % (and so centres the lower side well) waits
-       * for a rung where it is not. */
-      int skip_upper = lo == 0.0 && excess <= 5e-4 * out->upper;
-      if (status == DPACCT_OK && !skip_upper)
+      /* The upper side is computed on every rung, even where the lower
+       * one is still 0: so its rungs, and its bound, are those it has
+       * when it is asked for alone (calibration), or tighter. */
+      if (status == DPACCT_OK)
         status = side_on_grid (s, h, 1, ask, given, at, &u);
       if (status == DPACCT_ENOMEM && isnan (out->upper)
           && s->interval == 0.0 && h < 0.25 && coarser++ < 8)
@@ -859,9 +857,7 @@ refine (const pld_state *s, question ask, double given, int want_lower,
       if (status != DPACCT_OK)
         return status;
       tried.fitted = h;
-      if (skip_upper)
-        u = out->upper;
-      else if (!isnan (out->upper) && h < prev_h)
+      if (!isnan (out->upper) && h < prev_h)
         {
           double d = fmax (out->upper - u, 0.0), r = prev_h / h;
           excess = d / (pow (r, convergence_order (prev_d, prev_r, d, r))
@@ -869,8 +865,7 @@ refine (const pld_state *s, question ask, double given, int want_lower,
           prev_d = d, prev_r = r;
         }
       out->upper = isnan (out->upper) ? u : fmin (out->upper, u);
-      if (!skip_upper)
-        out->h = prev_h = h;
+      out->h = prev_h = h;
       if (ask == ASK_EPSILON && isfinite (u) && u > 0.0)
         at->estimate[0] = at->estimate[1] = u; /* a better centre */
       if (!isfinite (out->upper) || out->upper == 0.0)
@@ -883,7 +878,8 @@ refine (const pld_state *s, question ask, double given, int want_lower,
       if (!isnan (lo))
         {
           out->lower = isnan (out->lower) ? lo : fmax (out->lower, lo);
-          /* Nor is it a stall. */
+          /* A lower bound of 0 (the grid far too coarse for the lower
+           * side: one step's loss within a cell of 0) is not a stall. */
           double narrower = upper - out->lower;
           stalled = out->lower > 0.0 && narrower > 0.99 * gap ? stalled + 1
                                                                : 0;
@@ -903,7 +899,7 @@ refine (const pld_state *s, question ask, double given, int want_lower,
         }
       double aim = excess > 0.025 * upper ? 0.025 * upper
                    : excess > 5e-4 * upper ? 5e-4 * upper : 0.0;
-      double ratio = aim > 0.0 && isfinite (excess) && !skip_upper
+      double ratio = aim > 0.0 && isfinite (excess)
                        ? fmin (fmax (0.9 * sqrt (aim / excess), 1.0 / 8.0), 0.5)
                      : 0.5;
       h = next_grid (s, &tried, h * ratio);
