@@ -806,8 +806,8 @@ typedef struct
  * upper side's centre.  So a tighter accuracy climbs the same ladder
  * further, and its bounds are never wider.  The climb also ends when one
  * does not fit the memory cap (the last rung's bounds stand, wider than
- * asked: DPACCT_PLD_LIMIT_MEMORY), or when two rungs in a row narrow the
- * gap by less than 1 % once the lower bound is above 0
+ * asked: DPACCT_PLD_LIMIT_MEMORY), or when two rungs in a row narrow their
+ * own gap by less than 1 % once the lower bound is above 0
  * (DPACCT_PLD_LIMIT_NO_GAIN). */
 static int
 refine (const pld_state *s, question ask, double given, int want_lower,
@@ -816,7 +816,7 @@ refine (const pld_state *s, question ask, double given, int want_lower,
   enum { MAX_RUNGS = 24 };
   double h = s->interval > 0.0 ? s->interval
                                : aligned (s, ladder_start (s, ask, given));
-  double prev_h = NAN, excess = INFINITY, gap = INFINITY;
+  double prev_h = NAN, excess = INFINITY, gap = INFINITY, rung_gap = INFINITY;
   double prev_d = NAN, prev_r = NAN;
   int lower_on = s->interval > 0.0, stalled = 0, status = DPACCT_OK;
   grid_bracket tried = { NAN, 0.0 };
@@ -878,12 +878,15 @@ refine (const pld_state *s, question ask, double given, int want_lower,
       if (!isnan (lo))
         {
           out->lower = isnan (out->lower) ? lo : fmax (out->lower, lo);
-          /* A lower bound of 0 (the grid far too coarse for the lower
-           * side: one step's loss within a cell of 0) is not a stall. */
-          double narrower = upper - out->lower;
-          stalled = out->lower > 0.0 && narrower > 0.99 * gap ? stalled + 1
-                                                               : 0;
-          gap = narrower;
+          gap = upper - out->lower;
+          /* A stall is the rung's own gap not narrowing: the best bounds
+           * can stand still while a finer rung's catch up with a lucky
+           * coarse one (Laplace atoms).  A lower bound of 0 (the grid far
+           * too coarse for the lower side: one step's loss within a cell
+           * of 0) is no stall either. */
+          double own = u - lo;
+          stalled = lo > 0.0 && own > 0.99 * rung_gap ? stalled + 1 : 0;
+          rung_gap = lo > 0.0 ? own : INFINITY;
         }
       int upper_done = excess <= 0.5 * s->rel_accuracy * upper;
       int lower_done = !want_lower || gap <= 10.0 * s->rel_accuracy * upper;
