@@ -590,11 +590,14 @@ main (void)
   tcase_add_test (tc, test_subsampled_against_dp_accounting);
   tcase_add_test (tc, test_delta_epsilon_consistent);
   tcase_add_test (tc, test_errors_and_atomic_compose);
-  tcase_add_test (tc, test_small_rate_hard_points);
-  tcase_add_test (tc, test_tighter_accuracy_never_wider);
-  tcase_add_test (tc, test_two_steps_exact);
-  tcase_add_test (tc, test_error_term_on_each_side);
-  tcase_add_test (tc, test_inverted_pair_reported);
   suite_add_tcase (s, tc);
+  TCase *small = tcase_create ("small rates");
+  tcase_set_timeout (small, 600);
+  tcase_add_test (small, test_small_rate_hard_points);
+  tcase_add_test (small, test_tighter_accuracy_never_wider);
+  tcase_add_test (small, test_two_steps_exact);
+  tcase_add_test (small, test_error_term_on_each_side);
+  tcase_add_test (small, test_inverted_pair_reported);
+  suite_add_tcase (s, small);
   return test_run_suite (s);
 }
