@@ -794,19 +794,22 @@ typedef struct
  * rungs stand.  The upper bound converges like h^p, so two rungs estimate
  * how far it still is above the exact value, excess(h2) = (U(h1) -
  * U(h2)) / ((h1/h2)^p - 1), p from convergence_order; it is done when
- * that is at most
- * rel_accuracy/2 of it, and the lower bound when upper - lower is at most
- * 10 rel_accuracy of the upper.
+ * that is at most rel_accuracy/2 of it, and the lower bound when upper -
+ * lower is at most 10 rel_accuracy of the upper.
  *
  * The rungs do not depend on the accuracy asked for, only on the bounds
  * found: a jump aims the excess at 2.5 % and then at 0.05 % of the upper
  * bound (at most 8-fold), and then the interval halves.  The lower side
  * joins at the first rung whose excess is at most 25 % (every accuracy's
  * rung is at or past it) and is then computed on every rung, on the
- * upper side's centre.  So a tighter accuracy climbs the same ladder
- * further, and its bounds are never wider.  The climb also ends when one
- * does not fit the memory cap (the last rung's bounds stand, wider than
- * asked: DPACCT_PLD_LIMIT_MEMORY), or when two rungs in a row narrow their
+ * centre the upper side chose on the rung before; the upper side is
+ * computed on every rung too, so that its rungs and bound are those it
+ * has alone (upper_only, as calibration asks) or tighter.  So a tighter
+ * accuracy climbs the same ladder further, and its bounds are never
+ * wider.  A rung too fine for the memory cap is backed off from
+ * (next_grid); the climb ends when nothing is left to try there (the
+ * best bounds stand, wider than asked: DPACCT_PLD_LIMIT_MEMORY), or when
+ * two rungs in a row narrow their
  * own gap by less than 1 % once the lower bound is above 0
  * (DPACCT_PLD_LIMIT_NO_GAIN). */
 static int
