@@ -170,6 +170,7 @@ bound_unknown (dpacct_bound *out)
   out->certified = 0;
   out->order = NAN;
   out->order_at_edge = 0;
+  out->limit = DPACCT_PLD_LIMIT_NONE;
 }
 
 int

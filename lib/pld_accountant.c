@@ -539,15 +539,23 @@ directions (const pld_state *s)
  * estimate, then the last upper bound) and the tilt that the upper side
  * chose for it (NaN: none yet), which the lower side reuses; its
  * smallest upper bound so far, on any grid (+Inf: none yet); and the FFT
- * tables of its last composition (the lower side's last grid is the
- * upper side's). */
+ * tables of each side's last composition (the two sides alternate on a
+ * rung, and their windows differ). */
 typedef struct
 {
   double estimate[2];
   double tilt[2];
   double upper[2];
-  pld_fft_plan plan[2];
+  pld_fft_plan plan[2][2]; /* [upper][direction] */
 } centring;
+
+static void
+centring_release (centring *at)
+{
+  for (int side = 0; side < 2; side++)
+    for (int d = 0; d < 2; d++)
+      dpacct_pld_fft_plan_release (&at->plan[side][d]);
+}
 
 /* One side of the bound (epsilon for `given` delta, or delta for `given`
  * epsilon) in one direction on grid h. */
@@ -577,7 +585,7 @@ one_bound (const pld_state *s, pld_direction dir, double h, int upper,
   if (upper || isnan (at->tilt[d]))
     at->tilt[d] = tilt_for (&set, at->estimate[d]);
   status = dpacct_pld_compose (set.factors, set.n, at->tilt[d], s->max_points,
-                               &at->plan[d], &c);
+                               &at->plan[upper][d], &c);
   if (status == DPACCT_OK)
     {
       pld_side side = upper ? PLD_UPPER : PLD_LOWER;
@@ -657,9 +665,10 @@ composed_spread (const pld_state *s)
   return sqrt (var);
 }
 
-/* The first grid interval: a fraction of the composed loss's spread. */
+/* Where the witness pairs' lower bound starts when no upper bound's
+ * ladder goes before it: a fraction of the composed loss's spread. */
 static double
-initial_interval (const pld_state *s)
+witness_start (const pld_state *s)
 {
   double h = 16.0 * s->rel_accuracy * composed_spread (s);
   return isnan (h) ? 1e-3 : fmin (fmax (h, 1e-6), 0.5);
@@ -682,52 +691,47 @@ aligned (const pld_state *s, double h)
   return h;
 }
 
-/* The upper bound: a valid bound on every grid, refined until it is
- * within rel_accuracy/2 of the exact value by the estimate that the
- * h^2 convergence of connect-the-dots gives from two grids,
- * excess(h2) = (U(h1) - U(h2)) / ((h1/h2)^2 - 1).  *h ends as its grid. */
-static int
-upper_bound (const pld_state *s, question ask, double given, centring *at,
-             double *h, double *upper)
+/* Where the grid ladder starts: coarse (each rung costs in inverse
+ * proportion to its interval, so the coarse ones cost little), a fraction
+ * of the larger of the composed loss's spread and a rough epsilon (the
+ * saddle-point estimate on a coarse discretisation): few steps at a small
+ * sampling rate have a tiny spread and an epsilon set by one step's tail.
+ * It does not depend on the accuracy asked for, so that every accuracy
+ * climbs the same ladder (see refine). */
+static double
+ladder_start (const pld_state *s, question ask, double given)
 {
-  double prev_h = NAN, prev_u = NAN;
-  *upper = NAN;
-  for (int round = 0, coarser = 0; round < 10; round++)
+  double spread = composed_spread (s), scale = isnan (spread) ? 0.0 : spread;
+  double eps = ask == ASK_DELTA ? given : NAN;
+  if (ask == ASK_EPSILON)
     {
-      double u;
-      int status = side_on_grid (s, *h, 1, ask, given, at, &u);
-      if (status == DPACCT_ENOMEM && !isnan (*upper))
+      double tail_log = fmin (-log (1e-4 * given / total_steps (s)), 700.0);
+      double widest = 0.0;
+      for (size_t i = 0; i < s->n; i++)
         {
-          *h = prev_h;
-          return DPACCT_OK; /* the last grid's bound stands, only wider */
+          pld_pair pairs[2];
+          size_t n_pairs = leaf_pairs_any (s, &s->leaves[i], pairs);
+          for (size_t j = 0; j < n_pairs; j++)
+            {
+              double lo, hi;
+              dpacct_pld_pair_range (&pairs[j], tail_log, &lo, &hi);
+              widest = fmax (widest, hi - lo);
+            }
         }
-      if (status == DPACCT_ENOMEM && s->interval == 0.0 && *h < 0.25
-          && coarser++ < 8)
+      step_set set;
+      if (widest > 0.0
+          && step_set_build (s, PLD_REMOVE, dominating_pairs_known (s),
+                             widest / 2000.0, dpacct_pld_step_pessimistic,
+                             tail_log, 8192, &set) == DPACCT_OK)
         {
-          *h *= 4.0; /* even the first grid is too fine for the cap */
-          round--;
-          continue;
+          eps = saddle_estimate (&set, given);
+          step_set_release (&set);
         }
-      if (status != DPACCT_OK)
-        return status;
-      *upper = u;
-      if (ask == ASK_EPSILON && isfinite (u) && u > 0.0)
-        at->estimate[0] = at->estimate[1] = u; /* a better centre */
-      if (s->interval > 0.0 || !isfinite (u) || u == 0.0)
-        return DPACCT_OK;
-      double target = 0.5 * s->rel_accuracy * u;
-      double excess = isnan (prev_u)
-        ? INFINITY
-        : fmax (prev_u - u, 0.0) / ((prev_h / *h) * (prev_h / *h) - 1.0);
-      if (excess <= target)
-        return DPACCT_OK;
-      prev_h = *h, prev_u = u;
-      *h = aligned (s, isinf (excess)
-                         ? 0.5 * *h
-                         : *h * fmin (fmax (0.9 * sqrt (target / excess),
-                                            1.0 / 8.0), 0.5));
     }
-  return DPACCT_OK;
+  if (isfinite (eps))
+    scale = fmax (scale, eps);
+  double h = fmax (0.4 * spread, 0.05 * scale);
+  return isfinite (h) && h > 0.0 ? fmin (fmax (h, 1e-6), 0.5) : 1e-3;
 }
 
 /* The finest grid that fitted the memory cap so far (NaN: none) and the
@@ -752,6 +756,169 @@ next_grid (const pld_state *s, const grid_bracket *b, double want)
   return mid > 0.8 * b->fitted ? 0.0 : aligned (s, mid);
 }
 
+/* The order p of the upper bound's convergence, U(h) = U* + c h^p, seen
+ * over two refinements: by d1 from h0 to h1 = h0 / r1, and then by d2 to
+ * h2 = h1 / r2, so that d1 / d2 = r2^p (r1^p - 1) / (r2^p - 1); held to
+ * [1, 2].  Connect-the-dots converges like h^2 once the grid resolves the
+ * steps' losses, and more slowly on coarser grids; with one refinement
+ * only (d1 NaN), 1, which overstates how far the bound still is. */
+static double
+convergence_order (double d1, double r1, double d2, double r2)
+{
+  if (!(d1 > 0.0 && d2 > 0.0))
+    return isnan (d1) ? 1.0 : 2.0; /* no change: converged */
+  double target = log (d1 / d2), lo = 1.0, hi = 2.0;
+  for (int i = 0; i < 30; i++)
+    {
+      double p = 0.5 * (lo + hi);
+      double f = p * log (r2) + log (expm1 (p * log (r1)))
+                 - log (expm1 (p * log (r2)));
+      if (f < target) /* the seen ratio asks for a higher order */
+        lo = p;
+      else
+        hi = p;
+    }
+  return 0.5 * (lo + hi);
+}
+
+/* Why the refinement ended, and the rungs' bounds so far. */
+typedef struct
+{
+  double upper, lower;    /* the best of every rung (NaN: none yet) */
+  double start, h;        /* the first rung's interval and the last's */
+  int limit;              /* DPACCT_PLD_LIMIT_* */
+} ladder;
+
+/* Both bounds from the leaves' pairs on a ladder of grids, from
+ * ladder_start down.  Each rung's bounds are valid, and the best of all
+ * rungs stand.  The upper bound converges like h^p, so two rungs estimate
+ * how far it still is above the exact value, excess(h2) = (U(h1) -
+ * U(h2)) / ((h1/h2)^p - 1), p from convergence_order; it is done when
+ * that is at most rel_accuracy/2 of it, and the lower bound when upper -
+ * lower is at most 10 rel_accuracy of the upper.
+ *
+ * The rungs do not depend on the accuracy asked for, only on the bounds
+ * found: a jump aims the excess at 2.5 % and then at 0.05 % of the upper
+ * bound (at most 8-fold), and then the interval halves.  The lower side
+ * joins at the first rung whose excess is at most 25 % (every accuracy's
+ * rung is at or past it) and is then computed on every rung, on the
+ * centre the upper side chose on the rung before; the upper side is
+ * computed on every rung too, so that its rungs and bound are those it
+ * has alone (upper_only, as calibration asks) or tighter.  So a tighter
+ * accuracy climbs the same ladder further, and its bounds are never
+ * wider.  A rung too fine for the memory cap is backed off from
+ * (next_grid); the climb ends when nothing is left to try there (the
+ * best bounds stand, wider than asked: DPACCT_PLD_LIMIT_MEMORY), or when
+ * two rungs in a row narrow their
+ * own gap by less than 1 % once the lower bound is above 0
+ * (DPACCT_PLD_LIMIT_NO_GAIN). */
+static int
+refine (const pld_state *s, question ask, double given, int want_lower,
+        centring *at, ladder *out)
+{
+  enum { MAX_RUNGS = 24 };
+  double h = s->interval > 0.0 ? s->interval
+                               : aligned (s, ladder_start (s, ask, given));
+  double prev_h = NAN, excess = INFINITY, gap = INFINITY, rung_gap = INFINITY;
+  double prev_d = NAN, prev_r = NAN;
+  int lower_on = s->interval > 0.0, stalled = 0, status = DPACCT_OK;
+  grid_bracket tried = { NAN, 0.0 };
+  out->upper = out->lower = NAN;
+  out->start = out->h = h;
+  out->limit = DPACCT_PLD_LIMIT_NONE;
+  for (int rung = 0, coarser = 0; rung < MAX_RUNGS && h > 0.0; rung++)
+    {
+      /* The lower side goes first once on (its window is the wider, so it
+       * finds a rung too fine for the cap without the upper's cost), on
+       * the centre the upper side chose on the rung before. */
+      double u = NAN, lo = NAN;
+      lower_on = want_lower && (lower_on || excess <= 0.25 * out->upper);
+      if (lower_on)
+        status = side_on_grid (s, h, 0, ask, given, at, &lo);
+      /* The upper side is computed on every rung, even where the lower
+       * one is still 0: so its rungs, and its bound, are those it has
+       * when it is asked for alone (calibration), or tighter. */
+      if (status == DPACCT_OK)
+        status = side_on_grid (s, h, 1, ask, given, at, &u);
+      if (status == DPACCT_ENOMEM && isnan (out->upper)
+          && s->interval == 0.0 && h < 0.25 && coarser++ < 8)
+        {
+          h *= 4.0; /* even the first rung is too fine for the cap */
+          out->start = h;
+          rung--;
+          continue;
+        }
+      if (status == DPACCT_ENOMEM && !isnan (out->upper)
+          && s->interval == 0.0)
+        {
+          /* Back off towards the finest rung that fitted. */
+          out->limit = DPACCT_PLD_LIMIT_MEMORY;
+          tried.failed = h;
+          h = next_grid (s, &tried, h);
+          continue;
+        }
+      if (status != DPACCT_OK)
+        return status;
+      tried.fitted = h;
+      if (!isnan (out->upper) && h < prev_h)
+        {
+          double d = fmax (out->upper - u, 0.0), r = prev_h / h;
+          excess = d / (pow (r, convergence_order (prev_d, prev_r, d, r))
+                        - 1.0);
+          prev_d = d, prev_r = r;
+        }
+      out->upper = isnan (out->upper) ? u : fmin (out->upper, u);
+      out->h = prev_h = h;
+      if (ask == ASK_EPSILON && isfinite (u) && u > 0.0)
+        at->estimate[0] = at->estimate[1] = u; /* a better centre */
+      if (!isfinite (out->upper) || out->upper == 0.0)
+        {
+          out->lower = out->upper == 0.0 ? 0.0 : NAN;
+          out->limit = DPACCT_PLD_LIMIT_NONE;
+          return DPACCT_OK;
+        }
+      double upper = out->upper;
+      if (!isnan (lo))
+        {
+          out->lower = isnan (out->lower) ? lo : fmax (out->lower, lo);
+          gap = upper - out->lower;
+          /* A stall is the rung's own gap not narrowing: the best bounds
+           * can stand still while a finer rung's catch up with a lucky
+           * coarse one (Laplace atoms).  A lower bound of 0 (the grid far
+           * too coarse for the lower side: one step's loss within a cell
+           * of 0) is no stall either. */
+          double own = u - lo;
+          stalled = lo > 0.0 && own > 0.99 * rung_gap ? stalled + 1 : 0;
+          rung_gap = lo > 0.0 ? own : INFINITY;
+        }
+      int upper_done = excess <= 0.5 * s->rel_accuracy * upper;
+      int lower_done = !want_lower || gap <= 10.0 * s->rel_accuracy * upper;
+      if (s->interval > 0.0 || (upper_done && lower_done))
+        {
+          out->limit = DPACCT_PLD_LIMIT_NONE;
+          return DPACCT_OK;
+        }
+      if (stalled >= 2)
+        {
+          out->limit = DPACCT_PLD_LIMIT_NO_GAIN;
+          return DPACCT_OK;
+        }
+      double aim = excess > 0.025 * upper ? 0.025 * upper
+                   : excess > 5e-4 * upper ? 5e-4 * upper : 0.0;
+      double ratio = aim > 0.0 && isfinite (excess)
+                       ? fmin (fmax (0.9 * sqrt (aim / excess), 1.0 / 8.0), 0.5)
+                     : 0.5;
+      h = next_grid (s, &tried, h * ratio);
+    }
+  if (isnan (out->upper))
+    return status == DPACCT_OK ? DPACCT_FAIL (DPACCT_ENOMEM, "no PLD grid "
+                                              "fits the memory cap")
+                               : status;
+  if (out->limit == DPACCT_PLD_LIMIT_NONE)
+    out->limit = DPACCT_PLD_LIMIT_NO_GAIN; /* out of rungs */
+  return DPACCT_OK;
+}
+
 /* The lower bound from the witness pairs (leaf_pairs), from grid h on:
  * their gap to the upper bound is not the grid's, so the grid is halved
  * until that raises the bound by at most 3 rel_accuracy of itself (the
@@ -764,7 +931,8 @@ witness_lower (const pld_state *s, question ask, double given, double h,
                double *lower)
 {
   centring own = { { NAN, NAN }, { NAN, NAN }, { INFINITY, INFINITY },
-                   { { 0, NULL, NULL, NULL }, { 0, NULL, NULL, NULL } } };
+                   { { { 0, NULL, NULL, NULL }, { 0, NULL, NULL, NULL } },
+                    { { 0, NULL, NULL, NULL }, { 0, NULL, NULL, NULL } } } };
   grid_bracket tried = { NAN, 0.0 };
   int status = DPACCT_OK;
   *lower = NAN;
@@ -790,48 +958,8 @@ witness_lower (const pld_state *s, question ask, double given, double h,
        * (small noise: a narrow bulk and a long tail). */
       h = next_grid (s, &tried, *lower > 0.0 ? 0.5 * h : 0.25 * h);
     }
-  dpacct_pld_fft_plan_release (&own.plan[0]);
-  dpacct_pld_fft_plan_release (&own.plan[1]);
+  centring_release (&own);
   return status == DPACCT_ENOMEM ? DPACCT_OK : status;
-}
-
-/* The lower bound, from grid h on, refined until upper - lower is at most
- * 10 rel_accuracy of the upper bound, backing off from grids that do not
- * fit the memory cap.  Every grid's optimistic bound is valid, so the
- * largest found stands; NaN when no grid fits the cap. */
-static int
-lower_bound (const pld_state *s, question ask, double given, centring *at,
-             double h, double upper, double *lower)
-{
-  *lower = NAN;
-  if (lower_from_witness (s))
-    return witness_lower (s, ask, given, h, lower);
-  double target = 10.0 * s->rel_accuracy * upper;
-  grid_bracket tried = { NAN, 0.0 };
-  for (int round = 0; round < 10 && h > 0.0; round++)
-    {
-      double lo;
-      int status = side_on_grid (s, h, 0, ask, given, at, &lo);
-      if (status == DPACCT_ENOMEM)
-        {
-          tried.failed = h;
-          h = next_grid (s, &tried, h);
-          continue;
-        }
-      if (status != DPACCT_OK)
-        return status;
-      tried.fitted = h;
-      *lower = isnan (*lower) ? lo : fmax (*lower, lo);
-      double gap = upper - *lower;
-      if (s->interval > 0.0 || gap <= target)
-        return DPACCT_OK;
-      /* The lower side converges roughly like h^2 once the grid resolves
-       * one step's loss; aim below the target. */
-      h = next_grid (s, &tried,
-                     h * fmin (fmax (0.7 * sqrt (target / gap), 1.0 / 16.0),
-                               0.5));
-    }
-  return DPACCT_OK;
 }
 
 /* The certified composition's grid is short: direct convolution costs
@@ -899,44 +1027,60 @@ certified_upper (const pld_state *s, question ask, double given, double h,
                       "no grid fits the certified PLD composition's cap");
 }
 
-/* The bounds from the leaves' pairs (leaf_pairs). */
+/* The pair [lower, upper] into *out.  Both sides are proved, so a lower
+ * bound above the upper one by more than rounding (1e-9 of the upper:
+ * the searches stop within 1e-13, and the sides' error terms are rounded
+ * to the safe side) is a numerical failure to report, not to hide by
+ * lowering it; within rounding the lower side is lowered to the upper. */
+int
+dpacct_pld_bound_pair (double lower, double upper, dpacct_bound *out)
+{
+  out->lower = out->upper = NAN;
+  if (isnan (upper))
+    return DPACCT_FAIL (DPACCT_ENUMERIC, "PLD bound is NaN");
+  if (lower - upper > 1e-9 * fabs (upper))
+    return DPACCT_FAIL (DPACCT_ENUMERIC,
+                        "PLD lower bound above its upper bound");
+  out->lower = isnan (lower) ? NAN : fmin (lower, upper);
+  out->upper = upper;
+  return DPACCT_OK;
+}
+
+/* The bounds from the leaves' pairs (leaf_pairs): the upper pairs on the
+ * ladder of refine, and the lower bound with them, or, under replace-one
+ * with sampling, from the witness pairs on a ladder of their own from the
+ * same start. */
 static int
 pair_bounds (const pld_state *s, question ask, double given,
              dpacct_bound *out)
 {
   out->certified = 0;
+  out->limit = DPACCT_PLD_LIMIT_NONE;
   if (s->n == 0)
     {
       out->lower = out->upper = 0.0; /* nothing composed */
       return DPACCT_OK;
     }
   centring at = { { NAN, NAN }, { NAN, NAN }, { INFINITY, INFINITY },
-                  { { 0, NULL, NULL, NULL }, { 0, NULL, NULL, NULL } } };
-  double h = s->interval > 0.0 ? s->interval
-                               : aligned (s, initial_interval (s));
-  double upper, lower = NAN;
-  int status = upper_bound (s, ask, given, &at, &h, &upper);
-  if (status == DPACCT_OK && !s->upper_only)
-    {
-      if (upper == 0.0 || isinf (upper))
-        lower = upper == 0.0 ? 0.0 : NAN;
-      else
-        status = lower_bound (s, ask, given, &at, h, upper, &lower);
-    }
-  dpacct_pld_fft_plan_release (&at.plan[0]);
-  dpacct_pld_fft_plan_release (&at.plan[1]);
+                  { { { 0, NULL, NULL, NULL }, { 0, NULL, NULL, NULL } },
+                    { { 0, NULL, NULL, NULL }, { 0, NULL, NULL, NULL } } } };
+  int witness = lower_from_witness (s);
+  ladder lad;
+  int status = refine (s, ask, given, !s->upper_only && !witness, &at, &lad);
+  centring_release (&at);
+  double upper = lad.upper, lower = lad.lower;
+  if (status == DPACCT_OK && witness && !s->upper_only && isfinite (upper)
+      && upper > 0.0)
+    status = witness_lower (s, ask, given, lad.h, &lower);
   if (status == DPACCT_OK && s->certified && isfinite (upper))
     {
-      status = certified_upper (s, ask, given, h, upper, &upper);
+      status = certified_upper (s, ask, given, lad.h, upper, &upper);
       out->certified = 1;
     }
   if (status != DPACCT_OK)
     return status;
-  if (isnan (upper))
-    return DPACCT_FAIL (DPACCT_ENUMERIC, "PLD bound is NaN");
-  out->lower = isnan (lower) ? NAN : fmin (lower, upper);
-  out->upper = upper;
-  return DPACCT_OK;
+  out->limit = lad.limit;
+  return dpacct_pld_bound_pair (lower, upper, out);
 }
 
 /* Replace-one by group privacy over add/remove: D -> D0 (the replaced
@@ -995,7 +1139,7 @@ bounds (const pld_state *s, question ask, double given, dpacct_bound *out)
       if (!s->upper_only)
         {
           status = witness_lower (s, ask, given,
-                                  aligned (s, initial_interval (s)),
+                                  aligned (s, witness_start (s)),
                                   &out->lower);
           if (status != DPACCT_OK)
             return status;
@@ -1007,10 +1151,7 @@ bounds (const pld_state *s, question ask, double given, dpacct_bound *out)
     return DPACCT_OK; /* the product pair's bound stands */
   if (status != DPACCT_OK)
     return status;
-  out->upper = fmin (out->upper, group);
-  if (!isnan (out->lower))
-    out->lower = fmin (out->lower, out->upper);
-  return DPACCT_OK;
+  return dpacct_pld_bound_pair (out->lower, fmin (out->upper, group), out);
 }
 
 static int

@@ -396,9 +396,14 @@ dpacct_pld_compose (const pld_factor *f, size_t nf, double tilt,
       dpacct_pld_fft_plan_release (&own);
       return DPACCT_FAIL (DPACCT_ENOMEM, "cannot allocate a PLD composition");
     }
+  /* The round-off in l2 over the output masses.  An inverse transform
+   * divides l2 norms by sqrt(n), so each frequency-domain l2 bound below
+   * counts over sqrt(n). */
   double error = 0.0, u = DBL_EPSILON / 2.0;
   /* FFT error, norm-wise: a few u per stage, and there are at most
-   * log2(n) stages of butterflies of radix 2 to 5. */
+   * log2(n) stages of butterflies of radix 2 to 5; relative to the
+   * transform's l2 norm, sqrt(n) |w|_2, and powering multiplies each
+   * coefficient's error by at most the count. */
   double gamma = 10.0 * log2 ((double) n) * u;
   for (size_t j = 0; j < nf; j++)
     {
@@ -415,7 +420,7 @@ dpacct_pld_compose (const pld_factor *f, size_t nf, double tilt,
             norm2 += w * w;
           }
       gsl_fft_real_transform (work, 1, n, tables->forward, tables->scratch);
-      error += (double) f[j].count * gamma * sqrt ((double) n) * sqrt (norm2);
+      error += (double) f[j].count * gamma * sqrt (norm2);
       /* Raise to the count and multiply into the accumulated transform. */
       for (size_t k = 0; k <= n / 2; k++)
         {
@@ -436,9 +441,9 @@ dpacct_pld_compose (const pld_factor *f, size_t nf, double tilt,
   gsl_fft_halfcomplex_inverse (acc, 1, n, tables->inverse, tables->scratch);
   dpacct_pld_fft_plan_release (&own);
   /* Powering error u (1 + 2 pi T) per unit coefficient, and the inverse
-   * transform's; in l1 over the output, sqrt(n) times the l2 bounds. */
-  error += (8.0 * u * (1.0 + 2.0 * M_PI * (double) total_count) + gamma)
-           * sqrt ((double) n);
+   * transform's, gamma times the output's l2 norm (at most its l1 norm,
+   * 1). */
+  error += 8.0 * u * (1.0 + 2.0 * M_PI * (double) total_count) + gamma;
   /* Unwrap: the window's first index. */
   long start = whole ? (long) lowest : (long) floor ((mean - half) / h);
   double *mass = work;
@@ -458,18 +463,55 @@ dpacct_pld_compose (const pld_factor *f, size_t nf, double tilt,
   out->tilt = tilt;
   out->log_scale = log_scale;
   out->infinity = -expm1 (finite);
-  out->error = error + wrapped;
+  out->roundoff = error;
+  out->wrapped = wrapped;
   int status = tail_sums (out);
   if (status != DPACCT_OK)
     dpacct_pld_composed_release (out);
   return status;
 }
 
-/* log of the error bound's weight at loss eps: (E + W) e^{S - tilt eps}. */
+/* An upper bound on sum_{i=1}^{m} e^{-2 tilt i h} (1 - e^{-i h})^2, the
+ * squared l2 norm of delta's weights on the m grid points above a loss
+ * (in units of the weight e^{-tilt c_j} there): the smaller of the sum
+ * with (1 - e^{-ih})^2 <= (ih)^2 taken to infinity, h^2 x (1 + x) /
+ * (1 - x)^3 with x = e^{-2 tilt h}, and the sum with it <= 1.  Both are
+ * free of cancellation, and within a small factor of the sum for a tilt
+ * above 1 and below 1 respectively. */
 static double
-log_error_at (const pld_composed *c, double eps)
+weights_l2_squared (const pld_composed *c, double m)
 {
-  return log (c->error) + c->log_scale - c->tilt * eps;
+  double a = 2.0 * c->tilt * c->h;
+  if (!(a > 0.0))
+    return m;
+  double one_minus_x = -expm1 (-a), x = exp (-a);
+  double quadratic = c->h * c->h * x * (1.0 + x)
+                     / (one_minus_x * one_minus_x * one_minus_x);
+  double flat = x * -expm1 (-a * m) / one_minus_x;
+  return fmin (quadratic, flat);
+}
+
+/* The bound on how far the FFT's errors move delta at eps, either way:
+ * the round-off, sum_k |r_k| w_k <= |r|_2 |w|_2 over the window's points
+ * above eps with w_k = e^{S - tilt c_k} (1 - e^{eps - c_k}) (at most
+ * their values at c_j <= eps, the grid point below), and the mass outside
+ * the window or wrapped into it, whose weight is at most e^{S - tilt eps}. */
+static double
+error_at (const pld_composed *c, double eps)
+{
+  double pos = floor (eps / c->h - (double) c->first);
+  double wrapped = c->wrapped > 0.0
+                   ? exp (log (c->wrapped) + c->log_scale - c->tilt * eps)
+                   : 0.0;
+  if (!(c->roundoff > 0.0) || pos >= (double) c->n - 1.0)
+    return wrapped;
+  double cj, l2;
+  if (pos < 0.0) /* every point's weight is at most e^{S - tilt c_0} */
+    cj = (double) c->first * c->h, l2 = sqrt ((double) c->n);
+  else
+    cj = ((double) c->first + pos) * c->h,
+    l2 = sqrt (weights_l2_squared (c, (double) c->n - 1.0 - pos));
+  return exp (log (c->roundoff * l2) + c->log_scale - c->tilt * cj) + wrapped;
 }
 
 /* The finite part of delta at eps >= the grid's first loss:
@@ -497,7 +539,7 @@ double
 dpacct_pld_composed_delta (const pld_composed *c, double eps, pld_side side)
 {
   double finite = finite_delta (c, eps);
-  double err = exp (log_error_at (c, eps));
+  double err = side == PLD_ESTIMATE ? 0.0 : error_at (c, eps);
   double delta = side == PLD_UPPER ? finite + c->infinity + err
                  : side == PLD_LOWER ? finite - err
                  : finite + c->infinity;
@@ -526,15 +568,19 @@ bisect (const pld_composed *c, double delta, pld_side side, double lo,
 }
 
 /* Where the upper bound on delta falls to `delta` above the window's top
- * loss: no composed mass lies there, so delta is the mass at +infinity
- * plus the error term (E + W) e^{S - tilt eps}, which the tilt makes
- * decrease; +Inf when it cannot fall that far. */
+ * loss: no composed mass and no round-off lies there, so delta is the
+ * mass at +infinity plus the outside mass's term W e^{S - tilt eps},
+ * which the tilt makes decrease; +Inf when it cannot fall that far. */
 static double
 beyond_window (const pld_composed *c, double delta, double top)
 {
-  if (!(c->infinity < delta) || !(c->tilt > 0.0))
+  if (!(c->infinity < delta))
     return INFINITY;
-  double eps = (log (c->error) + c->log_scale - log (delta - c->infinity))
+  if (!(c->wrapped > 0.0))
+    return top;
+  if (!(c->tilt > 0.0))
+    return INFINITY;
+  double eps = (log (c->wrapped) + c->log_scale - log (delta - c->infinity))
                / c->tilt;
   /* The rounding of the few operations above is covered by the margin. */
   eps = fmax (eps * (1.0 + 1e-12) + 1e-12, top);

@@ -11,6 +11,8 @@
 #include <gsl/gsl_fft_halfcomplex.h>
 #include <gsl/gsl_fft_real.h>
 
+#include "dpacct/accountant.h"
+
 typedef enum { PLD_GAUSSIAN, PLD_LAPLACE } pld_base;
 /* remove: P = (1-q) M(0) + q M(1), Q = M(0);  add: P = M(0), Q = mixture;
  * opposite (sampled only): P = (1-q) M(0) + q M(1),
@@ -90,7 +92,11 @@ typedef struct
   double *mass;      /* tilted masses: true = mass * exp(log_scale - tilt c) */
   double tilt, log_scale;
   double infinity;   /* composed mass at +infinity */
-  double error;      /* bound on the l1 error of mass (tilted units) */
+  /* Bounds on the errors in mass (tilted units): the FFT round-off in l2
+   * (a sum of |error_k| w_k over any weights is at most roundoff times
+   * the weights' l2 norm, far less than the l1 bound times their largest),
+   * and the l1 mass that wraps around or lies outside the window. */
+  double roundoff, wrapped;
   /* For each grid index j, over the losses c_k > c_j of the tilted masses
    * m_k: sum m_k e^{-tilt (c_k - c_j)} and sum m_k e^{-(tilt+1) (c_k - c_j)}
    * (times e^{log_scale - tilt c_j}, the untilted sum p_k and sum
@@ -132,5 +138,9 @@ int dpacct_pld_certified_compose (const pld_factor *factors, size_t n_factors,
 /* Proved upper bounds on delta(eps) and on eps(delta) of such a step. */
 double dpacct_pld_certified_delta (const pld_step *c, double eps);
 double dpacct_pld_certified_epsilon (const pld_step *c, double delta);
+
+/* [lower, upper] into *out, or ENUMERIC (both NaN) when the lower bound
+ * is above the upper one by more than rounding. */
+int dpacct_pld_bound_pair (double lower, double upper, dpacct_bound *out);
 
 #endif

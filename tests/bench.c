@@ -2,7 +2,8 @@
  *
  * Prints the median and worst time per epsilon over a grid like the one
  * the peers were timed on (sigma 0.5..10, q 1e-4..1, steps 1..1e5), the
- * time per epsilon at 1e5 steps, the time per calibration, and the time
+ * time per epsilon at 1e5 steps, the time per calibration, PLD's time and
+ * gap over a sweep of small sampling rates and sigma < 1, and the time
  * of a cumulative-noise plan of 20 batch sizes x 5 epsilons.  Timing
  * belongs here, not in the tests. */
 #include <dpacct.h>
@@ -128,9 +129,85 @@ bench_plan (const dpacct_accountant_type *type, double pld_accuracy)
   fflush (stdout);
 }
 
+/* A uniform draw in [0, 1) from a 64-bit LCG (Knuth's MMIX constants):
+ * the sweep's points are the same on every machine. */
+static double
+uniform (uint64_t *state)
+{
+  *state = *state * 6364136223846793005ULL + 1442695040888963407ULL;
+  return (double) (*state >> 11) * 0x1p-53;
+}
+
+/* The PLD at small sampling rates and small noise (issue 14): n points
+ * drawn log-uniformly over q 1e-5..1e-3, delta 1e-12..1e-6, steps
+ * 1..1e6 and uniformly over sigma 0.5..1, each timed (event, compose,
+ * both bounds), with the gap and RDP's upper bound beside it.  With
+ * `verbose` every point is printed (to find the hard ones). */
+static void
+bench_pld_sweep (int n, int verbose)
+{
+  uint64_t seed = 14;
+  double *times = malloc (n * sizeof *times), worst_gap = 0.0;
+  int wide = 0, above_rdp = 0;
+  for (int i = 0; i < n; i++)
+    {
+      double q = 1e-5 * pow (100.0, uniform (&seed));
+      double sigma = 0.5 + 0.5 * uniform (&seed);
+      double delta = 1e-12 * pow (1e6, uniform (&seed));
+      uint64_t steps = (uint64_t) floor (pow (1e6, uniform (&seed)) + 0.5);
+      double start = now ();
+      dpacct_event *e;
+      dpacct_accountant *pld, *rdp;
+      dpacct_bound b, r;
+      if (dpacct_dpsgd_event_alloc (sigma, q, steps, DPACCT_SAMPLING_POISSON,
+                                    &e)
+          || dpacct_accountant_alloc (dpacct_accountant_pld, NULL, &pld)
+          || dpacct_accountant_compose (pld, e, 1)
+          || dpacct_accountant_epsilon (pld, delta, &b))
+        {
+          fprintf (stderr, "bench: PLD failed at sigma %g, q %g, %llu "
+                   "steps, delta %g\n", sigma, q, (unsigned long long) steps,
+                   delta);
+          exit (2);
+        }
+      times[i] = now () - start;
+      if (dpacct_accountant_alloc (dpacct_accountant_rdp, NULL, &rdp)
+          || dpacct_accountant_compose (rdp, e, 1)
+          || dpacct_accountant_epsilon (rdp, delta, &r))
+        exit (2);
+      dpacct_accountant_free (pld);
+      dpacct_accountant_free (rdp);
+      dpacct_event_free (e);
+      double gap = b.upper - b.lower;
+      int too_wide = !(gap <= 0.01 * b.upper || gap <= 1e-3);
+      wide += too_wide;
+      above_rdp += !(b.upper <= r.upper);
+      worst_gap = fmax (worst_gap, b.upper > 0 ? gap / b.upper : 0.0);
+      if (verbose)
+        printf ("%.17g %.17g %llu %.17g  [%.9g, %.9g] gap %.2e rdp %.6g  "
+                "%.3f s%s\n", sigma, q, (unsigned long long) steps, delta,
+                b.lower, b.upper, gap / b.upper, r.upper, times[i],
+                too_wide ? "  WIDE" : "");
+    }
+  qsort (times, n, sizeof *times, compare);
+  printf ("PLD epsilon at small rates (%d points: q 1e-5..1e-3, sigma "
+          "0.5..1, delta 1e-12..1e-6, steps 1..1e6):\n  median %.3f s, "
+          "90th percentile %.3f s, max %.3f s; gap at most %.2e of upper, "
+          "%d wider than 1 %% and 1e-3, %d above RDP\n", n, times[n / 2],
+          times[(9 * n) / 10], times[n - 1], worst_gap, wide, above_rdp);
+  fflush (stdout);
+  free (times);
+}
+
 int
 main (int argc, char **argv)
 {
+  /* "bench pld-sweep [N]": the small-rate sweep alone, point by point. */
+  if (argc > 1 && strcmp (argv[1], "pld-sweep") == 0)
+    {
+      bench_pld_sweep (argc > 2 ? atoi (argv[2]) : 40, 1);
+      return 0;
+    }
   /* "bench plan": only the plans (the PLD ones take minutes). */
   if (argc > 1 && strcmp (argv[1], "plan") == 0)
     {
@@ -251,7 +328,9 @@ main (int argc, char **argv)
     }
   printf ("PLD calibration, epsilon 0.5, delta 1e-5, q 0.001, 1000 steps: "
           "sigma %.4f in %.2f s\n", r.noise, now () - start);
+  bench_pld_sweep (40, 0);
   bench_plan (dpacct_accountant_rdp, 0);
-  puts ("(PLD plans: ./tests/bench plan)");
+  puts ("(PLD plans: ./tests/bench plan; the small-rate sweep point by "
+        "point: ./tests/bench pld-sweep [N])");
   return 0;
 }

@@ -74,10 +74,17 @@ cmd_bound_warning (const cli_options *options,
                 "the gap", upper, lower);
       return text;
     }
-  snprintf (text, size, "the pld bounds [%s, %s] are further apart than "
-            "10 times --pld-accuracy %g allows (the grid could not be "
-            "refined further); try a larger --max-points", lower, upper,
-            options->pld_accuracy);
+  /* Name what stopped the refinement: only the memory cap has a knob. */
+  if (bound->limit == DPACCT_PLD_LIMIT_MEMORY)
+    snprintf (text, size, "the pld bounds [%s, %s] are further apart than "
+              "10 times --pld-accuracy %g allows (the memory cap stopped the "
+              "grid's refinement); a larger --max-points would narrow them",
+              lower, upper, options->pld_accuracy);
+  else
+    snprintf (text, size, "the pld bounds [%s, %s] are further apart than "
+              "10 times --pld-accuracy %g allows (finer grids stopped "
+              "narrowing them); no setting would narrow them further", lower,
+              upper, options->pld_accuracy);
   return text;
 }
 

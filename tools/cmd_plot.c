@@ -90,7 +90,7 @@ write_steps (const cli_options *o, FILE *stream)
            "rdp_upper\tpld_lower\tpld_upper\n");
   for (size_t i = 0; i < o->n_steps; i++)
     {
-      dpacct_bound rdp = { NAN, NAN, 0, NAN, 0 }, pld = rdp;
+      dpacct_bound rdp = { NAN, NAN, 0, NAN, 0, 0 }, pld = rdp;
       int rc = 0;
       if (cli_uses (o, dpacct_accountant_rdp))
         rc = epsilon_at (o, dpacct_accountant_rdp, o->steps_list[i], &rdp);

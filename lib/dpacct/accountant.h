@@ -69,7 +69,20 @@ typedef struct {
   int order_at_edge; /* RDP: that order is the first or last of the orders
                         given, or the end of the range searched over real
                         orders; Lap2: it is the largest order */
+  int limit;         /* PLD: why the grid's refinement ended before the
+                        accuracy asked for was reached (the bounds are
+                        valid, only wider): DPACCT_PLD_LIMIT_* */
 } dpacct_bound;
+
+/* dpacct_bound.limit: none; the memory cap (--max-points) stopped it, and
+ * a larger one would refine further; finer grids stopped narrowing the
+ * bounds, and no setting would help. */
+enum
+{
+  DPACCT_PLD_LIMIT_NONE = 0,
+  DPACCT_PLD_LIMIT_MEMORY = 1,
+  DPACCT_PLD_LIMIT_NO_GAIN = 2
+};
 
 typedef struct dpacct_accountant dpacct_accountant;
 
