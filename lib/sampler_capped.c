@@ -128,13 +128,35 @@ dpacct_capped_poisson_epsilon (const dpacct_accountant *uncapped,
         *out = b;
       return status;
     }
-  /* Upper: eps_u(delta') at delta' = delta - (1 + e^g) beta, for a guess
-   * g; valid once the answer is at most g (then delta_u + (1 + e^eps)
-   * beta <= delta).  g starts at the uncapped answer plus one. */
-  int status = dpacct_accountant_epsilon (uncapped, delta, &b);
+  if (!(delta > 0.0) || !(delta < 1.0))
+    return DPACCT_FAIL (DPACCT_EDOM, "delta must be in (0, 1)");
+  /* Common case, two queries: the cap costs at most a fraction SLACK of
+   * delta.  Upper: eps_u at delta' = (1 - SLACK) delta, valid when
+   * (1 + e^eps) beta <= SLACK delta there.  Lower: eps_l at delta'' =
+   * (1 + SLACK) delta, valid since then delta'' >= delta + (1 + e^eps) beta
+   * at every eps up to the upper end (see below). */
+  const double slack = 1e-3;
+  int status = dpacct_accountant_epsilon (uncapped, delta * (1.0 - slack), &b);
   if (status != DPACCT_OK)
     return status;
-  double uncapped_lower = b.lower, guess = b.upper + 1.0, upper = INFINITY;
+  double upper = INFINITY;
+  if (exp (dpacct_log1p_exp (b.upper) + log_excess) <= slack * delta)
+    {
+      upper = b.upper;
+      dpacct_bound c;
+      status = dpacct_accountant_epsilon (uncapped, delta * (1.0 + slack), &c);
+      if (status != DPACCT_OK)
+        return status;
+      out->lower = c.lower;
+      out->upper = upper;
+      if (!isnan (out->lower) && out->lower > upper)
+        out->lower = upper;
+      return DPACCT_OK;
+    }
+  /* Otherwise: eps_u(delta') at delta' = delta - (1 + e^g) beta, for a
+   * guess g, is valid once the answer is at most g (then delta_u +
+   * (1 + e^eps) beta <= delta); g starts at the answer above plus one. */
+  double uncapped_lower = b.lower, guess = b.upper + 1.0;
   for (int i = 0; i < 8 && isfinite (guess); i++)
     {
       double d = delta - exp (dpacct_log1p_exp (guess) + log_excess);
