@@ -95,3 +95,46 @@ dpacct_gaussian_exact_epsilon (double sigma, double delta, double *epsilon)
   *epsilon = hi;
   return DPACCT_OK;
 }
+
+int
+dpacct_sampler_noise_for_epsilon (double epsilon, double delta,
+                                  uint64_t epochs, double *sigma)
+{
+  *sigma = NAN;
+  if (!(epsilon > 0.0) || !isfinite (epsilon) || !(delta > 0.0)
+      || !(delta < 1.0) || epochs < 1)
+    return DPACCT_FAIL (DPACCT_EDOM, "epsilon positive, delta in (0, 1), "
+                                     "epochs >= 1");
+  /* The Gaussian's delta at epsilon falls as its noise grows: bracket,
+   * bisect, and keep the end whose epsilon (rounded up) is verified. */
+  double lo = 1e-3, hi = 1.0, eps;
+  while (dpacct_gaussian_exact_epsilon (hi, delta, &eps) == DPACCT_OK
+         && eps > epsilon)
+    {
+      lo = hi;
+      hi *= 2.0;
+      if (hi > 1e8)
+        return DPACCT_FAIL (DPACCT_ERANGE, "no noise reaches that epsilon");
+    }
+  for (int i = 0; i < 100 && hi - lo > 1e-12 * hi; i++)
+    {
+      double mid = 0.5 * (lo + hi);
+      dpacct_gaussian_exact_epsilon (mid, delta, &eps);
+      if (eps > epsilon)
+        lo = mid;
+      else
+        hi = mid;
+    }
+  /* The run's sigma is sqrt(E) times the one-epoch-equivalent noise;
+   * check the product, and step up if its rounding crossed the target. */
+  double root = sqrt ((double) epochs), s = hi * root;
+  for (int i = 0; i < 8; i++)
+    {
+      dpacct_gaussian_exact_epsilon (s / root, delta, &eps);
+      if (eps <= epsilon)
+        break;
+      s *= 1.0 + 1e-12;
+    }
+  *sigma = s;
+  return DPACCT_OK;
+}

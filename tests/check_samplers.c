@@ -58,6 +58,30 @@ START_TEST (test_upper_is_exact_gaussian)
 }
 END_TEST
 
+/* Planning: the smallest sigma whose proved upper end meets epsilon. */
+START_TEST (test_noise_for_epsilon)
+{
+  static const struct { double eps, delta; uint64_t e; } c[] = {
+    { 3.0, 1e-5, 5 }, { 0.5, 1e-6, 1 }, { 8.0, 1e-3, 100 },
+  };
+  for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
+    {
+      double sigma;
+      ck_assert_int_eq (dpacct_sampler_noise_for_epsilon (c[i].eps, c[i].delta,
+                                                          c[i].e, &sigma),
+                        DPACCT_OK);
+      double at = test_exact_gaussian_epsilon (sigma, (double) c[i].e,
+                                               c[i].delta);
+      double below = test_exact_gaussian_epsilon (sigma * (1.0 - 1e-9),
+                                                  (double) c[i].e,
+                                                  c[i].delta);
+      ck_assert_msg (at <= c[i].eps && below > c[i].eps * (1.0 - 1e-8),
+                     "case %zu: sigma %.17g gives %.17g, target %g", i, sigma,
+                     at, c[i].eps);
+    }
+}
+END_TEST
+
 /* ------------------------------------------------------------- oracle */
 
 /* At K = 1 both one-epoch pairs are the Gaussian mechanism. */
@@ -446,6 +470,7 @@ samplers_suite (void)
   TCase *tc = tcase_create ("core");
   tcase_set_timeout (tc, 600);
   tcase_add_test (tc, test_upper_is_exact_gaussian);
+  tcase_add_test (tc, test_noise_for_epsilon);
   tcase_add_test (tc, test_oracle_one_batch_is_gaussian);
   tcase_add_test (tc, test_oracle_two_batches_quadrature);
   tcase_add_test (tc, test_shuffle_lower_against_oracle);

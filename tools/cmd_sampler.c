@@ -7,6 +7,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include <dpacct.h>
 
@@ -345,4 +346,95 @@ cmd_sampler_poisson_note (const cli_options *o, char *text, size_t size)
             "NOT valid for shuffled fixed-size batches; for those run: dpacct "
             "%s ... --sampling shuffle", o->command);
   return text;
+}
+
+/* ------------------------------------------------- cumulative-noise */
+
+/* One plan row per epsilon, epochs and batch size: sigma from the proved
+ * upper bound (it does not depend on B: each example is in one batch per
+ * epoch), and the lower end of epsilon at that sigma for K = floor(N/B)
+ * batches (a loader that drops the last partial batch). */
+int
+cmd_sampler_plan (const cli_options *o)
+{
+  size_t rows = o->n_epsilons * o->n_epochs * o->n_batch_sizes;
+  out_field (*f)[9] = calloc (rows ? rows : 1, sizeof *f);
+  out_answer *ans = calloc (rows ? rows : 1, sizeof *ans);
+  if (f == NULL || ans == NULL)
+    {
+      free (f), free (ans);
+      out_error ("out of memory");
+      return 2;
+    }
+  size_t r = 0;
+  int rc = 0;
+  dpacct_sampler s = library_sampler (o->sampler);
+  for (size_t i = 0; rc == 0 && i < o->n_epsilons; i++)
+    for (size_t j = 0; rc == 0 && j < o->n_epochs; j++)
+      {
+        double e = o->epochs_list[j];
+        if (e != floor (e) || e < 1.0 || e > (double) DPACCT_SAMPLER_MAX_EPOCHS)
+          {
+            out_error ("--epochs %g: --sampling %s needs whole epochs in [1, "
+                       "%llu]", e, cli_sampler_name (o->sampler),
+                       (unsigned long long) DPACCT_SAMPLER_MAX_EPOCHS);
+            rc = 1;
+            break;
+          }
+        double sigma;
+        int status = dpacct_sampler_noise_for_epsilon (o->epsilons[i],
+                                                       o->delta, (uint64_t) e,
+                                                       &sigma);
+        if (status != DPACCT_OK)
+          {
+            rc = out_library_failure (status, "the noise for that epsilon");
+            break;
+          }
+        for (size_t k = 0; k < o->n_batch_sizes; k++, r++)
+          {
+            uint64_t b = o->batch_sizes[k];
+            dpacct_epoch_run run = { sigma, o->dataset_size / b, (uint64_t) e };
+            dpacct_bound bd;
+            status = dpacct_sampler_epsilon (s, &run, o->delta, NULL, &bd);
+            if (status != DPACCT_OK)
+              {
+                rc = out_library_failure (status, "the lower end");
+                break;
+              }
+            uint64_t steps = run.batches * run.epochs;
+            size_t n = 0;
+            f[r][n++] = out_real ("epsilon", "epsilon (target)", OUT_REAL,
+                                  o->epsilons[i]);
+            f[r][n++] = out_real ("epochs", "epochs", OUT_REAL, e);
+            f[r][n++] = out_count ("batch_size", "batch size B", b);
+            f[r][n++] = out_count ("batches_per_epoch", "batches per epoch K",
+                                   run.batches);
+            f[r][n++] = out_count ("steps", "steps T", steps);
+            f[r][n++] = out_real ("noise_multiplier",
+                                  "noise multiplier (proved)", OUT_UPPER,
+                                  sigma);
+            f[r][n++] = out_real ("cumulative_noise", "cumulative noise",
+                                  OUT_REAL, sigma * sqrt ((double) steps));
+            f[r][n++] = out_real ("noise_per_step", "sigma C / B", OUT_REAL,
+                                  sigma * o->clip / (double) b);
+            f[r][n++] = out_real ("epsilon_lower", "epsilon lower bound there",
+                                  OUT_LOWER, bd.lower);
+            out_answer one = { NULL, f[r], n, NULL, NULL };
+            ans[r] = one;
+          }
+      }
+  if (rc == 0)
+    {
+      out_field a[4];
+      size_t na = 0;
+      a[na++] = out_text ("sampling", "sampling", cli_sampler_name (o->sampler));
+      a[na++] = out_text ("neighbouring", "neighbouring relation", "zero-out");
+      a[na++] = out_count ("dataset_size", "dataset size N", o->dataset_size);
+      a[na++] = out_real ("delta", "delta", OUT_REAL, o->delta);
+      out_report report = { o->command, a, na, ans, r };
+      out_print (stdout, o->format, &report);
+    }
+  free (f);
+  free (ans);
+  return rc;
 }

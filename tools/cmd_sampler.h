@@ -30,4 +30,10 @@ int cmd_sampler_wor_lower (const bound_command *command,
 const char *cmd_sampler_poisson_note (const cli_options *options,
                                       char *text, size_t size);
 
+/* "dpacct cumulative-noise --sampling shuffle" (or shuffle-once,
+ * balls-and-bins): plans with the proved upper bound and shows the lower
+ * end beside it.  OPTIONS have passed cmd_plan_check.  Returns the exit
+ * status. */
+int cmd_sampler_plan (const cli_options *options);
+
 #endif

@@ -69,6 +69,12 @@ int dpacct_gaussian_exact_delta (double sigma, double epsilon, double *delta);
 int dpacct_gaussian_exact_epsilon (double sigma, double delta,
                                    double *epsilon);
 
+/* The smallest noise multiplier whose proved upper bound (the Gaussian at
+ * sigma / sqrt(E)) is at most epsilon at delta, for every sampler here;
+ * the answer's epsilon is verified. */
+int dpacct_sampler_noise_for_epsilon (double epsilon, double delta,
+                                      uint64_t epochs, double *sigma);
+
 /* The one-epoch cube bound of shuffling: the largest coordinate of the
  * batch sums thresholded at one level, maximised over the level (Brent).
  * A lower bound on epsilon at delta. */
