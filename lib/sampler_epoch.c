@@ -115,15 +115,23 @@ sampler_bound (dpacct_sampler sampler, const dpacct_epoch_run *run,
     case DPACCT_SAMPLER_BALLS_AND_BINS:
       status = maxstat_lower (run->sigma, run->batches, 1.0, 0.0, run->epochs,
                               want_delta, given, &o, &lower);
-      if (status == DPACCT_OK && run->epochs == 1)
+      /* The exact bracket costs about K^2 / accuracy points per term
+       * composition (seconds at K = 10): taken up to K = 16. */
+      if (status == DPACCT_OK && run->epochs == 1
+          && run->batches <= DPACCT_SAMPLER_BALLS_EXACT_MAX_K)
         {
           double lo, hi;
           status = dpacct_balls_one_epoch (run->sigma, run->batches,
                                            want_delta, given,
                                            o.bracket_accuracy,
                                            o.max_points, &lo, &hi);
-          lower = fmax (lower, lo);
-          upper = fmin (upper, hi);
+          if (status == DPACCT_ENOMEM)
+            status = DPACCT_OK; /* too fine for the memory cap: skipped */
+          else if (status == DPACCT_OK)
+            {
+              lower = fmax (lower, lo);
+              upper = fmin (upper, hi);
+            }
         }
       break;
     default:

@@ -114,7 +114,8 @@ epoch_run (const cli_options *o, dpacct_epoch_run *run)
 }
 
 /* What a Poisson accountant would report for the same N, B, E: the figure
- * a user was about to publish. */
+ * a user was about to publish (NaN, printed as such, where the pld
+ * accountant cannot give it). */
 static int
 poisson_figure (const bound_command *c, const cli_options *o, double *upper)
 {
@@ -131,9 +132,7 @@ poisson_figure (const bound_command *c, const cli_options *o, double *upper)
   dpacct_bound b;
   int status = c->query (a, given_value (c, o), &b);
   dpacct_accountant_free (a);
-  if (status != DPACCT_OK)
-    return out_library_failure (status, "the Poisson figure");
-  *upper = b.upper;
+  *upper = status == DPACCT_OK ? b.upper : NAN;
   return 0;
 }
 
@@ -180,12 +179,12 @@ epoch_bound (const bound_command *c, const cli_options *o)
   a[na++] = out_count ("epochs", "epochs E", run.epochs);
   a[na++] = out_count ("steps", "steps K E", steps);
   a[na++] = out_real (c->given_name, c->given_name, OUT_REAL, given);
-  const char *lower_by = o->sampler == CLI_SAMPLER_BALLS_AND_BINS
-                         && run.epochs == 1
+  int exact = o->sampler == CLI_SAMPLER_BALLS_AND_BINS && run.epochs == 1
+              && run.batches <= DPACCT_SAMPLER_BALLS_EXACT_MAX_K;
+  const char *lower_by = exact
                          ? "(exact one-epoch pair, bracketed)"
                          : "(largest batch sum of the worst pair known, PLD)";
-  const char *upper_by = o->sampler == CLI_SAMPLER_BALLS_AND_BINS
-                         && run.epochs == 1
+  const char *upper_by = exact
                          ? "(exact one-epoch pair, bracketed; proved)"
                          : "(Gaussian at sigma/sqrt(E), proved)";
   out_field f[8];
@@ -326,10 +325,10 @@ cmd_sampler_wor_lower (const bound_command *c, const cli_options *o,
   int status = dpacct_without_replacement_lower (
       o->noise_multiplier, run->q, run->steps, c->given != OPT_DELTA,
       given_value (c, o), &settings, &lower);
-  if (status != DPACCT_OK)
-    return out_library_failure (status, "the without-replacement lower "
-                                        "bound");
-  bound->lower = fmin (lower, bound->upper);
+  /* The lower end is extra: where the pld accountant cannot give it (its
+   * memory cap), the rdp answer stands alone, as before. */
+  if (status == DPACCT_OK && !isnan (lower))
+    bound->lower = fmin (lower, bound->upper);
   return 0;
 }
 

@@ -36,6 +36,8 @@ typedef struct {
 /* Largest K and E accepted. */
 #define DPACCT_SAMPLER_MAX_BATCHES UINT64_C(100000000)
 #define DPACCT_SAMPLER_MAX_EPOCHS UINT64_C(100000)
+/* Balls-and-bins at one epoch is bracketed exactly up to this K. */
+#define DPACCT_SAMPLER_BALLS_EXACT_MAX_K UINT64_C(16)
 
 typedef struct {
   /* Loss-grid interval of the lower bound's PLD (default 1e-4; halved
@@ -51,10 +53,10 @@ void dpacct_sampler_options_init (dpacct_sampler_options *options);
 
 /* epsilon at delta in (0, 1), and delta at epsilon >= 0 (finite).  upper
  * is proved for every sampler here (Gaussian at sigma / sqrt(E), exact;
- * for balls-and-bins at E = 1 the exact bracket when smaller); lower is
+ * for balls-and-bins at E = 1, K <= 16, the exact bracket when smaller); lower is
  * the max-coordinate statistic's PLD (composed over the epochs), and for
- * balls-and-bins at E = 1 the exact bracket's lower end.  options may be
- * NULL. */
+ * balls-and-bins at E = 1 and K <= 16 the exact bracket's lower end.
+ * options may be NULL. */
 int dpacct_sampler_epsilon (dpacct_sampler sampler, const dpacct_epoch_run *run,
                             double delta, const dpacct_sampler_options *options,
                             dpacct_bound *out);
