@@ -440,6 +440,43 @@ START_TEST (test_capped_poisson)
 }
 END_TEST
 
+/* ------------------------------------------------------------ trainer */
+
+/* The trainer's shuffled batches: K = floor(N/B) batches of exactly B per
+ * epoch, sigma from the proved upper bound, refused where unsupported. */
+START_TEST (test_trainer_shuffle)
+{
+  dpacct_dataset *d;
+  ck_assert_int_eq (dpacct_dataset_synthetic (250, 4, 3, 3.0, 7, &d),
+                    DPACCT_OK);
+  dpacct_train_options o;
+  dpacct_train_options_init (&o);
+  o.shuffle = 1;
+  o.epsilon = 2.0;
+  o.batch_size = 20;
+  o.epochs = 3.0;
+  dpacct_train_report r;
+  ck_assert_int_eq (dpacct_train_run (d, NULL, &o, &r), DPACCT_OK);
+  double sigma;
+  ck_assert_int_eq (dpacct_sampler_noise_for_epsilon (2.0, 1e-5, 3, &sigma),
+                    DPACCT_OK);
+  ck_assert_uint_eq (r.steps, 12 * 3);
+  ck_assert_uint_eq (r.batch_min, 20);
+  ck_assert_uint_eq (r.batch_max, 20);
+  ck_assert (r.sigma == sigma);
+  ck_assert_msg (r.epsilon_upper <= 2.0 && r.epsilon_upper > 2.0 - 1e-6,
+                 "epsilon upper %.17g", r.epsilon_upper);
+  ck_assert (r.epsilon_upper
+             >= test_exact_gaussian_epsilon (sigma, 3.0, 1e-5) * (1 - 1e-12));
+  o.epochs = 2.5;
+  ck_assert_int_eq (dpacct_train_run (d, NULL, &o, &r), DPACCT_EDOM);
+  o.epochs = 3.0;
+  o.noise = DPACCT_NOISE_LAPLACE;
+  ck_assert_int_eq (dpacct_train_run (d, NULL, &o, &r), DPACCT_EUNSUP);
+  dpacct_dataset_free (d);
+}
+END_TEST
+
 /* ----------------------------------------------------------- errors */
 
 START_TEST (test_errors)
@@ -495,6 +532,7 @@ samplers_suite (void)
   ADD_CASE (s, test_balls_one_epoch);
   ADD_CASE (s, test_without_replacement_lower);
   ADD_CASE (s, test_capped_poisson);
+  ADD_CASE (s, test_trainer_shuffle);
   ADD_CASE (s, test_errors);
   return s;
 }

@@ -126,6 +126,8 @@ static const option_info option_table[OPT_N] = {
   [OPT_MAX_BATCH_SIZE] = { "max-batch-size", "B",
     "an integer in [1, 1e15]",
     "Poisson batches capped at B examples (needs --dataset-size)" },
+  [OPT_SAMPLER] = { "sampler", "NAME", "poisson or shuffle",
+    "how the trainer draws batches (default poisson)" },
   [OPT_HELP] = { "help", NULL, "", "print this help and exit" },
 };
 
@@ -701,6 +703,13 @@ parse_value (cli_option_id id, const char *text, cli_options *o)
     case OPT_MAX_BATCH_SIZE:
       return parse_integer (id, text, 1, UINT64_C (1000000000000000),
                             &o->max_batch_size);
+    case OPT_SAMPLER:
+      {
+        static const char *const names[] = { "poisson", "shuffle" };
+        int c, rc = parse_choice (id, text, names, 2, &c);
+        o->train_shuffle = c == 1;
+        return rc;
+      }
     case OPT_MAX_ORDER:
       {
         uint64_t order;

@@ -65,6 +65,7 @@ typedef enum {
   OPT_COMPARE_GAUSSIAN,
   /* Samplers beyond the library's events (cmd_sampler.c). */
   OPT_MAX_BATCH_SIZE,
+  OPT_SAMPLER,        /* the trainer's batches: poisson or shuffle */
   OPT_HELP,
   OPT_N
 } cli_option_id;
@@ -174,6 +175,7 @@ typedef struct {
   int want_lower;      /* lap2: compute the lower side (epsilon, delta) */
   cli_sampler sampler;        /* --sampling shuffle, ... */
   uint64_t max_batch_size;    /* --max-batch-size (capped Poisson); 0: none */
+  int train_shuffle;          /* --sampler shuffle (the trainer) */
 } cli_options;
 
 /* The DP-SGD run, however it was given. */

@@ -131,6 +131,12 @@ typedef struct {
   /* Called every few steps, or NULL. */
   void (*progress) (uint64_t step, uint64_t steps, void *context);
   void *progress_context;
+  /* Nonzero: shuffled fixed-size batches instead of Poisson sampling: a
+   * new permutation every epoch, cut into K = floor(N / batch_size)
+   * batches (the rest of the epoch's permutation is dropped); whole
+   * epochs only; Gaussian noise; sigma calibrated with the proved upper
+   * bound of dpacct/sampler.h (zero-out neighbours).  Not for the audit. */
+  int shuffle;
 } dpacct_train_options;
 
 void dpacct_train_options_init (dpacct_train_options *options);
