@@ -477,6 +477,35 @@ START_TEST (test_trainer_shuffle)
 }
 END_TEST
 
+/* The shuffled audit: its measurement, the samplers' lower end and the
+ * Poisson figure side by side; the measurement never above the proved
+ * claim. */
+START_TEST (test_audit_shuffle)
+{
+  dpacct_audit_options o;
+  dpacct_audit_options_init (&o);
+  o.shuffle = 1;
+  o.pairs = 400;
+  o.dataset_size = 49; /* 50 slots with the canary's */
+  o.batch_size = 10;
+  o.steps = 10;        /* 2 epochs of K = 5 */
+  dpacct_audit_result r;
+  ck_assert_int_eq (dpacct_audit_run (&o, &r), DPACCT_OK);
+  double sigma;
+  ck_assert_int_eq (dpacct_sampler_noise_for_epsilon (2.0, 1e-5, 2, &sigma),
+                    DPACCT_OK);
+  ck_assert (r.sigma == sigma && r.steps == 10);
+  ck_assert_msg (r.epsilon_claimed <= 2.0 && r.epsilon_lower <= r.epsilon_claimed
+                 && r.epsilon_shuffle_lower <= r.epsilon_claimed
+                 && r.epsilon_shuffle_lower > 0.0 && r.epsilon_poisson > 0.0,
+                 "audit %g, shuffle lower %g, claimed %g, Poisson %g",
+                 r.epsilon_lower, r.epsilon_shuffle_lower, r.epsilon_claimed,
+                 r.epsilon_poisson);
+  o.dataset_size = 50; /* 51 slots: not a multiple of 10 */
+  ck_assert_int_eq (dpacct_audit_run (&o, &r), DPACCT_EDOM);
+}
+END_TEST
+
 /* ----------------------------------------------------------- errors */
 
 START_TEST (test_errors)
@@ -533,6 +562,7 @@ samplers_suite (void)
   ADD_CASE (s, test_without_replacement_lower);
   ADD_CASE (s, test_capped_poisson);
   ADD_CASE (s, test_trainer_shuffle);
+  ADD_CASE (s, test_audit_shuffle);
   ADD_CASE (s, test_errors);
   return s;
 }

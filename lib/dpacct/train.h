@@ -207,6 +207,12 @@ typedef struct {
   double learning_rate;  /* 0.5 */
   double confidence;     /* two-sided Clopper-Pearson level; 0.95 */
   unsigned long seed;
+  /* Nonzero: the trainer shuffles (dpacct_train_options.shuffle) under
+   * zero-out: the canary's slot is always in the permutation, holding the
+   * canary or an example that contributes nothing.  dataset_size + 1 must
+   * be a multiple of batch_size, and steps of K = (dataset_size + 1) /
+   * batch_size; the noise is calibrated with the proved upper bound. */
+  int shuffle;
 } dpacct_audit_options;
 
 void dpacct_audit_options_init (dpacct_audit_options *options);
@@ -220,6 +226,10 @@ typedef struct {
   size_t n_evaluated;     /* pairs not used to choose the threshold */
   size_t false_positives, false_negatives;
   double fpr_upper, fnr_upper;
+  /* Shuffled audits: the samplers' lower end at sigma, and what the
+   * Poisson accountant would claim for the same q and steps (NaN
+   * otherwise). */
+  double epsilon_shuffle_lower, epsilon_poisson;
 } dpacct_audit_result;
 
 /* Runs 2 * PAIRS trainings on a small synthetic set with and without a

@@ -393,10 +393,11 @@ train_run (const dpacct_dataset *priv, const dpacct_dataset *test,
   uint64_t steps;
   double sensitivity = o->clipping == DPACCT_CLIP_FLAT ? o->clip : 1.0;
   int laplace = o->noise == DPACCT_NOISE_LAPLACE;
-  if (o->shuffle && hook)
-    return DPACCT_FAIL (DPACCT_EUNSUP, "the audit runs Poisson sampling");
+  /* Shuffled under the audit (zero-out): the canary's slot, n, is always
+   * in the permutation, holding the canary or nothing. */
+  size_t slots = n + (o->shuffle && hook && hook->canary_x);
   if (o->shuffle)
-    status = shuffle_noise (o, n, &q, &steps, &sigma, &eps_upper);
+    status = shuffle_noise (o, slots, &q, &steps, &sigma, &eps_upper);
   else if ((status = dpacct_dpsgd_steps (n, o->batch_size, o->epochs, &q,
                                          &steps)))
     return status;
@@ -429,8 +430,8 @@ train_run (const dpacct_dataset *priv, const dpacct_dataset *test,
   gsl_rng_set (sampling, o->sampling_seed);
   gsl_rng_set (noise, o->noise_seed);
   /* Shuffled batches: one permutation per epoch, K batches cut from it. */
-  size_t *perm = o->shuffle ? malloc (n * sizeof *perm) : NULL;
-  size_t per_epoch = o->shuffle ? n / o->batch_size : 0;
+  size_t *perm = o->shuffle ? malloc (slots * sizeof *perm) : NULL;
+  size_t per_epoch = o->shuffle ? slots / o->batch_size : 0;
   if (o->shuffle && perm == NULL)
     {
       gsl_rng_free (sampling);
@@ -439,7 +440,7 @@ train_run (const dpacct_dataset *priv, const dpacct_dataset *test,
       model_free (&m);
       return DPACCT_FAIL (DPACCT_ENOMEM, "out of memory");
     }
-  for (size_t i = 0; perm != NULL && i < n; i++)
+  for (size_t i = 0; perm != NULL && i < slots; i++)
     perm[i] = i;
 
   double fault_factor = fault == TRAIN_HALF_NOISE ? 0.5 : 1.0;
@@ -462,7 +463,7 @@ train_run (const dpacct_dataset *priv, const dpacct_dataset *test,
       /* The canary, when in, is the (n+1)-th example of the data set. */
       size_t n_total = n + (hook && hook->canary_x && hook->canary_in);
       if (perm != NULL && t % per_epoch == 0)
-        gsl_ran_shuffle (sampling, perm, n, sizeof *perm);
+        gsl_ran_shuffle (sampling, perm, slots, sizeof *perm);
       size_t first = perm != NULL ? (size_t) (t % per_epoch) * o->batch_size
                                   : 0;
       size_t candidates = perm != NULL ? o->batch_size : n_total;
@@ -471,6 +472,8 @@ train_run (const dpacct_dataset *priv, const dpacct_dataset *test,
           size_t i = perm != NULL ? perm[first + j] : j;
           if (perm == NULL && q < 1.0 && gsl_rng_uniform (sampling) >= q)
             continue;
+          if (i >= n_total)
+            continue; /* the canary's slot, zeroed out */
           const float *x = i < n ? priv->x + i * dim : hook->canary_x;
           unsigned y = i < n ? priv->y[i] : hook->canary_y;
           double loss, weight;
