@@ -151,9 +151,12 @@ k2_probability (double s, double c, double mu1, double mu2)
   gsl_function f = { k2_integrand, &k };
   gsl_integration_workspace *w = gsl_integration_workspace_alloc (2000);
   double v, err;
-  /* the integrand is smooth; the kink of the inner tail sits at g = 1/4 */
-  double pts[] = { mu1 - 40.0 * s, s * s * c, mu1 + 40.0 * s };
-  ck_assert_int_eq (gsl_integration_qagp (&f, pts, 3, 1e-15, 1e-12, 2000, w,
+  /* Smooth but for a kink where g(x1) = 1/4 (beyond it the inner
+   * probability is 1), at u = (1 + sqrt 2)/2; u = 1 (g = 0) splits too. */
+  double kink = s * s * (log (0.5 * (1.0 + M_SQRT2)) + c);
+  double pts[] = { mu1 - 40.0 * s, s * s * c, kink, mu1 + 40.0 * s };
+  ck_assert (pts[0] < pts[1] && pts[2] < pts[3]);
+  ck_assert_int_eq (gsl_integration_qagp (&f, pts, 4, 1e-15, 1e-12, 2000, w,
                                           &v, &err),
                     GSL_SUCCESS);
   gsl_integration_workspace_free (w);
