@@ -146,7 +146,7 @@ print_bounds (const bound_command *c, const cli_options *o,
   cli_assumptions a;
   out_field fields[CLI_MAX_ACCOUNTANTS][N_FIELDS];
   out_answer answers[CLI_MAX_ACCOUNTANTS];
-  char note[256];
+  char note[512];
   const char *poisson = cmd_sampler_poisson_note (o, note, sizeof note);
   double given = given_value (c, o);
   cli_describe_run (o, run, 1, &a);

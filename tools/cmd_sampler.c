@@ -339,11 +339,20 @@ cmd_sampler_poisson_note (const cli_options *o, char *text, size_t size)
 {
   cli_option_mask run = OPT_BIT (OPT_BATCH_SIZE) | OPT_BIT (OPT_EPOCHS);
   if (o->format != OUT_TABLE || (o->given & OPT_BIT (OPT_SAMPLING))
-      || (o->given & run) != run || o->laplace)
+      || (o->given & run) != run || o->laplace
+      || !(o->given & OPT_BIT (OPT_DATASET_SIZE)))
     return NULL;
+  int delta = (o->given & OPT_BIT (OPT_EPSILON)) != 0;
+  char given[64] = "";
+  if (delta || (o->given & OPT_BIT (OPT_DELTA)))
+    snprintf (given, sizeof given, " --%s %g", delta ? "epsilon" : "delta",
+              delta ? o->epsilon : o->delta);
   snprintf (text, size, "note: these figures assume Poisson sampling and are "
             "NOT valid for shuffled fixed-size batches; for those run: dpacct "
-            "%s ... --sampling shuffle", o->command);
+            "%s --noise-multiplier %g --dataset-size %llu --batch-size %llu "
+            "--epochs %g%s --sampling shuffle", o->command,
+            o->noise_multiplier, (unsigned long long) o->dataset_size,
+            (unsigned long long) o->batch_size, o->epochs, given);
   return text;
 }
 
