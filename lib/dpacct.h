@@ -12,5 +12,6 @@
 #include <dpacct/lap2.h>
 #include <dpacct/plan.h>
 #include <dpacct/train.h>
+#include <dpacct/sampler.h>
 
 #endif

@@ -199,6 +199,52 @@ bench_pld_sweep (int n, int verbose)
   free (times);
 }
 
+/* The samplers of dpacct/sampler.h (issue 18): shuffle at K = 1000, E = 5;
+ * balls-and-bins at one epoch, K = 10; capped against plain Poisson. */
+static int
+bench_samplers (void)
+{
+  dpacct_epoch_run run = { 1.0, 1000, 5 };
+  dpacct_bound b;
+  double start = now ();
+  if (dpacct_sampler_epsilon (DPACCT_SAMPLER_SHUFFLE, &run, 1e-5, NULL, &b))
+    return 2;
+  printf ("shuffle [lower, upper], sigma 1, K 1000, E 5, delta 1e-5: "
+          "[%.4f, %.4f] in %.3f s\n", b.lower, b.upper, now () - start);
+  dpacct_epoch_run balls = { 1.0, 10, 1 };
+  start = now ();
+  if (dpacct_sampler_epsilon (DPACCT_SAMPLER_BALLS_AND_BINS, &balls, 1e-5,
+                              NULL, &b))
+    return 2;
+  printf ("balls-and-bins one epoch, sigma 1, K 10, delta 1e-5: "
+          "[%.4f, %.4f] in %.3f s\n", b.lower, b.upper, now () - start);
+  /* Capped: sigma 1, N 60000, B 600 (q 0.01), 1000 steps, cap 800. */
+  dpacct_event *e;
+  dpacct_accountant *acc;
+  double lx;
+  start = now ();
+  if (dpacct_dpsgd_event_alloc (1.0, 0.01, 1000, DPACCT_SAMPLING_POISSON, &e)
+      || dpacct_accountant_alloc (dpacct_accountant_pld, NULL, &acc)
+      || dpacct_accountant_compose (acc, e, 1)
+      || dpacct_accountant_epsilon (acc, 1e-5, &b))
+    return 2;
+  double plain = now () - start, plain_eps = b.upper;
+  dpacct_accountant_free (acc);
+  start = now ();
+  if (dpacct_accountant_alloc (dpacct_accountant_pld, NULL, &acc)
+      || dpacct_accountant_compose (acc, e, 1)
+      || dpacct_capped_poisson_log_excess (60001, 0.01, 800, 1000, &lx)
+      || dpacct_capped_poisson_epsilon (acc, lx, 1e-5, &b))
+    return 2;
+  double capped = now () - start;
+  dpacct_accountant_free (acc);
+  dpacct_event_free (e);
+  printf ("capped Poisson, sigma 1, N 60000, q 0.01, 1000 steps, cap 800, "
+          "delta 1e-5: upper %.4f in %.3f s (Poisson %.4f in %.3f s)\n",
+          b.upper, capped, plain_eps, plain);
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -332,5 +378,5 @@ main (int argc, char **argv)
   bench_plan (dpacct_accountant_rdp, 0);
   puts ("(PLD plans: ./tests/bench plan; the small-rate sweep point by "
         "point: ./tests/bench pld-sweep [N])");
-  return 0;
+  return bench_samplers ();
 }

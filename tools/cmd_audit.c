@@ -17,7 +17,7 @@
    | OPT_BIT (OPT_DELTA) | OPT_BIT (OPT_ACCOUNTANT)                         \
    | OPT_BIT (OPT_DATASET_SIZE) | OPT_BIT (OPT_BATCH_SIZE)                  \
    | OPT_BIT (OPT_EPOCHS) | OPT_BIT (OPT_CLIP) | OPT_BIT (OPT_SEED)         \
-   | OPT_BIT (OPT_FORMAT) | OPT_BIT (OPT_HELP))
+   | OPT_BIT (OPT_FORMAT) | OPT_BIT (OPT_HELP) | OPT_BIT (OPT_SAMPLER))
 
 static const char summary[] =
   "Audit the trainer: train 2 x --pairs times on a small synthetic set with\n"
@@ -26,9 +26,35 @@ static const char summary[] =
   "on epsilon.  A correct trainer stays below the accountant's epsilon; the\n"
   "broken --variant half-noise and no-clipping should exceed it.\n"
   "Defaults: --epsilon 2 --delta 1e-5 --accountant pld --pairs 50000\n"
-  "--dataset-size 50 --batch-size 50 (full batch) --epochs 4 --clip 1.";
+  "--dataset-size 50 --batch-size 50 (full batch) --epochs 4 --clip 1.\n"
+  "--sampler shuffle audits shuffled batches under zero-out (N + 1 a\n"
+  "multiple of B) and shows the samplers' lower end and the Poisson figure.";
 
 static const cli_defaults defaults = { 1e-5, 2.0, 50, 0, 4.0 };
+
+/* --sampler shuffle: the canary's slot makes N + 1 slots, cut into
+ * K = (N + 1) / B batches an epoch; whole epochs. */
+static int
+shuffled_audit_steps (dpacct_audit_options *a, double epochs)
+{
+  size_t slots = a->dataset_size + 1;
+  if (slots % a->batch_size != 0)
+    {
+      out_error ("--sampler shuffle: --dataset-size %zu plus the canary's slot "
+                 "must be a multiple of --batch-size %zu", a->dataset_size,
+                 a->batch_size);
+      return 1;
+    }
+  double steps = epochs * (double) (slots / a->batch_size);
+  if (epochs != floor (epochs) || steps > 100000)
+    {
+      out_error ("--epochs %g: --sampler shuffle needs whole epochs and at "
+                 "most 100000 steps", epochs);
+      return 1;
+    }
+  a->steps = (uint64_t) steps;
+  return 0;
+}
 
 /* The audit options of the command line. */
 int
@@ -71,6 +97,9 @@ cmd_audit_options (const cli_options *o, dpacct_audit_options *a)
     }
   double q;
   uint64_t steps;
+  a->shuffle = o->train_shuffle;
+  if (a->shuffle)
+    return shuffled_audit_steps (a, epochs);
   if (dpacct_dpsgd_steps (a->dataset_size, a->batch_size, epochs, &q, &steps)
       || steps > 100000)
     {
@@ -93,7 +122,9 @@ print_audit (const cli_options *o, const dpacct_audit_options *a,
 {
   out_field as[16];
   size_t na = 0;
-  as[na++] = out_text ("accountant", "accountant", a->accountant->name);
+  as[na++] = out_text ("accountant", "accountant",
+                       a->shuffle ? "shuffle (Gaussian at sigma/sqrt(E))"
+                                  : a->accountant->name);
   as[na++] = out_real ("delta", "delta", OUT_REAL, a->delta);
   as[na++] = out_count ("pairs", "pairs of runs",
                         a->pairs);
@@ -128,8 +159,23 @@ print_audit (const cli_options *o, const dpacct_audit_options *a,
     out_real ("fnr_upper", "FNR upper bound", OUT_UPPER, r->fnr_upper),
     out_real ("threshold", "threshold", OUT_REAL, r->threshold),
   };
-  out_answer answer = { cli_variant_name (a->variant), f,
-                        sizeof f / sizeof f[0], NULL, NULL };
+  /* Shuffled: the samplers' lower end and the Poisson figure beside the
+   * audit's measurement (the plain audit's columns stay as they were). */
+  out_field g[sizeof f / sizeof f[0] + 2];
+  size_t ng = 0;
+  for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+    {
+      g[ng++] = f[i];
+      if (a->shuffle && i == 2)
+        {
+          g[ng++] = out_real ("epsilon_shuffle_lower",
+                              "shuffle lower bound (samplers)", OUT_LOWER,
+                              r->epsilon_shuffle_lower);
+          g[ng++] = out_real ("epsilon_poisson", "Poisson figure (not valid)",
+                              OUT_UPPER, r->epsilon_poisson);
+        }
+    }
+  out_answer answer = { cli_variant_name (a->variant), g, ng, NULL, NULL };
   out_report report = { "audit", as, na, &answer, 1 };
   out_print (stdout, o->format, &report);
 }

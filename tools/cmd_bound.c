@@ -8,6 +8,7 @@
 
 #include <dpacct.h>
 
+#include "cmd_sampler.h"
 #include "commands.h"
 #include "options.h"
 #include "output.h"
@@ -158,6 +159,8 @@ print_bounds (const bound_command *c, const cli_options *o,
   cli_assumptions a;
   out_field fields[CLI_MAX_ACCOUNTANTS][N_FIELDS];
   out_answer answers[CLI_MAX_ACCOUNTANTS];
+  char note[512];
+  const char *poisson = cmd_sampler_poisson_note (o, note, sizeof note);
   double given = given_value (c, o);
   cli_describe_run (o, run, 1, &a);
   cli_add_assumption (&a, out_real (c->given_name, c->given_name, OUT_REAL,
@@ -169,7 +172,7 @@ print_bounds (const bound_command *c, const cli_options *o,
                                 fields[i]);
       out_answer answer = {
         o->accountants[i]->name, fields[i], n,
-        b->certified ? "(certified)" : NULL,
+        b->certified ? "(certified)" : poisson,
         warnings[i][0] ? warnings[i] : NULL
       };
       answers[i] = answer;
@@ -286,12 +289,15 @@ cmd_run_bound (const bound_command *c, int argc, char **argv)
       cli_print_help (stdout, c->name, c->summary, c->options);
       return 0;
     }
+  if (cmd_sampler_owns (&o))
+    return cmd_sampler_bound (c, &o);
   if ((rc = cli_resolve_run (&o, NULL, &run)))
     return rc;
   o.want_lower = 1; /* lap2's lower side: the PLD of a post-processing */
   for (size_t i = 0; i < o.n_accountants; i++)
     {
-      if ((rc = bound_of (c, &o, &run, o.accountants[i], &bounds[i])))
+      if ((rc = bound_of (c, &o, &run, o.accountants[i], &bounds[i]))
+          || (rc = cmd_sampler_wor_lower (c, &o, &run, &bounds[i])))
         return rc;
       sigmas[i] = NAN;
       if (o.compare_gaussian

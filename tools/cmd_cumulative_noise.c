@@ -10,6 +10,7 @@
 
 #include <dpacct.h>
 
+#include "cmd_sampler.h"
 #include "commands.h"
 #include "options.h"
 #include "output.h"
@@ -364,15 +365,36 @@ cmd_cumulative_noise (int argc, char **argv)
 {
   cli_options o;
   int help, rc;
-  if (cli_parse_lists (argc, argv, CMD_PLAN_OPTIONS, CMD_PLAN_LISTS,
+  /* --sampling: Poisson (the plan) or an epoch sampler (cmd_sampler.c);
+   * --max-batch-size is allowed only so that the parser lets the epoch
+   * samplers through (see check_sampler in options.c), and refused. */
+  cli_option_mask allowed = CMD_PLAN_OPTIONS | OPT_BIT (OPT_SAMPLING)
+                            | OPT_BIT (OPT_MAX_BATCH_SIZE);
+  if (cli_parse_lists (argc, argv, allowed, CMD_PLAN_LISTS,
                        &cmd_plan_defaults, &o, &help))
     return 1;
   if (help)
     {
-      cli_print_help (stdout, "cumulative-noise", summary, CMD_PLAN_OPTIONS);
+      cli_print_help (stdout, "cumulative-noise", summary,
+                      allowed & ~OPT_BIT (OPT_MAX_BATCH_SIZE));
       return 0;
+    }
+  if (o.sampler == CLI_SAMPLER_EVENT && o.sampling != DPACCT_SAMPLING_POISSON)
+    {
+      out_error ("--sampling: not an option of 'dpacct cumulative-noise' "
+                 "except poisson (the default), shuffle, shuffle-once and "
+                 "balls-and-bins");
+      return 1;
+    }
+  if (o.given & OPT_BIT (OPT_MAX_BATCH_SIZE))
+    {
+      out_error ("--max-batch-size: not an option of 'dpacct "
+                 "cumulative-noise'");
+      return 1;
     }
   if ((rc = cmd_plan_check (&o)))
     return rc;
+  if (o.sampler != CLI_SAMPLER_EVENT)
+    return cmd_sampler_plan (&o);
   return cmd_plan_print (&o, o.format, stdout);
 }

@@ -9,7 +9,8 @@ static const bound_command delta_command = {
   .name = "delta",
   .summary = "Bound the delta of a DP-SGD run at a given epsilon "
              "(--epsilon required).",
-  .options = OPT_COMMON | OPT_BIT (OPT_NOISE_MULTIPLIER)
+  .options = OPT_COMMON | OPT_BIT (OPT_MAX_BATCH_SIZE)
+             | OPT_BIT (OPT_NOISE_MULTIPLIER)
              | OPT_BIT (OPT_EPSILON) | OPT_BIT (OPT_LAPLACE_SCALE),
   .defaults = { NAN, NAN, 0, 0, NAN },
   .given = OPT_EPSILON,

@@ -48,7 +48,7 @@ static const option_info option_table[OPT_N] = {
   [OPT_NEIGHBOURING] = { "neighbouring", "REL", "add-remove or replace-one",
     "neighbouring relation (default add-remove; replace-one without replacement)" },
   [OPT_SAMPLING] = { "sampling", "SCHEME",
-    "poisson, without-replacement or none",
+    "poisson, without-replacement or none (or shuffle, shuffle-once, balls-and-bins)",
     "how batches are drawn (default poisson)" },
   [OPT_FORMAT] = { "format", "FMT", "table, tsv or json",
     "output format (default table)" },
@@ -123,6 +123,11 @@ static const option_info option_table[OPT_N] = {
   [OPT_COMPARE_GAUSSIAN] = { "compare-gaussian", NULL, "",
     "also show the Gaussian noise (rdp) with the same epsilon, and both "
     "variances" },
+  [OPT_MAX_BATCH_SIZE] = { "max-batch-size", "B",
+    "an integer in [1, 1e15]",
+    "Poisson batches capped at B examples (needs --dataset-size)" },
+  [OPT_SAMPLER] = { "sampler", "NAME", "poisson or shuffle",
+    "how the trainer draws batches (default poisson)" },
   [OPT_HELP] = { "help", NULL, "", "print this help and exit" },
 };
 
@@ -320,13 +325,22 @@ cli_uses (const cli_options *options, const dpacct_accountant_type *type)
 static const char *const neighbouring_names[] = { "add-remove",
                                                    "replace-one" };
 static const char *const sampling_names[] = { "poisson",
-                                              "without-replacement", "none" };
+                                              "without-replacement", "none",
+                                              "shuffle", "shuffle-once",
+                                              "balls-and-bins" };
 static const char *const format_names[] = { "table", "tsv", "json" };
 
 const char *
 cli_neighbouring_name (dpacct_neighbouring neighbouring)
 {
   return neighbouring_names[neighbouring == DPACCT_REPLACE_ONE];
+}
+
+const char *
+cli_sampler_name (cli_sampler sampler)
+{
+  return sampler == CLI_SAMPLER_EVENT ? "event"
+         : sampling_names[2 + (int) sampler];
 }
 
 const char *
@@ -362,7 +376,8 @@ parse_enums (cli_option_id id, const char *text, cli_options *o)
       o->neighbouring = c == 1 ? DPACCT_REPLACE_ONE : DPACCT_ADD_REMOVE;
       return rc;
     case OPT_SAMPLING:
-      rc = parse_choice (id, text, sampling_names, 3, &c);
+      rc = parse_choice (id, text, sampling_names, 6, &c);
+      o->sampler = c >= 3 ? (cli_sampler) (c - 2) : CLI_SAMPLER_EVENT;
       o->sampling = c == 1   ? DPACCT_SAMPLING_WITHOUT_REPLACEMENT
                     : c == 2 ? DPACCT_SAMPLING_NONE
                              : DPACCT_SAMPLING_POISSON;
@@ -685,6 +700,16 @@ parse_value (cli_option_id id, const char *text, cli_options *o)
       return 0;
     case OPT_LAPLACE_SCALE:
       return parse_real (id, text, 0, 1, 1e6, 0, &o->laplace_scale);
+    case OPT_MAX_BATCH_SIZE:
+      return parse_integer (id, text, 1, UINT64_C (1000000000000000),
+                            &o->max_batch_size);
+    case OPT_SAMPLER:
+      {
+        static const char *const names[] = { "poisson", "shuffle" };
+        int c, rc = parse_choice (id, text, names, 2, &c);
+        o->train_shuffle = c == 1;
+        return rc;
+      }
     case OPT_MAX_ORDER:
       {
         uint64_t order;
@@ -766,6 +791,21 @@ getopt_failure (int c, char **argv, const char *command)
 }
 
 /* ------------------------------------------------------------ checks */
+
+/* The epoch samplers are accounted by the commands that take
+ * --max-batch-size (their sampler options) and nowhere else. */
+static int
+check_sampler (const cli_options *o, cli_option_mask allowed)
+{
+  if (o->sampler != CLI_SAMPLER_EVENT
+      && !(allowed & OPT_BIT (OPT_MAX_BATCH_SIZE)))
+    {
+      out_error ("--sampling %s: only epsilon, delta and cumulative-noise "
+                 "account this sampler", cli_sampler_name (o->sampler));
+      return 1;
+    }
+  return 0;
+}
 
 static int
 check_contradictions (const cli_options *o)
@@ -1022,7 +1062,7 @@ cli_parse_lists (int argc, char **argv, cli_option_mask allowed,
                  argv[optind], options->command);
       return 1;
     }
-  if (check_contradictions (options)
+  if (check_contradictions (options) || check_sampler (options, allowed)
       || apply_defaults (options, allowed, defaults)
       || check_accountants (options))
     return 1;

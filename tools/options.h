@@ -63,6 +63,9 @@ typedef enum {
   OPT_LAPLACE_SCALE,
   OPT_MAX_ORDER,
   OPT_COMPARE_GAUSSIAN,
+  /* Samplers beyond the library's events (cmd_sampler.c). */
+  OPT_MAX_BATCH_SIZE,
+  OPT_SAMPLER,        /* the trainer's batches: poisson or shuffle */
   OPT_HELP,
   OPT_N
 } cli_option_id;
@@ -89,6 +92,15 @@ typedef uint64_t cli_option_mask;
 enum { CLI_MAX_ORDERS = 1000, CLI_MAX_ACCOUNTANTS = 4 };
 /* Longest lists of list-valued options (see cli_parse_lists). */
 enum { CLI_MAX_LIST = 64, CLI_MAX_BATCH_SIZES = 256 };
+
+/* --sampling beyond the library's dpacct_sampling: the epoch samplers,
+ * accounted by cmd_sampler.c (then `sampling` stays poisson). */
+typedef enum {
+  CLI_SAMPLER_EVENT,        /* poisson, without-replacement or none */
+  CLI_SAMPLER_SHUFFLE,
+  CLI_SAMPLER_SHUFFLE_ONCE,
+  CLI_SAMPLER_BALLS_AND_BINS
+} cli_sampler;
 
 typedef struct {
   const char *command; /* "epsilon", for messages */
@@ -161,6 +173,9 @@ typedef struct {
   unsigned max_order;  /* 0: the accountant's default */
   int compare_gaussian;
   int want_lower;      /* lap2: compute the lower side (epsilon, delta) */
+  cli_sampler sampler;        /* --sampling shuffle, ... */
+  uint64_t max_batch_size;    /* --max-batch-size (capped Poisson); 0: none */
+  int train_shuffle;          /* --sampler shuffle (the trainer) */
 } cli_options;
 
 /* The DP-SGD run, however it was given. */
@@ -265,6 +280,7 @@ const char *cli_optimizer_name (int optimizer);
 const char *cli_variant_name (int variant);
 const char *cli_noise_name (int noise);
 const char *cli_sampling_name (dpacct_sampling sampling);
+const char *cli_sampler_name (cli_sampler sampler);
 const char *cli_neighbouring_name (dpacct_neighbouring neighbouring);
 
 /* "real orders ... (from the default grid of N)", "default grid (N orders)"

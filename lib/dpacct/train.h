@@ -131,6 +131,12 @@ typedef struct {
   /* Called every few steps, or NULL. */
   void (*progress) (uint64_t step, uint64_t steps, void *context);
   void *progress_context;
+  /* Nonzero: shuffled fixed-size batches instead of Poisson sampling: a
+   * new permutation every epoch, cut into K = floor(N / batch_size)
+   * batches (the rest of the epoch's permutation is dropped); whole
+   * epochs only; Gaussian noise; sigma calibrated with the proved upper
+   * bound of dpacct/sampler.h (zero-out neighbours).  Not for the audit. */
+  int shuffle;
 } dpacct_train_options;
 
 void dpacct_train_options_init (dpacct_train_options *options);
@@ -201,6 +207,12 @@ typedef struct {
   double learning_rate;  /* 0.5 */
   double confidence;     /* two-sided Clopper-Pearson level; 0.95 */
   unsigned long seed;
+  /* Nonzero: the trainer shuffles (dpacct_train_options.shuffle) under
+   * zero-out: the canary's slot is always in the permutation, holding the
+   * canary or an example that contributes nothing.  dataset_size + 1 must
+   * be a multiple of batch_size, and steps of K = (dataset_size + 1) /
+   * batch_size; the noise is calibrated with the proved upper bound. */
+  int shuffle;
 } dpacct_audit_options;
 
 void dpacct_audit_options_init (dpacct_audit_options *options);
@@ -214,6 +226,10 @@ typedef struct {
   size_t n_evaluated;     /* pairs not used to choose the threshold */
   size_t false_positives, false_negatives;
   double fpr_upper, fnr_upper;
+  /* Shuffled audits: the samplers' lower end at sigma, and what the
+   * Poisson accountant would claim for the same q and steps (NaN
+   * otherwise). */
+  double epsilon_shuffle_lower, epsilon_poisson;
 } dpacct_audit_result;
 
 /* Runs 2 * PAIRS trainings on a small synthetic set with and without a

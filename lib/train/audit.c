@@ -16,6 +16,7 @@
 #include "train_internal.h"
 #include "dpacct/calibrate.h"
 #include "dpacct/event.h"
+#include "dpacct/sampler.h"
 #include "internal.h"
 
 #include <math.h>
@@ -44,6 +45,58 @@ dpacct_audit_options_init (dpacct_audit_options *o)
   o->learning_rate = 0.5;
   o->confidence = 0.95;
   o->seed = 1;
+}
+
+/* A shuffled audit under zero-out: n + 1 slots (the canary's always in
+ * the permutation), K = (n + 1) / B batches an epoch, steps / K epochs.
+ * sigma from the proved upper bound; beside it the samplers' lower end at
+ * sigma and the Poisson accountant's figure for the same q and steps. */
+static int
+shuffled_claims (const dpacct_audit_options *o, size_t n, size_t batch,
+                 dpacct_train_options *t, double *q, uint64_t *steps,
+                 double *sigma, double *eps_claimed, dpacct_audit_result *res)
+{
+  size_t slots = n + 1;
+  if (batch < 1 || slots % batch != 0 || o->steps % (slots / batch) != 0)
+    return DPACCT_FAIL (DPACCT_EDOM, "a shuffled audit needs dataset_size + 1 "
+                                     "a multiple of batch_size, and whole "
+                                     "epochs");
+  uint64_t k = slots / batch, epochs = o->steps / k;
+  t->shuffle = 1;
+  t->epochs = (double) epochs;
+  *q = (double) batch / (double) slots;
+  *steps = o->steps;
+  int status = dpacct_sampler_noise_for_epsilon (o->epsilon, o->delta, epochs,
+                                                 sigma);
+  if (status == DPACCT_OK)
+    status = dpacct_gaussian_exact_epsilon (*sigma / sqrt ((double) epochs),
+                                            o->delta, eps_claimed);
+  dpacct_epoch_run run = { *sigma, k, epochs };
+  dpacct_bound b;
+  if (status == DPACCT_OK)
+    status = dpacct_sampler_epsilon (DPACCT_SAMPLER_SHUFFLE, &run, o->delta,
+                                     NULL, &b);
+  if (status == DPACCT_OK)
+    res->epsilon_shuffle_lower = b.lower;
+  dpacct_event *e = NULL;
+  dpacct_accountant *a = NULL;
+  if (status == DPACCT_OK)
+    status = dpacct_dpsgd_event_alloc (*sigma, *q, *steps,
+                                       *q < 1.0 ? DPACCT_SAMPLING_POISSON
+                                                : DPACCT_SAMPLING_NONE, &e);
+  if (status == DPACCT_OK)
+    status = dpacct_accountant_alloc (o->accountant ? o->accountant
+                                                    : dpacct_accountant_rdp,
+                                      NULL, &a);
+  if (status == DPACCT_OK)
+    status = dpacct_accountant_compose (a, e, 1);
+  if (status == DPACCT_OK)
+    status = dpacct_accountant_epsilon (a, o->delta, &b);
+  if (status == DPACCT_OK)
+    res->epsilon_poisson = b.upper;
+  dpacct_accountant_free (a);
+  dpacct_event_free (e);
+  return status;
 }
 
 /* log I_x(a, b), the regularised incomplete beta function, for
@@ -273,9 +326,13 @@ dpacct_audit_run (const dpacct_audit_options *o, dpacct_audit_result *res)
   t.momentum = 0.0;
   double q = NAN, sigma = NAN, eps_claimed = NAN;
   uint64_t steps = 0;
-  if (!status)
+  res->epsilon_shuffle_lower = res->epsilon_poisson = NAN;
+  if (!status && o->shuffle)
+    status = shuffled_claims (o, n, batch, &t, &q, &steps, &sigma,
+                              &eps_claimed, res);
+  else if (!status)
     status = dpacct_dpsgd_steps (n, batch, t.epochs, &q, &steps);
-  if (!status)
+  if (!status && !o->shuffle)
     {
       dpacct_accountant_options accounting;
       dpacct_calibration_options calibration;

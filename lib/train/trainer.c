@@ -14,6 +14,7 @@
 #include "dpacct/calibrate.h"
 #include "dpacct/event.h"
 #include "dpacct/lap2.h"
+#include "dpacct/sampler.h"
 #include "internal.h"
 
 #include <math.h>
@@ -109,6 +110,34 @@ noise_multiplier (const dpacct_train_options *o, double q, uint64_t steps,
                                          o->delta, &calibration, &result);
   *sigma = result.noise;
   *epsilon_upper = result.epsilon_upper;
+  return status;
+}
+
+/* Shuffled batches: K = floor(N/B) steps per epoch, and sigma from the
+ * proved upper bound (the Gaussian at sigma / sqrt(E)), unless given. */
+static int
+shuffle_noise (const dpacct_train_options *o, size_t n, double *q,
+               uint64_t *steps, double *sigma, double *epsilon_upper)
+{
+  if (o->epochs != floor (o->epochs) || !(o->epochs >= 1.0)
+      || o->epochs > (double) DPACCT_SAMPLER_MAX_EPOCHS)
+    return DPACCT_FAIL (DPACCT_EDOM, "shuffled batches need whole epochs");
+  if (o->noise != DPACCT_NOISE_GAUSSIAN)
+    return DPACCT_FAIL (DPACCT_EUNSUP, "shuffled batches take Gaussian noise");
+  uint64_t epochs = (uint64_t) o->epochs;
+  *q = (double) o->batch_size / (double) n;
+  *steps = (uint64_t) (n / o->batch_size) * epochs;
+  if (o->noise_multiplier > 0)
+    {
+      *sigma = o->noise_multiplier;
+      *epsilon_upper = NAN;
+      return DPACCT_OK;
+    }
+  int status = dpacct_sampler_noise_for_epsilon (o->epsilon, o->delta, epochs,
+                                                 sigma);
+  if (status == DPACCT_OK)
+    status = dpacct_gaussian_exact_epsilon (*sigma / sqrt ((double) epochs),
+                                            o->delta, epsilon_upper);
   return status;
 }
 
@@ -364,8 +393,15 @@ train_run (const dpacct_dataset *priv, const dpacct_dataset *test,
   uint64_t steps;
   double sensitivity = o->clipping == DPACCT_CLIP_FLAT ? o->clip : 1.0;
   int laplace = o->noise == DPACCT_NOISE_LAPLACE;
-  status = dpacct_dpsgd_steps (n, o->batch_size, o->epochs, &q, &steps);
-  if (!status && laplace)
+  /* Shuffled under the audit (zero-out): the canary's slot, n, is always
+   * in the permutation, holding the canary or nothing. */
+  size_t slots = n + (o->shuffle && hook && hook->canary_x);
+  if (o->shuffle)
+    status = shuffle_noise (o, slots, &q, &steps, &sigma, &eps_upper);
+  else if ((status = dpacct_dpsgd_steps (n, o->batch_size, o->epochs, &q,
+                                         &steps)))
+    return status;
+  else if (laplace)
     {
       /* Every parameter of the head gets noise: n = classes (dim + 1). */
       status = laplace_scale (o, sensitivity,
@@ -373,7 +409,7 @@ train_run (const dpacct_dataset *priv, const dpacct_dataset *test,
                               steps, &b, &eps_upper);
       sigma = M_SQRT2 * b / sensitivity; /* std of Laplace(b) is sqrt(2) b */
     }
-  else if (!status)
+  else
     status = noise_multiplier (o, q, steps, &sigma, &eps_upper);
   if (status)
     return status;
@@ -398,6 +434,19 @@ train_run (const dpacct_dataset *priv, const dpacct_dataset *test,
     }
   gsl_rng_set (sampling, o->sampling_seed);
   gsl_rng_set (noise, o->noise_seed);
+  /* Shuffled batches: one permutation per epoch, K batches cut from it. */
+  size_t *perm = o->shuffle ? malloc (slots * sizeof *perm) : NULL;
+  size_t per_epoch = o->shuffle ? slots / o->batch_size : 0;
+  if (o->shuffle && perm == NULL)
+    {
+      gsl_rng_free (sampling);
+      gsl_rng_free (noise);
+      free (released);
+      model_free (&m);
+      return DPACCT_FAIL (DPACCT_ENOMEM, "out of memory");
+    }
+  for (size_t i = 0; perm != NULL && i < slots; i++)
+    perm[i] = i;
 
   double fault_factor = fault == TRAIN_HALF_NOISE ? 0.5 : 1.0;
   double noise_std = sigma * sensitivity * fault_factor;
@@ -418,10 +467,18 @@ train_run (const dpacct_dataset *priv, const dpacct_dataset *test,
       memset (m.grad, 0, m.params * sizeof (double));
       /* The canary, when in, is the (n+1)-th example of the data set. */
       size_t n_total = n + (hook && hook->canary_x && hook->canary_in);
-      for (size_t i = 0; i < n_total; i++)
+      if (perm != NULL && t % per_epoch == 0)
+        gsl_ran_shuffle (sampling, perm, slots, sizeof *perm);
+      size_t first = perm != NULL ? (size_t) (t % per_epoch) * o->batch_size
+                                  : 0;
+      size_t candidates = perm != NULL ? o->batch_size : n_total;
+      for (size_t j = 0; j < candidates; j++)
         {
-          if (q < 1.0 && gsl_rng_uniform (sampling) >= q)
+          size_t i = perm != NULL ? perm[first + j] : j;
+          if (perm == NULL && q < 1.0 && gsl_rng_uniform (sampling) >= q)
             continue;
+          if (i >= n_total)
+            continue; /* the canary's slot, zeroed out */
           const float *x = i < n ? priv->x + i * dim : hook->canary_x;
           unsigned y = i < n ? priv->y[i] : hook->canary_y;
           double loss, weight;
@@ -518,6 +575,7 @@ train_run (const dpacct_dataset *priv, const dpacct_dataset *test,
   rep->seconds = (double) (clock () - start) / CLOCKS_PER_SEC;
   free (released);
   free (observed);
+  free (perm);
   gsl_rng_free (sampling);
   gsl_rng_free (noise);
   model_free (&m);

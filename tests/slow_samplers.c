@@ -1,0 +1,126 @@
+/* slow_samplers.c - Monte Carlo checks of the samplers' exact one-epoch
+ * brackets (`make check-samplers-slow`; too slow for `make check` and its
+ * valgrind run).
+ *
+ * For the shuffle pair and the balls-and-bins pair at K = 5, 1e6 seeded
+ * draws of the K batch sums estimate P(loss > eps) under each side of the
+ * pair, the loss computed directly from the densities (log-sum-exp); each
+ * estimate must lie within 4 standard errors of the oracle's bracket.  The
+ * seed comes from DPACCT_TEST_SEED (default 12345) and is printed. */
+#include "sampler_internal.h"
+
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { K = 5, DRAWS = 1000000 };
+
+/* log sum_t exp(a_t) */
+static double
+log_sum_exp (const double *a, int n)
+{
+  double top = a[0], s = 0.0;
+  for (int i = 1; i < n; i++)
+    top = fmax (top, a[i]);
+  for (int i = 0; i < n; i++)
+    s += exp (a[i] - top);
+  return top + log (s);
+}
+
+/* The loss of the shuffle pair at x: log (sum_t N(x; 2 e_t)) - log (sum_t
+ * N(x; e_t)); of the balls-and-bins remove pair: log((1/K) sum_t
+ * N(x; e_t)) - log N(x; 0). */
+static double
+loss (int shuffle, const double *x, double sigma)
+{
+  double a[K], b[K], s2 = sigma * sigma;
+  for (int t = 0; t < K; t++)
+    {
+      if (shuffle)
+        {
+          a[t] = (2.0 * x[t] - 2.0) / s2;
+          b[t] = (x[t] - 0.5) / s2;
+        }
+      else
+        a[t] = (x[t] - 0.5) / s2;
+    }
+  if (shuffle)
+    return log_sum_exp (a, K) - log_sum_exp (b, K);
+  return log_sum_exp (a, K) - log ((double) K);
+}
+
+/* Fraction of draws with loss > eps, the target's coordinate at mean mu. */
+static double
+estimate (gsl_rng *r, int shuffle, double sigma, double mu, double eps)
+{
+  long hits = 0;
+  double x[K];
+  for (long i = 0; i < DRAWS; i++)
+    {
+      for (int t = 0; t < K; t++)
+        x[t] = gsl_ran_gaussian_ziggurat (r, sigma);
+      x[0] += mu;
+      hits += loss (shuffle, x, sigma) > eps;
+    }
+  return (double) hits / DRAWS;
+}
+
+static int
+check (const char *what, double mc, double lo, double hi)
+{
+  double se = sqrt (fmax (mc * (1.0 - mc), 1.0 / DRAWS) / DRAWS);
+  int ok = mc >= lo - 4.0 * se && mc <= hi + 4.0 * se;
+  printf ("%s %s: Monte Carlo %.6g (se %.2g), bracket [%.6g, %.6g]\n",
+          ok ? "ok  " : "FAIL", what, mc, se, lo, hi);
+  return ok;
+}
+
+int
+main (void)
+{
+  const char *env = getenv ("DPACCT_TEST_SEED");
+  unsigned long seed = env ? strtoul (env, NULL, 10) : 12345;
+  printf ("slow_samplers: seed %lu (DPACCT_TEST_SEED)\n", seed);
+  gsl_rng *r = gsl_rng_alloc (gsl_rng_mt19937);
+  gsl_rng_set (r, seed);
+  int ok = 1;
+  static const double sigmas[] = { 0.7, 1.0, 2.0 }, epss[] = { 0.5, 1.5 };
+  for (int i = 0; i < 3; i++)
+    for (int j = 0; j < 2; j++)
+      {
+        double s = sigmas[i], eps = epss[j], s2 = s * s;
+        char what[96];
+        sum_bracket p, q;
+        /* shuffle: target at 2 (P) or 1 (Q), loss > eps iff sum > 0 */
+        sum_spec sh = { SUM_QUADRATIC, s, eps + 1.5 / s2, 2.0, 0.0, K };
+        dpacct_sum_bracket (&sh, 2e-4, 1 << 22, &p);
+        sh.mu_target = 1.0;
+        dpacct_sum_bracket (&sh, 2e-4, 1 << 22, &q);
+        snprintf (what, sizeof what, "shuffle K %d sigma %g eps %g, P", K, s,
+                  eps);
+        ok &= check (what, estimate (r, 1, s, 2.0, eps), p.above_lo,
+                     p.above_hi);
+        what[strlen (what) - 1] = 'Q';
+        ok &= check (what, estimate (r, 1, s, 1.0, eps), q.above_lo,
+                     q.above_hi);
+        /* balls-and-bins remove: target at 1 (P) or 0 (Q) */
+        sum_spec bb = { SUM_LINEAR, s, eps + 0.5 / s2 + log ((double) K), 1.0,
+                        0.0, K };
+        dpacct_sum_bracket (&bb, 2e-4, 1 << 22, &p);
+        bb.mu_target = 0.0;
+        dpacct_sum_bracket (&bb, 2e-4, 1 << 22, &q);
+        snprintf (what, sizeof what, "balls-and-bins K %d sigma %g eps %g, P",
+                  K, s, eps);
+        ok &= check (what, estimate (r, 0, s, 1.0, eps), p.above_lo,
+                     p.above_hi);
+        what[strlen (what) - 1] = 'Q';
+        ok &= check (what, estimate (r, 0, s, 0.0, eps), q.above_lo,
+                     q.above_hi);
+      }
+  gsl_rng_free (r);
+  puts (ok ? "slow_samplers: all within 4 standard errors" : "slow_samplers: FAILED");
+  return ok ? 0 : 1;
+}
