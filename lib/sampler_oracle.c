@@ -104,7 +104,10 @@ static void
 tail_at (const pld_composed *c, long j, double *value, double *err)
 {
   double scale = exp (c->log_scale);
-  *err = c->error * scale;
+  /* The composition is untilted here, so a tail sum of n masses is off by
+   * at most the round-off's l2 norm times sqrt(n) (Cauchy-Schwarz), plus
+   * the mass that wrapped around the window. */
+  *err = (c->roundoff * sqrt ((double) c->n) + c->wrapped) * scale;
   long i = j - c->first;
   if (i < 0)
     *value = (c->above[0] + fmax (c->mass[0], 0.0)) * scale + c->infinity;

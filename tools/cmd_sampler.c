@@ -327,8 +327,17 @@ cmd_sampler_wor_lower (const bound_command *c, const cli_options *o,
       given_value (c, o), &settings, &lower);
   /* The lower end is extra: where the pld accountant cannot give it (its
    * memory cap), the rdp answer stands alone, as before. */
-  if (status == DPACCT_OK && !isnan (lower))
-    bound->lower = fmin (lower, bound->upper);
+  if (status != DPACCT_OK || isnan (lower))
+    return 0;
+  /* Both ends are proved, so a lower end above the upper one by more than
+   * rounding is a failure to report, not a pair to make plausible. */
+  if (lower - bound->upper > 1e-9 * fabs (bound->upper))
+    {
+      out_error ("numerical failure: the without-replacement lower bound "
+                 "%g is above the upper bound %g", lower, bound->upper);
+      return 2;
+    }
+  bound->lower = fmin (lower, bound->upper);
   return 0;
 }
 

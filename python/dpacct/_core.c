@@ -293,6 +293,26 @@ run_event (const settings *s, dpacct_sampling sampling, double clip,
   return status;
 }
 
+/* The lower end that the command line adds to a without-replacement run
+ * (the +1/-1 pair's PLD, dpacct/sampler.h): extra, so a failure to get it
+ * leaves the answer as it was, but one above the upper end is a numerical
+ * failure. */
+static int
+without_replacement_lower (const settings *s, const phase *p, int query,
+                           double value, dpacct_bound *bound)
+{
+  double lower;
+  if (dpacct_without_replacement_lower (p->noise, p->q, p->steps, query == 1,
+                                        value, &s->options, &lower)
+          != DPACCT_OK
+      || isnan (lower))
+    return DPACCT_OK;
+  if (lower - bound->upper > 1e-9 * fabs (bound->upper))
+    return DPACCT_ENUMERIC;
+  bound->lower = fmin (lower, bound->upper);
+  return DPACCT_OK;
+}
+
 /* Accounts the run and asks for epsilon (query 0, at delta VALUE) or delta
  * (query 1, at epsilon VALUE). */
 static int
@@ -314,6 +334,9 @@ account (const settings *s, dpacct_sampling sampling, double clip,
   dpacct_event_free (event);
   if (status == DPACCT_OK && isnan (bound->upper))
     status = DPACCT_ENUMERIC;
+  if (status == DPACCT_OK && sampling == DPACCT_SAMPLING_WITHOUT_REPLACEMENT
+      && n == 1 && !is_lap2 (s->type) && isnan (bound->lower))
+    status = without_replacement_lower (s, &phases[0], query, value, bound);
   return status;
 }
 
