@@ -56,6 +56,7 @@
 #include "dpacct/lap2.h"
 #include "internal.h"
 #include "lap2_internal.h"
+#include "pld_internal.h"
 #include "rdp_internal.h"
 
 #include <math.h>
@@ -307,8 +308,14 @@ lower_side (const lap2_state *s, int ask_delta, double given, double centre,
   int status = dpacct_lap2_lower_bound (s->leaves, s->n_leaves, ask_delta,
                                         given, centre, (size_t) 1 << 22,
                                         &lower);
+  /* A lower end above the upper one by more than rounding is reported as a
+   * numerical failure, never lowered into a plausible pair. */
   if (status == DPACCT_OK && !isnan (lower))
-    out->lower = fmin (lower, out->upper);
+    {
+      dpacct_bound pair;
+      status = dpacct_pld_bound_pair (lower, out->upper, &pair);
+      out->lower = pair.lower;
+    }
   return status;
 }
 
