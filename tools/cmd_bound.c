@@ -273,6 +273,8 @@ cmd_run_bound (const bound_command *c, int argc, char **argv)
       cli_print_help (stdout, c->name, c->summary, c->options);
       return 0;
     }
+  if (o.run_mode)
+    return cmd_phases_bound (c, &o);
   if ((rc = cli_resolve_run (&o, NULL, &run)))
     return rc;
   o.want_lower = 1; /* lap2's lower side: the PLD of a post-processing */

@@ -10,7 +10,7 @@ static const bound_command delta_command = {
   .summary = "Bound the delta of a DP-SGD run at a given epsilon "
              "(--epsilon required).",
   .options = OPT_COMMON | OPT_BIT (OPT_NOISE_MULTIPLIER)
-             | OPT_BIT (OPT_EPSILON) | OPT_BIT (OPT_LAPLACE_SCALE),
+             | OPT_BIT (OPT_EPSILON) | OPT_BIT (OPT_LAPLACE_SCALE) | OPT_RUNS,
   .defaults = { NAN, NAN, 0, 0, NAN },
   .given = OPT_EPSILON,
   .given_name = "epsilon",

@@ -14,7 +14,7 @@
 
 #define NOISE_OPTIONS \
   (OPT_COMMON | OPT_BIT (OPT_EPSILON) | OPT_BIT (OPT_DELTA) \
-   | OPT_BIT (OPT_REL_TOL) | OPT_BIT (OPT_COMPARE_GAUSSIAN))
+   | OPT_BIT (OPT_REL_TOL) | OPT_BIT (OPT_COMPARE_GAUSSIAN) | OPT_RUNS)
 
 static const char summary[] =
   "Find the smallest noise multiplier (with --accountant lap2 or lap2-paper:\n"
@@ -229,6 +229,8 @@ cmd_noise_for_epsilon (int argc, char **argv)
       cli_print_help (stdout, "noise-for-epsilon", summary, NOISE_OPTIONS);
       return 0;
     }
+  if (o.run_mode)
+    return cmd_phases_noise (&o);
   if ((rc = cli_resolve_run (&o, &defaults, &run)))
     return rc;
   for (size_t i = 0; i < o.n_accountants; i++)

@@ -27,6 +27,12 @@ typedef struct
 
 int cmd_run_bound (const bound_command *command, int argc, char **argv);
 
+/* Runs given as phases (--run, --phase) or with Laplace noise under rdp
+ * or pld (cmd_run.c): the bounds up to the end of each phase and of the
+ * whole run; for noise-for-epsilon the noise of the phase given as '?'. */
+int cmd_phases_bound (const bound_command *command, cli_options *options);
+int cmd_phases_noise (cli_options *options);
+
 int cmd_epsilon (int argc, char **argv);
 int cmd_delta (int argc, char **argv);
 int cmd_noise_for_epsilon (int argc, char **argv);

@@ -123,6 +123,12 @@ static const option_info option_table[OPT_N] = {
   [OPT_COMPARE_GAUSSIAN] = { "compare-gaussian", NULL, "",
     "also show the Gaussian noise (rdp) with the same epsilon, and both "
     "variances" },
+  [OPT_RUN] = { "run", "FILE", "a TSV run file, or - for standard input",
+    "the run's phases, one per line (see dpacct(1), \"Runs with\n"
+    "                             several phases\")" },
+  [OPT_PHASE] = { "phase", "SPEC", "KEY=VALUE,... with the run file's "
+    "columns as keys; at most 256 of them",
+    "one phase of the run (repeat for each phase, in order)" },
   [OPT_HELP] = { "help", NULL, "", "print this help and exit" },
 };
 
@@ -698,6 +704,16 @@ parse_value (cli_option_id id, const char *text, cli_options *o)
     case OPT_CERTIFIED:
       o->certified = 1;
       return 0;
+    case OPT_RUN:
+      if (*text == '\0')
+        return bad_value (id, text);
+      o->run_file = text;
+      return 0;
+    case OPT_PHASE:
+      if (o->n_phase_texts == CLI_MAX_PHASE_OPTIONS)
+        return bad_value (id, text);
+      o->phase_texts[o->n_phase_texts++] = text;
+      return 0;
     case OPT_NEIGHBOURING:
     case OPT_SAMPLING:
     case OPT_FORMAT:
@@ -770,13 +786,23 @@ getopt_failure (int c, char **argv, const char *command)
 static int
 check_contradictions (const cli_options *o)
 {
-  cli_option_mask rate_form = OPT_BIT (OPT_SAMPLING_RATE) | OPT_BIT (OPT_STEPS);
-  cli_option_mask epoch_form = OPT_BIT (OPT_DATASET_SIZE) | OPT_BIT (OPT_BATCH_SIZE)
-                        | OPT_BIT (OPT_EPOCHS);
-  if ((o->given & rate_form) && (o->given & epoch_form))
+  /* The rate is --sampling-rate or B/N, the length --steps or --epochs
+   * (which needs B and N); --steps with B and N is a run stopped
+   * mid-epoch. */
+  cli_option_mask batch_form = OPT_BIT (OPT_DATASET_SIZE)
+                               | OPT_BIT (OPT_BATCH_SIZE);
+  if (((o->given & OPT_BIT (OPT_SAMPLING_RATE))
+       && (o->given & (batch_form | OPT_BIT (OPT_EPOCHS))))
+      || ((o->given & OPT_BIT (OPT_STEPS)) && (o->given & OPT_BIT (OPT_EPOCHS))))
     {
       out_error ("give the run either as --sampling-rate and --steps or as "
                  "--dataset-size, --batch-size and --epochs, not both");
+      return 1;
+    }
+  if ((o->given & OPT_BIT (OPT_RUN)) && (o->given & OPT_BIT (OPT_PHASE)))
+    {
+      out_error ("give the run either as --run FILE or as --phase options, "
+                 "not both");
       return 1;
     }
   if (o->sampling == DPACCT_SAMPLING_NONE
@@ -858,6 +884,20 @@ check_lap2 (const cli_options *o)
       return 1;
     }
   return 0;
+}
+
+const char *
+cli_option_name (cli_option_id id)
+{
+  return option_table[id].name;
+}
+
+static int check_accountants (const cli_options *o);
+
+int
+cli_check_accountants (const cli_options *o)
+{
+  return check_accountants (o);
 }
 
 /* What the accountants chosen cannot do, said before any computing. */
@@ -944,9 +984,41 @@ choose_noise (cli_options *o, cli_option_mask allowed)
   return o->laplace && check_lap2 (o);
 }
 
+/* Runs with phases, and Laplace noise named with rdp or pld: run.c
+ * settles the accountants and the noise once the phases are known. */
+static int
+wants_run_mode (const cli_options *o)
+{
+  if (o->given & OPT_RUNS)
+    return 1;
+  if (!(o->given & OPT_BIT (OPT_LAPLACE_SCALE))
+      || (o->given & OPT_BIT (OPT_NOISE_MULTIPLIER))
+      || !(o->given & OPT_BIT (OPT_ACCOUNTANT)) || o->n_accountants == 0)
+    return 0;
+  for (size_t i = 0; i < o->n_accountants; i++)
+    if (cli_is_lap2 (o->accountants[i]))
+      return 0;
+  return 1;
+}
+
 static int
 apply_defaults (cli_options *o, cli_option_mask allowed, const cli_defaults *d)
 {
+  o->run_mode = wants_run_mode (o);
+  if (o->run_mode)
+    {
+      if (!(o->given & OPT_BIT (OPT_NEIGHBOURING))
+          && o->sampling == DPACCT_SAMPLING_WITHOUT_REPLACEMENT)
+        o->neighbouring = DPACCT_REPLACE_ONE;
+      if (o->n_clips > 1)
+        {
+          out_error ("--clip: a run takes one clipping bound, not %zu",
+                     o->n_clips);
+          return 1;
+        }
+      return apply_default (o, allowed, OPT_EPSILON, d->epsilon, &o->epsilon)
+             || apply_default (o, allowed, OPT_DELTA, d->delta, &o->delta);
+    }
   /* PLD by default, the tight one; RDP where only it can answer (an
    * order grid, sampling without replacement) and for certified bounds,
    * which RDP proves in a fraction of a second and PLD in seconds. */
@@ -1024,7 +1096,7 @@ cli_parse_lists (int argc, char **argv, cli_option_mask allowed,
     }
   if (check_contradictions (options)
       || apply_defaults (options, allowed, defaults)
-      || check_accountants (options))
+      || (!options->run_mode && check_accountants (options)))
     return 1;
   /* A list option left to its default is a list of one. */
   if ((lists & OPT_BIT (OPT_EPSILON)) && options->n_epsilons == 0
@@ -1098,6 +1170,42 @@ run_from_epochs (const cli_options *o, const cli_defaults *d, cli_run *run)
   return status ? out_library_failure (status, "the number of steps") : 0;
 }
 
+/* --steps with --dataset-size N and --batch-size B: q = B/N, a run that
+ * stopped mid-epoch. */
+static int
+run_from_batch_steps (const cli_options *o, cli_run *run)
+{
+  cli_option_mask both = OPT_BIT (OPT_DATASET_SIZE) | OPT_BIT (OPT_BATCH_SIZE);
+  if ((o->given & both) != both)
+    {
+      out_error ("%s: --steps with --%s needs --%s too (q = B/N)", o->command,
+                 (o->given & OPT_BIT (OPT_BATCH_SIZE)) ? "batch-size"
+                                                        : "dataset-size",
+                 (o->given & OPT_BIT (OPT_BATCH_SIZE)) ? "dataset-size"
+                                                        : "batch-size");
+      return 1;
+    }
+  if (o->batch_size > o->dataset_size)
+    {
+      out_error ("--batch-size %llu: must be an integer in [1, %llu] (the "
+                 "--dataset-size)", (unsigned long long) o->batch_size,
+                 (unsigned long long) o->dataset_size);
+      return 1;
+    }
+  if (o->sampling == DPACCT_SAMPLING_NONE && o->batch_size != o->dataset_size)
+    {
+      out_error ("--sampling none: needs --batch-size equal to "
+                 "--dataset-size (every step sees every example)");
+      return 1;
+    }
+  run->dataset_size = o->dataset_size;
+  run->batch_size = o->batch_size;
+  run->from_batch = 1;
+  run->q = (double) o->batch_size / (double) o->dataset_size;
+  run->steps = o->steps;
+  return 0;
+}
+
 int
 cli_resolve_run (const cli_options *options, const cli_defaults *defaults,
                  cli_run *run)
@@ -1105,6 +1213,10 @@ cli_resolve_run (const cli_options *options, const cli_defaults *defaults,
   cli_option_mask rate_form = OPT_BIT (OPT_SAMPLING_RATE) | OPT_BIT (OPT_STEPS);
   memset (run, 0, sizeof *run);
   run->epochs = NAN;
+  if ((options->given & OPT_BIT (OPT_STEPS))
+      && (options->given & (OPT_BIT (OPT_DATASET_SIZE)
+                            | OPT_BIT (OPT_BATCH_SIZE))))
+    return run_from_batch_steps (options, run);
   if ((options->given & rate_form)
       || (options->sampling == DPACCT_SAMPLING_NONE
           && (options->given & OPT_BIT (OPT_STEPS))))
@@ -1290,6 +1402,13 @@ describe_steps (const cli_options *o, const cli_run *run, cli_assumptions *a)
     {
       steps.note = "(given)";
       a->fields[a->n++] = out_text ("steps_from", NULL, "steps");
+      if (run->from_batch)
+        {
+          a->fields[a->n++] = out_count ("dataset_size", "dataset size N",
+                                         run->dataset_size);
+          a->fields[a->n++] = out_count ("batch_size", "batch size B (q = B/N)",
+                                         run->batch_size);
+        }
       a->fields[a->n++] = steps;
       return;
     }

@@ -63,6 +63,9 @@ typedef enum {
   OPT_LAPLACE_SCALE,
   OPT_MAX_ORDER,
   OPT_COMPARE_GAUSSIAN,
+  /* Runs of several phases (run.c). */
+  OPT_RUN,
+  OPT_PHASE,
   OPT_HELP,
   OPT_N
 } cli_option_id;
@@ -86,7 +89,13 @@ typedef uint64_t cli_option_mask;
 #define OPT_LAP2_COMMON                                                   \
   (OPT_BIT (OPT_CLIP) | OPT_BIT (OPT_DIMENSION) | OPT_BIT (OPT_MAX_ORDER))
 
+/* The options of runs with several phases, for the commands that take
+ * them. */
+#define OPT_RUNS (OPT_BIT (OPT_RUN) | OPT_BIT (OPT_PHASE))
+
 enum { CLI_MAX_ORDERS = 1000, CLI_MAX_ACCOUNTANTS = 4 };
+/* Most --phase options on one command line. */
+enum { CLI_MAX_PHASE_OPTIONS = 256 };
 /* Longest lists of list-valued options (see cli_parse_lists). */
 enum { CLI_MAX_LIST = 64, CLI_MAX_BATCH_SIZES = 256 };
 
@@ -161,6 +170,12 @@ typedef struct {
   unsigned max_order;  /* 0: the accountant's default */
   int compare_gaussian;
   int want_lower;      /* lap2: compute the lower side (epsilon, delta) */
+  /* Runs (run.c): --run FILE, each --phase, and whether the run goes the
+   * way of runs: phases given, or Laplace noise with rdp or pld. */
+  const char *run_file;
+  const char *phase_texts[CLI_MAX_PHASE_OPTIONS];
+  size_t n_phase_texts;
+  int run_mode;
 } cli_options;
 
 /* The DP-SGD run, however it was given. */
@@ -168,6 +183,7 @@ typedef struct {
   double q;
   uint64_t steps;
   int from_epochs; /* steps = ceil(epochs / q) from the three below */
+  int from_batch;  /* steps given, q = batch_size / dataset_size */
   uint64_t dataset_size;
   uint64_t batch_size;
   double epochs;
@@ -255,6 +271,13 @@ void cli_describe_run (const cli_options *options, const cli_run *run,
 /* Appends F, with NOTE "(default)" when option ID was not given. */
 void cli_add_assumption (cli_assumptions *a, out_field f,
                          const cli_options *options, cli_option_id id);
+
+/* What the accountants in OPTIONS cannot be asked (--orders without rdp,
+ * the PLD grid without pld); 0, or 1 after one error line. */
+int cli_check_accountants (const cli_options *options);
+
+/* The long name of option ID ("noise-multiplier"). */
+const char *cli_option_name (cli_option_id id);
 
 void cli_print_help (FILE *stream, const char *command, const char *summary,
                      cli_option_mask allowed);

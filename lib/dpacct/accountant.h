@@ -99,6 +99,21 @@ extern const dpacct_accountant_type *const dpacct_accountant_lap2_paper;
 /* NULL when no type has that name ("rdp", "pld", "lap2", "lap2-paper"). */
 const dpacct_accountant_type *dpacct_accountant_type_by_name (const char *name);
 
+/* The I-th type the library provides (rdp, pld, lap2, lap2-paper), or
+ * NULL past the last: "every accountant" without naming one. */
+const dpacct_accountant_type *dpacct_accountant_type_at (size_t i);
+
+/* Can an accountant of TYPE with OPTIONS compose EVENT, and if not, why?
+ * DPACCT_OK, or DPACCT_EUNSUP (DPACCT_EDOM for bad options or event) with
+ * one line in WHY (SIZE bytes, may be 0) that names the accountant and
+ * the first part of the event it cannot account, e.g. "the pld
+ * accountant cannot account Gaussian noise sampled without replacement
+ * (replace-one)". */
+int dpacct_accountant_explain (const dpacct_accountant_type *type,
+                               const dpacct_accountant_options *options,
+                               const dpacct_event *event, char *why,
+                               size_t size);
+
 int dpacct_accountant_alloc (const dpacct_accountant_type *type,
                              const dpacct_accountant_options *options,
                              dpacct_accountant **out);
