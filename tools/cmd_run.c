@@ -370,7 +370,12 @@ cmd_phases_noise (cli_options *o)
                                                            : cal.noise,
                                    type, f);
           if (p == NULL)
-            f[2] = out_text ("mechanism", NULL, mechanism_name (unknown));
+            f[r.listed ? 2 : 1] = out_text ("mechanism", NULL,
+                                            mechanism_name (unknown));
+          /* The calibrated noise, rounded up, stays on the safe side. */
+          for (size_t j = 0; j < n; j++)
+            if (strcmp (f[j].name, "noise") == 0 && p != NULL && p->unknown)
+              f[j].kind = OUT_UPPER;
           f[n++] = out_text ("calibrated", p ? "calibrated here" : NULL,
                              (p == NULL || p->unknown) ? "yes" : "no");
           /* The calibrated noise, rounded up, stays on the safe side. */

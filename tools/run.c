@@ -271,7 +271,8 @@ all_laplace_l2 (const cli_phases *r)
  * the library's reason, naming the first phase it cannot, in WHY. */
 static int
 can_compose (const cli_options *o, const cli_phases *r,
-             const dpacct_accountant_type *type, char *why, size_t size)
+             const dpacct_accountant_type *type, char *why, size_t size,
+             size_t *phase_index)
 {
   dpacct_accountant_options settings;
   cli_accountant_options (o, &settings);
@@ -286,6 +287,7 @@ can_compose (const cli_options *o, const cli_phases *r,
       dpacct_event_free (e);
       if (status != DPACCT_OK)
         {
+          *phase_index = i;
           cli_phase_text (&r->phases[i], r->phases[i].noise, phase,
                           sizeof phase);
           /* A cut message still names the phase and the accountant. */
@@ -313,6 +315,7 @@ static int
 settle_accountants (cli_options *o, const cli_phases *r)
 {
   char why[1024];
+  size_t at = 0;
   /* Fixed-size batches imply replace-one, as on the command line. */
   for (size_t i = 0; i < r->n; i++)
     if (!given (o, OPT_NEIGHBOURING)
@@ -335,7 +338,7 @@ settle_accountants (cli_options *o, const cli_phases *r)
       char first_why[1024] = "";
       for (size_t i = 0; (type = dpacct_accountant_type_at (i)) != NULL
                          && o->n_accountants < CLI_MAX_ACCOUNTANTS; i++)
-        if (can_compose (o, r, type, why, sizeof why) == DPACCT_OK)
+        if (can_compose (o, r, type, why, sizeof why, &at) == DPACCT_OK)
           o->accountants[o->n_accountants++] = type;
         else if (first_why[0] == '\0')
           snprintf (first_why, sizeof first_why, "%s", why);
@@ -349,7 +352,11 @@ settle_accountants (cli_options *o, const cli_phases *r)
     return 1;
   for (size_t i = 0; i < o->n_accountants; i++)
     {
-      int status = can_compose (o, r, o->accountants[i], why, sizeof why);
+      int status = can_compose (o, r, o->accountants[i], why, sizeof why,
+                                &at);
+      if (status != DPACCT_OK && r->listed)
+        return run_error (&r->spec, &r->spec.phases[at], RUN_N_KEYS, "%s",
+                          why);
       if (status != DPACCT_OK)
         {
           out_error ("%s", why);

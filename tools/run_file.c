@@ -76,7 +76,7 @@ int
 run_error (const run_spec *spec, const run_phase *phase, run_key key,
            const char *format, ...)
 {
-  char message[512];
+  char message[1024];
   va_list ap;
   va_start (ap, format);
   vsnprintf (message, sizeof message, format, ap);
