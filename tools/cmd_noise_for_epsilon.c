@@ -133,28 +133,25 @@ bound_at (const cli_options *o, const dpacct_accountant_type *type,
   return 0;
 }
 
-/* Re-accounts the calibrated noise, only to learn whether its optimal
- * order sits on the edge of the grid (the PLD accountant has no orders),
- * and for lap2-paper at q < 1 what lap2 says of the same scale. */
+/* The warning about the calibrated noise's bound (carried by the
+ * calibration): its optimal order on the edge of the grid; and for
+ * lap2-paper at q < 1 what lap2 says of the same scale. */
 static int
 edge_warning (const cli_options *o, const dpacct_accountant_type *type,
               const cli_run *run, calibrated *c)
 {
-  dpacct_bound bound, sound;
+  dpacct_bound sound;
+  const dpacct_bound *bound = &c->result.bound;
   char edge[256];
   const char *w;
   int rc;
   c->warning = NULL;
-  if (type == dpacct_accountant_pld)
-    return 0;
-  if ((rc = bound_at (o, type, run, c->result.noise, &bound)))
-    return rc;
   if (!cli_is_lap2 (type))
     {
-      c->warning = cmd_edge_warning (&bound, c->text, sizeof c->text);
+      c->warning = cmd_edge_warning (bound, c->text, sizeof c->text);
       return 0;
     }
-  w = cmd_bound_warning (o, type, &bound, edge, sizeof edge);
+  w = cmd_bound_warning (o, type, bound, edge, sizeof edge);
   if (type != dpacct_accountant_lap2_paper || run->q >= 1.0)
     {
       if (w != NULL)
@@ -165,7 +162,7 @@ edge_warning (const cli_options *o, const dpacct_accountant_type *type,
                       &sound)))
     return rc;
   char paper[480];
-  cmd_paper_warning (run->q, "epsilon_upper at this scale", bound.upper,
+  cmd_paper_warning (run->q, "epsilon_upper at this scale", bound->upper,
                      sound.upper, paper, sizeof paper);
   snprintf (c->text, sizeof c->text, "%s%s%s", paper, w ? "; " : "",
             w ? w : "");

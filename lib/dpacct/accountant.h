@@ -73,7 +73,7 @@ typedef struct {
 typedef struct dpacct_accountant dpacct_accountant;
 
 /* What a type provides.  State is an opaque block of `state_size` bytes. */
-typedef struct {
+typedef struct dpacct_accountant_type {
   const char *name;
   size_t state_size;
   int (*init) (void *state, const dpacct_accountant_options *options);
@@ -85,6 +85,15 @@ typedef struct {
   int (*compose) (void *state, const dpacct_event *event, uint64_t count);
   int (*epsilon) (const void *state, double delta, dpacct_bound *out);
   int (*delta) (const void *state, double epsilon, dpacct_bound *out);
+  /* Optional (NULL: none).  Where calibration with OPTIONS starts: a
+   * cheaper type (or this one with cheaper settings) whose calibrated
+   * noise lies just above this one's, its settings in *GUIDE_OPTIONS and
+   * the relative tolerance to ask of it in *GUIDE_TOL (REL_TOL is the
+   * caller's); NULL for none.  A guide only saves evaluations: the answer
+   * is verified with this type either way. */
+  const struct dpacct_accountant_type *(*guide) (
+      const dpacct_accountant_options *options, double rel_tol,
+      dpacct_accountant_options *guide_options, double *guide_tol);
 } dpacct_accountant_type;
 
 extern const dpacct_accountant_type *const dpacct_accountant_rdp;
