@@ -4,10 +4,8 @@
 
 #include "dpacct/status.h"
 
-/* Reports CODE with MESSAGE to the error handler (if any); returns CODE so
- * that callers can write `return dpacct_fail (...)`. */
-int dpacct_error_report (int code, const char *message, const char *where);
-
+/* dpacct_error_report (dpacct/status.h) returns CODE, so that callers
+ * can write `return DPACCT_FAIL (...)`. */
 #define DPACCT_FAIL(code, message) \
   dpacct_error_report ((code), (message), __func__)
 

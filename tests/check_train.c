@@ -5,6 +5,7 @@
  * Laplace: its lap2 calibration and z-tests of its second moments), and
  * the audit's Clopper-Pearson bounds against tabulated values. */
 #include <dpacct.h>
+#include <dpacct/train.h>
 #include "testutil.h"
 #include "../lib/train/train_internal.h"
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include <dpacct.h>
+#include <dpacct/train.h>
 
 #include "options.h"
 
