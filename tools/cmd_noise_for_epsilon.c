@@ -9,6 +9,7 @@
 #include <dpacct.h>
 
 #include "commands.h"
+#include "describe.h"
 #include "options.h"
 #include "output.h"
 

@@ -219,12 +219,6 @@ int cli_parse_lists (int argc, char **argv, cli_option_mask allowed,
  * after one error line. */
 int cli_batch_sizes (cli_options *options, uint64_t dataset_size);
 
-/* Makes the run from --sampling-rate/--steps or from --dataset-size,
- * --batch-size and --epochs (filled from DEFAULTS, which may be NULL).
- * Returns 0, or the exit status after printing one error line. */
-int cli_resolve_run (const cli_options *options, const cli_defaults *defaults,
-                     cli_run *run);
-
 void cli_accountant_options (const cli_options *options,
                              dpacct_accountant_options *out);
 
@@ -253,25 +247,6 @@ int cli_gaussian_for_epsilon (const cli_options *options, const cli_run *run,
 int cli_library_failure (const dpacct_accountant_type *type, int status,
                          const char *what);
 
-/* The assumptions of a report, with room for the text they print. */
-enum { CLI_MAX_ASSUMPTIONS = 28 };
-typedef struct {
-  out_field fields[CLI_MAX_ASSUMPTIONS];
-  size_t n;
-  char orders[256];
-  char accountants[64];
-} cli_assumptions;
-
-/* Accountant, mechanism, sampling, neighbouring relation, steps and how
- * they were obtained, orders (rdp), certified, the PLD grid (pld), the
- * largest moment order (lap2).  WITH_NOISE: also the noise multiplier (or
- * the Laplace scale); Laplace runs always show the clip and dimension. */
-void cli_describe_run (const cli_options *options, const cli_run *run,
-                       int with_noise, cli_assumptions *out);
-/* Appends F, with NOTE "(default)" when option ID was not given. */
-void cli_add_assumption (cli_assumptions *a, out_field f,
-                         const cli_options *options, cli_option_id id);
-
 /* What the accountants in OPTIONS cannot be asked (--orders without rdp,
  * the PLD grid without pld); 0, or 1 after one error line. */
 int cli_check_accountants (const cli_options *options);
@@ -289,8 +264,5 @@ const char *cli_variant_name (int variant);
 const char *cli_noise_name (int noise);
 const char *cli_sampling_name (dpacct_sampling sampling);
 const char *cli_neighbouring_name (dpacct_neighbouring neighbouring);
-
-/* "default grid (N orders)" or the list, in BUF. */
-void cli_orders_text (const cli_options *options, char *buf, size_t size);
 
 #endif

@@ -20,6 +20,118 @@ cli_phases_free (cli_phases *r)
   memset (r, 0, sizeof *r);
 }
 
+/* ------------------------------------------------------------ the command line's run */
+
+static int
+run_from_rate (const cli_options *o, cli_run *run)
+{
+  int have_rate = (o->given & OPT_BIT (OPT_SAMPLING_RATE)) != 0;
+  if (!(o->given & OPT_BIT (OPT_STEPS)))
+    {
+      out_error ("%s: --sampling-rate needs --steps", o->command);
+      return 1;
+    }
+  if (!have_rate && o->sampling != DPACCT_SAMPLING_NONE)
+    {
+      out_error ("%s: --steps needs --sampling-rate (or --sampling none)",
+                 o->command);
+      return 1;
+    }
+  run->q = have_rate ? o->sampling_rate : 1.0;
+  run->steps = o->steps;
+  return 0;
+}
+
+static int
+run_from_epochs (const cli_options *o, const cli_defaults *d, cli_run *run)
+{
+  run->dataset_size = (o->given & OPT_BIT (OPT_DATASET_SIZE))
+                          ? o->dataset_size : d ? d->dataset_size : 0;
+  run->batch_size = (o->given & OPT_BIT (OPT_BATCH_SIZE)) ? o->batch_size
+                    : d ? d->batch_size : 0;
+  run->epochs = (o->given & OPT_BIT (OPT_EPOCHS)) ? o->epochs
+                : d ? d->epochs : NAN;
+  if (run->dataset_size == 0 || run->batch_size == 0 || isnan (run->epochs))
+    {
+      out_error ("%s: the run is missing: give --sampling-rate Q and --steps "
+                 "T, or --dataset-size N, --batch-size B and --epochs E",
+                 o->command);
+      return 1;
+    }
+  if (run->batch_size > run->dataset_size)
+    {
+      out_error ("--batch-size %llu: must be an integer in [1, %llu] (the "
+                 "--dataset-size)", (unsigned long long) run->batch_size,
+                 (unsigned long long) run->dataset_size);
+      return 1;
+    }
+  if (o->sampling == DPACCT_SAMPLING_NONE
+      && run->batch_size != run->dataset_size)
+    {
+      out_error ("--sampling none: needs --batch-size equal to "
+                 "--dataset-size (every step sees every example)");
+      return 1;
+    }
+  run->from_epochs = 1;
+  int status = dpacct_dpsgd_steps (run->dataset_size, run->batch_size,
+                                   run->epochs, &run->q, &run->steps);
+  return status ? out_library_failure (status, "the number of steps") : 0;
+}
+
+/* --steps with --dataset-size N and --batch-size B: q = B/N, a run that
+ * stopped mid-epoch. */
+static int
+run_from_batch_steps (const cli_options *o, cli_run *run)
+{
+  cli_option_mask both = OPT_BIT (OPT_DATASET_SIZE) | OPT_BIT (OPT_BATCH_SIZE);
+  if ((o->given & both) != both)
+    {
+      out_error ("%s: --steps with --%s needs --%s too (q = B/N)", o->command,
+                 (o->given & OPT_BIT (OPT_BATCH_SIZE)) ? "batch-size"
+                                                        : "dataset-size",
+                 (o->given & OPT_BIT (OPT_BATCH_SIZE)) ? "dataset-size"
+                                                        : "batch-size");
+      return 1;
+    }
+  if (o->batch_size > o->dataset_size)
+    {
+      out_error ("--batch-size %llu: must be an integer in [1, %llu] (the "
+                 "--dataset-size)", (unsigned long long) o->batch_size,
+                 (unsigned long long) o->dataset_size);
+      return 1;
+    }
+  if (o->sampling == DPACCT_SAMPLING_NONE && o->batch_size != o->dataset_size)
+    {
+      out_error ("--sampling none: needs --batch-size equal to "
+                 "--dataset-size (every step sees every example)");
+      return 1;
+    }
+  run->dataset_size = o->dataset_size;
+  run->batch_size = o->batch_size;
+  run->from_batch = 1;
+  run->q = (double) o->batch_size / (double) o->dataset_size;
+  run->steps = o->steps;
+  return 0;
+}
+
+int
+cli_resolve_run (const cli_options *options, const cli_defaults *defaults,
+                 cli_run *run)
+{
+  cli_option_mask rate_form = OPT_BIT (OPT_SAMPLING_RATE) | OPT_BIT (OPT_STEPS);
+  memset (run, 0, sizeof *run);
+  run->epochs = NAN;
+  if ((options->given & OPT_BIT (OPT_STEPS))
+      && (options->given & (OPT_BIT (OPT_DATASET_SIZE)
+                            | OPT_BIT (OPT_BATCH_SIZE))))
+    return run_from_batch_steps (options, run);
+  if ((options->given & rate_form)
+      || (options->sampling == DPACCT_SAMPLING_NONE
+          && (options->given & OPT_BIT (OPT_STEPS))))
+    return run_from_rate (options, run);
+  return run_from_epochs (options, defaults, run);
+}
+
 /* ------------------------------------------------------------ one phase */
 
 static int
@@ -415,47 +527,4 @@ cli_phases_resolve (cli_options *o, cli_phases *r)
       r->total_steps += p->run.steps;
     }
   return settle_accountants (o, r);
-}
-
-/* ------------------------------------------------------------ description */
-
-void
-cli_describe_phases (const cli_options *o, const cli_phases *r,
-                     cli_assumptions *a)
-{
-  a->n = 0;
-  out_field accountant = out_text ("accountant", "accountant",
-                                   o->accountant_name);
-  a->accountants[0] = '\0';
-  if (o->n_accountants > 1 || strcmp (o->accountant_name, "all") == 0)
-    {
-      for (size_t i = 0; i < o->n_accountants; i++)
-        {
-          size_t used = strlen (a->accountants);
-          snprintf (a->accountants + used, sizeof a->accountants - used,
-                    "%s%s", i ? ", " : "(", o->accountants[i]->name);
-        }
-      strncat (a->accountants, ")",
-               sizeof a->accountants - strlen (a->accountants) - 1);
-      accountant.note = a->accountants;
-    }
-  else if (!given (o, OPT_ACCOUNTANT))
-    accountant.note = "(default)";
-  a->fields[a->n++] = accountant;
-  a->fields[a->n++] = out_text ("run", "run", r->listed ? r->spec.source
-                                                        : "command line");
-  a->fields[a->n++] = out_count ("phases", "phases", r->n);
-  a->fields[a->n++] = out_count ("steps", "steps (all phases)",
-                                 r->total_steps);
-  cli_add_assumption (a, out_text ("neighbouring", "neighbouring relation",
-                                   cli_neighbouring_name (o->neighbouring)),
-                      o, OPT_NEIGHBOURING);
-  for (size_t i = 0; i < o->n_accountants; i++)
-    if (strcmp (o->accountants[i]->name, "rdp") == 0)
-      {
-        cli_orders_text (o, a->orders, sizeof a->orders);
-        a->fields[a->n++] = out_text ("orders", "RDP orders", a->orders);
-      }
-  a->fields[a->n++] = out_text ("certified", "certified upper bounds",
-                                o->certified ? "yes" : "no");
 }

@@ -15,6 +15,12 @@
 #include "options.h"
 #include "run_file.h"
 
+/* Makes the run from --sampling-rate/--steps or from --dataset-size,
+ * --batch-size and --epochs (filled from DEFAULTS, which may be NULL).
+ * Returns 0, or the exit status after printing one error line. */
+int cli_resolve_run (const cli_options *options, const cli_defaults *defaults,
+                     cli_run *run);
+
 /* One phase, resolved. */
 typedef struct {
   char label[RUN_MAX_NAME + 16]; /* its name, or its number from 1 */
@@ -53,10 +59,5 @@ int cli_phases_event (const cli_phases *phases, size_t first, size_t last,
  * 1000 steps" in BUF. */
 void cli_phase_text (const cli_phase *phase, double noise, char *buf,
                      size_t size);
-
-/* The assumptions of a run of several phases: accountant, where the
- * phases come from, neighbouring relation, the accountants' settings. */
-void cli_describe_phases (const cli_options *options,
-                          const cli_phases *phases, cli_assumptions *out);
 
 #endif
