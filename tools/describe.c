@@ -211,4 +211,7 @@ cli_describe_phases (const cli_options *o, const cli_phases *r,
       }
   a->fields[a->n++] = out_text ("certified", "certified upper bounds",
                                 o->certified ? "yes" : "no");
+  for (size_t i = 0; i < o->n_accountants; i++)
+    if (strcmp (o->accountants[i]->name, "pld") == 0)
+      describe_pld (o, a);
 }
