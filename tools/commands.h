@@ -66,7 +66,7 @@ int cmd_gnuplot (const char *name, const char *data, const char *output);
    | OPT_BIT (OPT_NEIGHBOURING) | OPT_BIT (OPT_FORMAT)                    \
    | OPT_BIT (OPT_REL_TOL) | OPT_BIT (OPT_PLD_INTERVAL)                   \
    | OPT_BIT (OPT_PLD_ACCURACY) | OPT_BIT (OPT_MAX_POINTS)                \
-   | OPT_BIT (OPT_HELP))
+   | OPT_BIT (OPT_HELP) | OPT_RUNS)
 #define CMD_PLAN_LISTS (OPT_BIT (OPT_EPSILON) | OPT_BIT (OPT_EPOCHS))
 extern const cli_defaults cmd_plan_defaults;
 /* Checks what the plan needs beyond cli_parse_lists and expands

@@ -176,6 +176,8 @@ typedef struct {
   const char *phase_texts[CLI_MAX_PHASE_OPTIONS];
   size_t n_phase_texts;
   int run_mode;
+  /* cumulative-noise --run: the spent phases, before the planned one. */
+  const dpacct_event *spent;
 } cli_options;
 
 /* The DP-SGD run, however it was given. */
