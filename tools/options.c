@@ -251,7 +251,19 @@ lookup_name (const char *text, const char *const *names, int n)
 int
 cli_is_lap2 (const dpacct_accountant_type *type)
 {
-  return type == dpacct_accountant_lap2 || type == dpacct_accountant_lap2_paper;
+  /* Asked of the library, not known here: an accountant of Laplace noise
+   * on L2-clipped sums is one that composes such a step and no Gaussian
+   * one. */
+  dpacct_event *gauss = NULL, *laplace = NULL;
+  int lap2 = 0;
+  if (type != NULL && dpacct_event_gaussian_alloc (1.0, &gauss) == DPACCT_OK
+      && dpacct_event_laplace_l2_alloc (1.0, 1, &laplace) == DPACCT_OK)
+    lap2 = dpacct_accountant_explain (type, NULL, gauss, NULL, 0) != DPACCT_OK
+           && dpacct_accountant_explain (type, NULL, laplace, NULL, 0)
+                  == DPACCT_OK;
+  dpacct_event_free (gauss);
+  dpacct_event_free (laplace);
+  return lap2;
 }
 
 /* "all": every accountant of the run's kind of noise, known once all the

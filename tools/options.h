@@ -224,7 +224,8 @@ int cli_batch_sizes (cli_options *options, uint64_t dataset_size);
 void cli_accountant_options (const cli_options *options,
                              dpacct_accountant_options *out);
 
-/* Nonzero when TYPE is one of the Lap2 accountants. */
+/* Nonzero when TYPE accounts Laplace noise on L2-clipped sums and not
+ * Gaussian noise (the Lap2 accountants), as the library says. */
 int cli_is_lap2 (const dpacct_accountant_type *type);
 
 /* Nonzero when OPTIONS account with TYPE (alone or among others). */
