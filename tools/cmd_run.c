@@ -163,6 +163,30 @@ query_failure (const dpacct_accountant_type *type, int status,
   return cli_library_failure (type, status, text);
 }
 
+/* Nonzero when the report has a row per phase: a listed run of at most
+ * CLI_MAX_PHASE_ROWS phases (each row costs one more accounting of the
+ * run up to it, seconds with pld). */
+static int
+phase_rows (const cli_phases *r)
+{
+  return r->listed && r->n <= CLI_MAX_PHASE_ROWS;
+}
+
+/* The total's warning: WARNING, and that the phases' rows were left out. */
+static const char *
+total_warning (const cli_phases *r, const char *warning, char *text)
+{
+  if (!r->listed || phase_rows (r))
+    return warning;
+  char own[WARNING_SIZE];
+  snprintf (own, sizeof own, "%s", warning ? warning : "");
+  snprintf (text, WARNING_SIZE, "rows per phase are shown for runs of at "
+            "most %d phases (each costs one more accounting of the run); "
+            "this one has %zu: the whole run only%s%.300s", CLI_MAX_PHASE_ROWS,
+            r->n, own[0] ? "; " : "", own);
+  return text;
+}
+
 /* ------------------------------------------------------------ bounds */
 
 /* The row of phase I (r->n: the total) with bound B. */
@@ -212,16 +236,19 @@ cmd_phases_bound (const bound_command *c, cli_options *o)
           rc = compose_phase (&r, i, NAN, type, acc);
           /* A listed run has a row per phase, with the bounds up to its
            * end, and the total; the command line's one phase has one. */
-          if (rc == 0 && (r.listed || i + 1 == r.n))
+          if (rc == 0 && (phase_rows (&r) || i + 1 == r.n))
             rc = query_failure (type, c->query (acc, given, &b), &b, c->name,
                                 given);
-          if (rc == 0 && r.listed)
+          if (rc == 0 && phase_rows (&r))
             add_bound_row (c, &t, &r, i, type, &b, given);
           if (rc == 0 && i + 1 == r.n)
             {
               add_bound_row (c, &t, &r, r.listed ? r.n : 0, type, &b, given);
               t.answers[t.n - 1].warning
-                = cmd_bound_warning (o, type, &b, t.warnings[k], WARNING_SIZE);
+                = total_warning (&r, cmd_bound_warning (o, type, &b,
+                                                        t.warnings[k],
+                                                        WARNING_SIZE),
+                                 t.warnings[k]);
             }
         }
       dpacct_accountant_free (acc);
@@ -355,6 +382,8 @@ cmd_phases_noise (cli_options *o)
           if (p != NULL)
             {
               rc = compose_phase (&r, i, cal.noise, type, acc);
+              if (rc == 0 && !phase_rows (&r))
+                continue;
               if (rc == 0 && i + 1 < r.n)
                 rc = query_failure (type, dpacct_accountant_epsilon (
                                               acc, o->delta, &b),
@@ -388,6 +417,9 @@ cmd_phases_noise (cli_options *o)
           f[n++] = out_real ("target_epsilon", NULL, OUT_REAL, o->epsilon);
           f[n++] = out_real ("delta", NULL, OUT_REAL, o->delta);
           add_row (&t, &r, i, type, n, NULL);
+          if (p == NULL)
+            t.answers[t.n - 1].warning = total_warning (&r, NULL,
+                                                        t.warnings[k]);
         }
       dpacct_accountant_free (acc);
     }

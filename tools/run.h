@@ -21,6 +21,9 @@
 int cli_resolve_run (const cli_options *options, const cli_defaults *defaults,
                      cli_run *run);
 
+/* Runs of more phases print the whole run only (see cmd_run.c). */
+enum { CLI_MAX_PHASE_ROWS = 100 };
+
 /* One phase, resolved. */
 typedef struct {
   char label[RUN_MAX_NAME + 16]; /* its name, or its number from 1 */
