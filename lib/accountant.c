@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <mpfr.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,20 +31,29 @@ dpacct_accountant_options_init (dpacct_accountant_options *options)
   options->upper_only = 0;
 }
 
+/* Every type, in the order "all" reports them. */
+static const dpacct_accountant_type *const *const known_types[] = {
+  &dpacct_accountant_rdp,
+  &dpacct_accountant_pld,
+  &dpacct_accountant_lap2,
+  &dpacct_accountant_lap2_paper,
+};
+enum { N_KNOWN_TYPES = sizeof known_types / sizeof known_types[0] };
+
+const dpacct_accountant_type *
+dpacct_accountant_type_at (size_t i)
+{
+  return i < N_KNOWN_TYPES ? *known_types[i] : NULL;
+}
+
 const dpacct_accountant_type *
 dpacct_accountant_type_by_name (const char *name)
 {
-  static const dpacct_accountant_type *const *known[] = {
-    &dpacct_accountant_pld,
-    &dpacct_accountant_rdp,
-    &dpacct_accountant_lap2,
-    &dpacct_accountant_lap2_paper,
-  };
   if (name == NULL)
     return NULL;
-  for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
-    if (strcmp ((*known[i])->name, name) == 0)
-      return *known[i];
+  for (size_t i = 0; i < N_KNOWN_TYPES; i++)
+    if (strcmp ((*known_types[i])->name, name) == 0)
+      return *known_types[i];
   return NULL;
 }
 
@@ -197,4 +207,102 @@ dpacct_accountant_delta (const dpacct_accountant *accountant, double epsilon,
     return DPACCT_FAIL (DPACCT_EDOM, "epsilon must be finite and >= 0");
   return without_mpfr_caches (accountant->type->delta (accountant->state,
                                                        epsilon, out));
+}
+
+/* ---- can it, and why not ---------------------------------------------- */
+
+/* The first leaf (a mechanism, with its sampling) of E that ACC cannot
+ * compose, or NULL. */
+static const dpacct_event *
+first_unsupported (const dpacct_accountant *acc, const dpacct_event *e)
+{
+  dpacct_event_kind kind = dpacct_event_get_kind (e);
+  if (kind == DPACCT_EVENT_SELF_COMPOSED || kind == DPACCT_EVENT_SEQUENCE)
+    {
+      for (size_t c = 0; c < dpacct_event_get_n_children (e); c++)
+        {
+          const dpacct_event *leaf
+            = first_unsupported (acc, dpacct_event_get_child (e, c));
+          if (leaf != NULL)
+            return leaf;
+        }
+      return NULL;
+    }
+  return acc->type->supports (acc->state, e) == DPACCT_OK ? NULL : e;
+}
+
+/* "Gaussian noise", "Laplace noise on an L2-clipped sum in 10
+ * dimensions", ..., with its sampling, in BUF. */
+static void
+describe_leaf (const dpacct_event *leaf, char *buf, size_t size)
+{
+  dpacct_event_kind kind = dpacct_event_get_kind (leaf);
+  const dpacct_event *mech = leaf;
+  const char *sampling = "";
+  if (kind == DPACCT_EVENT_POISSON_SAMPLED)
+    sampling = ", Poisson-sampled", mech = dpacct_event_get_child (leaf, 0);
+  else if (kind == DPACCT_EVENT_SAMPLED_WITHOUT_REPLACEMENT)
+    sampling = " sampled without replacement",
+    mech = dpacct_event_get_child (leaf, 0);
+  switch (dpacct_event_get_kind (mech))
+    {
+    case DPACCT_EVENT_GAUSSIAN:
+      snprintf (buf, size, "Gaussian noise%s", sampling);
+      break;
+    case DPACCT_EVENT_LAPLACE:
+      snprintf (buf, size, "Laplace noise on an L1-clipped sum%s", sampling);
+      break;
+    case DPACCT_EVENT_LAPLACE_L2:
+      snprintf (buf, size, "Laplace noise on an L2-clipped sum in %llu "
+                "dimensions%s",
+                (unsigned long long) dpacct_event_get_dimension (mech),
+                sampling);
+      break;
+    default:
+      snprintf (buf, size, "this event");
+    }
+}
+
+int
+dpacct_accountant_explain (const dpacct_accountant_type *type,
+                           const dpacct_accountant_options *options,
+                           const dpacct_event *event, char *why, size_t size)
+{
+  dpacct_accountant *acc = NULL;
+  char leaf_text[160];
+  if (why != NULL && size > 0)
+    why[0] = '\0';
+  if (event == NULL)
+    return DPACCT_FAIL (DPACCT_EINVAL, "NULL event");
+  int status = dpacct_accountant_alloc (type, options, &acc);
+  if (status != DPACCT_OK)
+    {
+      if (why != NULL && size > 0)
+        snprintf (why, size, "the %s accountant does not take these "
+                  "settings", type != NULL ? type->name : "(NULL)");
+      return status;
+    }
+  const dpacct_event *leaf = first_unsupported (acc, event);
+  if (leaf == NULL)
+    {
+      dpacct_accountant_free (acc);
+      return DPACCT_OK;
+    }
+  if (why != NULL && size > 0)
+    {
+      dpacct_accountant_options defaults;
+      if (options == NULL)
+        {
+          dpacct_accountant_options_init (&defaults);
+          options = &defaults;
+        }
+      describe_leaf (leaf, leaf_text, sizeof leaf_text);
+      snprintf (why, size, "the %s accountant cannot account %s (%s "
+                "neighbours%s)", type->name, leaf_text,
+                options->neighbouring == DPACCT_REPLACE_ONE ? "replace-one"
+                                                            : "add/remove",
+                options->certified ? ", certified" : "");
+    }
+  dpacct_accountant_free (acc);
+  return DPACCT_EUNSUP;
 }

@@ -31,8 +31,10 @@ typedef struct
   unsigned evaluations;
   int status; /* first failure inside the solver's callback */
   /* The verified bracket: eps(lo) > target >= eps(hi) = eps_hi, updated
-   * by every evaluation, so the answer rests on computed values only. */
+   * by every evaluation, so the answer rests on computed values only;
+   * bound_hi is the whole bound at hi. */
   double lo, hi, eps_hi;
+  dpacct_bound bound_hi, last;
 } problem;
 
 /* The epsilon upper bound of the run with this noise. */
@@ -52,7 +54,7 @@ epsilon_at (problem *p, double noise, double *eps)
   if (status == DPACCT_OK)
     status = dpacct_accountant_epsilon (acc, p->delta, &bound);
   if (status == DPACCT_OK)
-    *eps = bound.upper;
+    *eps = bound.upper, p->last = bound;
   dpacct_accountant_free (acc);
   dpacct_event_free (event);
   if (status == DPACCT_OK && isnan (*eps))
@@ -74,7 +76,7 @@ log_excess (double log_noise, void *params)
       return 0.0; /* stops the solver; the status reports the failure */
     }
   if (eps <= p->target && exp (log_noise) < p->hi)
-    p->hi = exp (log_noise), p->eps_hi = eps;
+    p->hi = exp (log_noise), p->eps_hi = eps, p->bound_hi = p->last;
   if (eps > p->target && exp (log_noise) > p->lo)
     p->lo = exp (log_noise);
   if (eps == 0.0)
@@ -181,6 +183,8 @@ calibrate (const dpacct_accountant_type *type,
   result->epsilon_upper = NAN;
   result->noise_below = NAN;
   result->evaluations = 0;
+  result->bound.lower = result->bound.upper = result->bound.order = NAN;
+  result->bound.certified = result->bound.order_at_edge = 0;
   dpacct_calibration_options defaults;
   if (options == NULL)
     {
@@ -199,7 +203,8 @@ calibrate (const dpacct_accountant_type *type,
     dpacct_accountant_options_init (&upper_only);
   upper_only.upper_only = 1;
   problem p = { type, &upper_only, make_event, context, delta,
-                target_epsilon, 0, DPACCT_OK, 0.0, INFINITY, NAN };
+                target_epsilon, 0, DPACCT_OK, 0.0, INFINITY, NAN,
+                result->bound, result->bound };
   if (first_step == 0.0)
     first_step = options->noise_guess > 0.0 ? 1.1 : 2.0;
   status = bracket (&p, options, first_step);
@@ -212,8 +217,54 @@ calibrate (const dpacct_accountant_type *type,
     return status;
   result->noise = p.hi;
   result->epsilon_upper = p.eps_hi;
+  result->bound = p.bound_hi;
   result->noise_below = p.lo;
   return DPACCT_OK;
+}
+
+/* Starts a slow accountant where its guide (a cheaper one just above
+ * it) lands, so that it spends its evaluations near the answer; without a
+ * guide, or if the guide fails, the search starts at 1 as usual. */
+static int
+calibrate_guided (const dpacct_accountant_type *type,
+                  const dpacct_accountant_options *accountant,
+                  dpacct_event_maker *make_event, void *context,
+                  double target_epsilon, double delta,
+                  const dpacct_calibration_options *options,
+                  dpacct_calibration *result)
+{
+  dpacct_calibration_options o;
+  dpacct_accountant_options settings, guide_options;
+  double guide_tol = 1e-2, first_step = 0.0;
+  if (options != NULL)
+    o = *options;
+  else
+    dpacct_calibration_options_init (&o);
+  if (accountant != NULL)
+    settings = *accountant;
+  else
+    dpacct_accountant_options_init (&settings);
+  const dpacct_accountant_type *guide
+    = type != NULL && type->guide != NULL && o.noise_guess == 0.0
+          ? type->guide (&settings, o.rel_tol, &guide_options, &guide_tol)
+          : NULL;
+  if (guide != NULL)
+    {
+      dpacct_calibration_options rough = o;
+      dpacct_calibration guess;
+      rough.rel_tol = guide_tol;
+      if (calibrate_guided (guide, &guide_options, make_event, context,
+                            target_epsilon, delta, &rough, &guess)
+          == DPACCT_OK)
+        {
+          o.noise_guess = guess.noise;
+          /* The same accountant, less exact, lands within a few per cent. */
+          if (guide == type)
+            first_step = 1.03;
+        }
+    }
+  return calibrate (type, accountant, make_event, context, target_epsilon,
+                    delta, &o, first_step, result);
 }
 
 int
@@ -224,8 +275,8 @@ dpacct_calibrate_noise (const dpacct_accountant_type *type,
                         const dpacct_calibration_options *options,
                         dpacct_calibration *result)
 {
-  return calibrate (type, accountant, make_event, context, target_epsilon,
-                    delta, options, 0.0, result);
+  return calibrate_guided (type, accountant, make_event, context,
+                           target_epsilon, delta, options, result);
 }
 
 typedef struct
@@ -243,42 +294,6 @@ make_dpsgd_event (double sigma, void *context, dpacct_event **out)
                                    out);
 }
 
-/* The cheaper accountant whose answer lies just above a slower one's, and
- * its options and the tolerance to ask of it; NULL for none.  A certified
- * PLD bound costs seconds and lies just above the plain one (asked to the
- * caller's tolerance, since the two roots are that close); the plain PLD
- * bound at accuracy 0.05 costs milliseconds and lies a few per cent above
- * the default one; RDP's (milliseconds too) lies further above, by up to
- * a third at small sampling rates.  If the guess cannot be had, the
- * calibration starts at 1 as usual. */
-static const dpacct_accountant_type *
-cheaper_guide (const dpacct_accountant_type *type,
-               const dpacct_accountant_options *accountant,
-               dpacct_accountant_options *guide_options, double *guide_tol,
-               double rel_tol)
-{
-  if (accountant != NULL)
-    *guide_options = *accountant;
-  else
-    dpacct_accountant_options_init (guide_options);
-  *guide_tol = 1e-2;
-  if (type == dpacct_accountant_rdp)
-    return NULL;
-  if (guide_options->certified)
-    {
-      guide_options->certified = 0;
-      *guide_tol = rel_tol;
-      return type;
-    }
-  if (type == dpacct_accountant_pld && guide_options->pld_interval == 0.0
-      && guide_options->pld_rel_accuracy < 0.05)
-    {
-      guide_options->pld_rel_accuracy = 0.05;
-      return type;
-    }
-  return dpacct_accountant_rdp;
-}
-
 int
 dpacct_noise_for_epsilon (const dpacct_accountant_type *type,
                           const dpacct_accountant_options *accountant,
@@ -288,33 +303,6 @@ dpacct_noise_for_epsilon (const dpacct_accountant_type *type,
                           dpacct_calibration *result)
 {
   dpsgd_run run = { q, steps, sampling };
-  dpacct_calibration_options o;
-  if (options != NULL)
-    o = *options;
-  else
-    dpacct_calibration_options_init (&o);
-  /* Start a slow accountant where a cheaper one just above it lands, so
-   * that it spends its evaluations near the answer. */
-  dpacct_accountant_options guide_options;
-  double guide_tol;
-  const dpacct_accountant_type *guide
-    = cheaper_guide (type, accountant, &guide_options, &guide_tol, o.rel_tol);
-  double first_step = 0.0;
-  if (o.noise_guess == 0.0 && guide != NULL)
-    {
-      dpacct_calibration_options rough = o;
-      dpacct_calibration guess;
-      rough.rel_tol = guide_tol;
-      if (dpacct_noise_for_epsilon (guide, &guide_options, q, steps, sampling,
-                                    target_epsilon, delta, &rough, &guess)
-          == DPACCT_OK)
-        {
-          o.noise_guess = guess.noise;
-          /* The same accountant, less exact, lands within a few per cent. */
-          if (guide == type)
-            first_step = 1.03;
-        }
-    }
-  return calibrate (type, accountant, make_dpsgd_event, &run, target_epsilon,
-                    delta, &o, first_step, result);
+  return calibrate_guided (type, accountant, make_dpsgd_event, &run,
+                           target_epsilon, delta, options, result);
 }

@@ -1,6 +1,9 @@
 /* dpacct.h - differential-privacy accounting for DP-SGD.
  *
- * Include this one header; it brings in every module of libdpacct. */
+ * Include this one header; it brings in every accounting module of
+ * libdpacct.  The reference trainer has its own header, <dpacct/train.h>,
+ * and library (-ldpacct_train, pkg-config dpacct-train), so that
+ * accounting users need not link zlib. */
 #ifndef DPACCT_H
 #define DPACCT_H
 
@@ -11,7 +14,6 @@
 #include <dpacct/calibrate.h>
 #include <dpacct/lap2.h>
 #include <dpacct/plan.h>
-#include <dpacct/train.h>
 #include <dpacct/sampler.h>
 
 #endif

@@ -4,10 +4,11 @@
 
 #include "dpacct/status.h"
 
-/* Reports CODE with MESSAGE to the error handler (if any); returns CODE so
- * that callers can write `return dpacct_fail (...)`. */
-int dpacct_error_report (int code, const char *message, const char *where);
+#include <stddef.h>
+#include <stdint.h>
 
+/* dpacct_error_report (dpacct/status.h) returns CODE, so that callers
+ * can write `return DPACCT_FAIL (...)`. */
 #define DPACCT_FAIL(code, message) \
   dpacct_error_report ((code), (message), __func__)
 
@@ -17,5 +18,36 @@ struct dpacct_event;
  * when the event is not Poisson-sampled). */
 const struct dpacct_event *dpacct_event_mechanism (
     const struct dpacct_event *e, double *q);
+
+/* One leaf of an event tree, merged with every equal one (leaves.c):
+ * a mechanism, its sampling and how many times it runs.  The neighbouring
+ * relation is the accountant's, the same for every leaf. */
+enum { DPACCT_LEAF_UNSAMPLED = -1 };
+typedef struct
+{
+  const struct dpacct_event *event; /* the first such leaf, for its curve */
+  int mechanism;      /* a dpacct_event_kind: Gaussian, Laplace, Laplace-L2 */
+  double parameter;   /* sigma, b, or b/C */
+  uint64_t dimension; /* Laplace-L2's d; 1 otherwise */
+  int sampling;       /* DPACCT_EVENT_POISSON_SAMPLED,
+                         DPACCT_EVENT_SAMPLED_WITHOUT_REPLACEMENT or
+                         DPACCT_LEAF_UNSAMPLED */
+  double rate;        /* the sampling rate; 1 unsampled */
+  uint64_t count;     /* at most DPACCT_MAX_COUNT */
+} dpacct_leaf;
+
+typedef struct
+{
+  dpacct_leaf *leaves;
+  size_t n, capacity;
+} dpacct_leaf_list;
+
+void dpacct_leaf_list_init (dpacct_leaf_list *list);
+void dpacct_leaf_list_release (dpacct_leaf_list *list);
+/* Appends the leaves of E, run COUNT times, to LIST, merging equal ones;
+ * every count on the way is checked against DPACCT_MAX_COUNT (EDOM).
+ * Leaves sampled at rate 0 release nothing and are left out. */
+int dpacct_event_leaves (const struct dpacct_event *e, uint64_t count,
+                         dpacct_leaf_list *list);
 
 #endif

@@ -183,6 +183,8 @@ leaf_add (leaf_list *l, dpacct_lap2_leaf leaf)
     if (l->list[i].rho == leaf.rho && l->list[i].q == leaf.q
         && l->list[i].dimension == leaf.dimension)
       {
+        if (l->list[i].count > DPACCT_MAX_COUNT - leaf.count)
+          return DPACCT_FAIL (DPACCT_EDOM, "more than 10^12 compositions");
         l->list[i].count += leaf.count;
         return DPACCT_OK;
       }
@@ -199,51 +201,46 @@ leaf_add (leaf_list *l, dpacct_lap2_leaf leaf)
   return DPACCT_OK;
 }
 
-/* Adds WEIGHT times the moments of event E to ACC (length max_order), and
- * its steps, WEIGHT times, to LEAVES (when not NULL). */
+/* Adds the moments of event E, run COUNT times, to ACC (length
+ * max_order), and its merged leaves to LEAVES (when not NULL).  Equal
+ * leaves are merged by the shared walk (dpacct_event_leaves) first, so
+ * each step's moments are computed once and every count is checked. */
 static int
-add_event (const lap2_state *s, const dpacct_event *e, double weight,
+add_event (const lap2_state *s, const dpacct_event *e, uint64_t count,
            double *acc, leaf_list *leaves)
 {
-  dpacct_event_kind kind = dpacct_event_get_kind (e);
-  if (kind == DPACCT_EVENT_SELF_COMPOSED || kind == DPACCT_EVENT_SEQUENCE)
+  dpacct_leaf_list walked;
+  dpacct_leaf_list_init (&walked);
+  int status = dpacct_event_leaves (e, count, &walked);
+  double *step = status == DPACCT_OK ? malloc (s->max_order * sizeof *step)
+                                     : NULL;
+  if (status == DPACCT_OK && step == NULL)
+    status = DPACCT_FAIL (DPACCT_ENOMEM, "cannot allocate Lap2 moments");
+  for (size_t i = 0; status == DPACCT_OK && i < walked.n; i++)
     {
-      double w = weight * (double) dpacct_event_get_count (e);
-      for (size_t c = 0; c < dpacct_event_get_n_children (e); c++)
+      const dpacct_leaf *w = &walked.leaves[i];
+      double rho = 1.0 / w->parameter, q = w->rate;
+      uint64_t n = w->dimension;
+      if (leaves != NULL)
         {
-          int status = add_event (s, dpacct_event_get_child (e, c), w, acc,
-                                  leaves);
-          if (status != DPACCT_OK)
-            return status;
+          dpacct_lap2_leaf leaf = { rho, n, q, w->count };
+          status = leaf_add (leaves, leaf);
         }
-      return DPACCT_OK;
-    }
-  double q;
-  const dpacct_event *mech = dpacct_event_mechanism (e, &q);
-  double rho = 1.0 / dpacct_event_get_parameter (mech);
-  uint64_t n = dpacct_event_get_dimension (mech);
-  if (leaves != NULL && q > 0.0)
-    {
-      dpacct_lap2_leaf leaf = { rho, n, q, (uint64_t) weight };
-      int status = leaf_add (leaves, leaf);
-      if (status != DPACCT_OK)
-        return status;
-    }
-  double *step = malloc (s->max_order * sizeof *step);
-  if (step == NULL)
-    return DPACCT_FAIL (DPACCT_ENOMEM, "cannot allocate Lap2 moments");
-  int status = s->paper ? dpacct_lap2_paper_curve (rho, n, q, s->upper_tail,
-                                                   1, s->max_order, step)
-                        : dpacct_lap2_joint_curve (rho, n, q, 1,
-                                                   s->max_order, step);
-  for (unsigned k = 0; status == DPACCT_OK && k < s->max_order; k++)
-    {
-      if (isnan (step[k]) || step[k] < 0.0)
-        status = DPACCT_FAIL (DPACCT_ENUMERIC, "invalid Lap2 moment");
-      else
-        acc[k] += weight * step[k];
+      if (status == DPACCT_OK)
+        status = s->paper ? dpacct_lap2_paper_curve (rho, n, q, s->upper_tail,
+                                                     1, s->max_order, step)
+                          : dpacct_lap2_joint_curve (rho, n, q, 1,
+                                                     s->max_order, step);
+      for (unsigned k = 0; status == DPACCT_OK && k < s->max_order; k++)
+        {
+          if (isnan (step[k]) || step[k] < 0.0)
+            status = DPACCT_FAIL (DPACCT_ENUMERIC, "invalid Lap2 moment");
+          else
+            acc[k] += (double) w->count * step[k];
+        }
     }
   free (step);
+  dpacct_leaf_list_release (&walked);
   return status;
 }
 
@@ -268,7 +265,7 @@ lap2_compose (void *state, const dpacct_event *e, uint64_t count)
         memcpy (leaves.list, s->leaves, s->n_leaves * sizeof *leaves.list);
     }
   if (status == DPACCT_OK)
-    status = add_event (s, e, (double) count, add, s->lower ? &leaves : NULL);
+    status = add_event (s, e, count, add, s->lower ? &leaves : NULL);
   /* The state changes only here, all at once: compose is atomic. */
   if (status == DPACCT_OK)
     {
@@ -365,11 +362,11 @@ lap2_delta (const void *state, double epsilon, dpacct_bound *out)
 
 static const dpacct_accountant_type lap2_type = {
   "lap2", sizeof (lap2_state), lap2_init, lap2_release, lap2_copy,
-  lap2_supports, lap2_compose, lap2_epsilon, lap2_delta
+  lap2_supports, lap2_compose, lap2_epsilon, lap2_delta, NULL
 };
 static const dpacct_accountant_type lap2_paper_type = {
   "lap2-paper", sizeof (lap2_state), lap2_paper_init, lap2_release,
-  lap2_copy, lap2_supports, lap2_compose, lap2_epsilon, lap2_delta
+  lap2_copy, lap2_supports, lap2_compose, lap2_epsilon, lap2_delta, NULL
 };
 const dpacct_accountant_type *const dpacct_accountant_lap2 = &lap2_type;
 const dpacct_accountant_type *const dpacct_accountant_lap2_paper

@@ -29,6 +29,30 @@ dpacct_plan_options_init (dpacct_plan_options *options)
   options->min_steps = DPACCT_PLAN_DEFAULT_MIN_STEPS;
   options->clip = 1.0;
   options->dimension = 0;
+  options->spent = NULL;
+}
+
+/* The spent phases, then the planned one at noise SIGMA. */
+typedef struct
+{
+  const dpacct_event *spent;
+  double q;
+  uint64_t steps;
+  dpacct_sampling sampling;
+} remaining_run;
+
+static int
+make_remaining (double sigma, void *context, dpacct_event **out)
+{
+  const remaining_run *r = context;
+  dpacct_event *phase = NULL;
+  int status = dpacct_dpsgd_event_alloc (sigma, r->q, r->steps, r->sampling,
+                                         &phase);
+  const dpacct_event *both[2] = { r->spent, phase };
+  if (status == DPACCT_OK)
+    status = dpacct_event_sequence_alloc (both, 2, out);
+  dpacct_event_free (phase);
+  return status;
 }
 
 static int
@@ -146,10 +170,17 @@ dpacct_plan_row_compute (const dpacct_plan_options *o, uint64_t batch_size,
   if (status == DPACCT_OK)
     status = dpacct_dpsgd_steps (o->dataset_size, batch_size, o->epochs, &q,
                                  &steps);
-  if (status == DPACCT_OK)
+  if (status == DPACCT_OK && o->spent == NULL)
     status = dpacct_noise_for_epsilon (o->accountant, &o->accountant_options,
                                        q, steps, o->sampling, o->epsilon,
                                        o->delta, &o->calibration, &c);
+  else if (status == DPACCT_OK)
+    {
+      remaining_run run = { o->spent, q, steps, o->sampling };
+      status = dpacct_calibrate_noise (o->accountant, &o->accountant_options,
+                                       make_remaining, &run, o->epsilon,
+                                       o->delta, &o->calibration, &c);
+    }
   double mu_target = NAN;
   if (status == DPACCT_OK)
     status = dpacct_gdp_mu_for_epsilon (o->epsilon, o->delta, &mu_target);
@@ -166,6 +197,9 @@ dpacct_plan_row_compute (const dpacct_plan_options *o, uint64_t batch_size,
     row->per_step_noise_norm = row->per_step_noise * sqrt ((double) o->dimension);
   row->effective_noise = sigma / q;
   row->total_noise = sigma / (q * sqrt (t));
+  /* The GDP cross-check is of a run alone: not after spent phases. */
+  if (o->spent != NULL)
+    return DPACCT_OK;
   row->gdp_mu = q * sqrt (t * expm1 (1.0 / (sigma * sigma)));
   row->gdp_cumulative_noise
     = sqrt (t / log1p (mu_target * mu_target / (q * q * t)));

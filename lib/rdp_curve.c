@@ -415,24 +415,29 @@ sampled_curve (const dpacct_rdp_grid *g, const dpacct_event *e,
   return sampled_gaussian_curve (g, q, sigma, copies, out);
 }
 
+/* The curve of a composition: the sum of its merged leaves' curves, each
+ * times its count (the walk is dpacct_event_leaves, shared by every
+ * accountant, so equal leaves cost one curve). */
 static int
 composed_curve (const dpacct_rdp_grid *g, const dpacct_event *e,
                 dpacct_rdp_curve *out)
 {
-  uint64_t count = dpacct_event_get_count (e); /* 1 for a sequence */
-  int status = DPACCT_OK;
-  for (size_t c = 0; status == DPACCT_OK
-                     && c < dpacct_event_get_n_children (e); c++)
+  dpacct_leaf_list leaves;
+  dpacct_leaf_list_init (&leaves);
+  int status = dpacct_event_leaves (e, 1, &leaves);
+  for (size_t i = 0; status == DPACCT_OK && i < leaves.n; i++)
     {
       dpacct_rdp_curve child;
       status = dpacct_rdp_curve_init (&child, g);
       if (status == DPACCT_OK)
-        status = dpacct_rdp_curve_of_event (g, dpacct_event_get_child (e, c),
+        status = dpacct_rdp_curve_of_event (g, leaves.leaves[i].event,
                                             &child);
       if (status == DPACCT_OK)
-        status = dpacct_rdp_curve_add (out, &child, count, g);
+        status = dpacct_rdp_curve_add (out, &child, leaves.leaves[i].count,
+                                       g);
       dpacct_rdp_curve_release (&child);
     }
+  dpacct_leaf_list_release (&leaves);
   return status;
 }
 

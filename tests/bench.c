@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 /* The process's CPU time: the library is single-threaded, and CPU time
@@ -245,6 +246,86 @@ bench_samplers (void)
   return 0;
 }
 
+/* ---- a run of 1000 phases ---------------------------------------------- */
+
+enum { RUN_PHASES = 1000, RUN_STEPS = 100, UNKNOWN_PHASE = 500 };
+
+/* Phase i: noise and rate change every phase (sigma 0.8..1.2, q
+ * 0.001..0.01), 100 Poisson-sampled steps. */
+static int
+make_phases (double unknown_sigma, void *context, dpacct_event **out)
+{
+  dpacct_event *events[RUN_PHASES];
+  int status = DPACCT_OK;
+  size_t n = 0;
+  (void) context;
+  for (size_t i = 0; i < RUN_PHASES && status == DPACCT_OK; i++, n++)
+    {
+      double sigma = i == UNKNOWN_PHASE && unknown_sigma > 0
+                         ? unknown_sigma : 0.8 + 0.4 * i / RUN_PHASES;
+      double q = 0.001 + 0.009 * i / RUN_PHASES;
+      status = dpacct_dpsgd_event_alloc (sigma, q, RUN_STEPS,
+                                         DPACCT_SAMPLING_POISSON, &events[i]);
+    }
+  if (status == DPACCT_OK)
+    status = dpacct_event_sequence_alloc ((const dpacct_event *const *) events,
+                                          n, out);
+  for (size_t i = 0; i < n; i++)
+    dpacct_event_free (events[i]);
+  return status;
+}
+
+static int
+bench_run_bound (const dpacct_accountant_type *type, double *seconds,
+                 dpacct_bound *b)
+{
+  dpacct_event *e;
+  dpacct_accountant *acc;
+  double start = now ();
+  int status = make_phases (0, NULL, &e);
+  if (status == DPACCT_OK)
+    status = dpacct_accountant_alloc (type, NULL, &acc);
+  if (status == DPACCT_OK)
+    {
+      status = dpacct_accountant_compose (acc, e, 1);
+      if (status == DPACCT_OK)
+        status = dpacct_accountant_epsilon (acc, 1e-5, b);
+      dpacct_accountant_free (acc);
+    }
+  dpacct_event_free (e);
+  *seconds = now () - start;
+  return status;
+}
+
+/* "bench runs": the 1000-phase run of issue 15 with rdp, pld (both
+ * bounds) and the calibration of one phase's noise with pld, and the
+ * process's peak memory. */
+static int
+bench_runs (void)
+{
+  dpacct_bound b;
+  double t;
+  if (bench_run_bound (dpacct_accountant_rdp, &t, &b))
+    return 2;
+  printf ("1000-phase run (sigma 0.8..1.2, q 1e-3..1e-2, 100 Poisson steps "
+          "each, delta 1e-5):\n  rdp upper %.6f in %.3f s\n", b.upper, t);
+  if (bench_run_bound (dpacct_accountant_pld, &t, &b))
+    return 2;
+  printf ("  pld [%.6f, %.6f] in %.2f s\n", b.lower, b.upper, t);
+  dpacct_calibration c;
+  double start = now ();
+  if (dpacct_calibrate_noise (dpacct_accountant_pld, NULL, make_phases, NULL,
+                              b.upper, 1e-5, NULL, &c))
+    return 2;
+  printf ("  pld calibration of phase %d's noise for epsilon %.4f: sigma "
+          "%.4f in %.2f s (%u evaluations)\n", UNKNOWN_PHASE, b.upper,
+          c.noise, now () - start, c.evaluations);
+  struct rusage usage;
+  getrusage (RUSAGE_SELF, &usage);
+  printf ("  peak memory (resident) %.0f MiB\n", usage.ru_maxrss / 1024.0);
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -254,6 +335,8 @@ main (int argc, char **argv)
       bench_pld_sweep (argc > 2 ? atoi (argv[2]) : 40, 1);
       return 0;
     }
+  if (argc > 1 && strcmp (argv[1], "runs") == 0)
+    return bench_runs ();
   /* "bench plan": only the plans (the PLD ones take minutes). */
   if (argc > 1 && strcmp (argv[1], "plan") == 0)
     {
@@ -377,6 +460,7 @@ main (int argc, char **argv)
   bench_pld_sweep (40, 0);
   bench_plan (dpacct_accountant_rdp, 0);
   puts ("(PLD plans: ./tests/bench plan; the small-rate sweep point by "
-        "point: ./tests/bench pld-sweep [N])");
+        "point: ./tests/bench pld-sweep [N]; the 1000-phase run: "
+        "./tests/bench runs)");
   return bench_samplers ();
 }

@@ -6,6 +6,7 @@
  * once the features are cached.  Prints nothing but a note when the data
  * set (Debian's dataset-fashion-mnist) is not installed. */
 #include <dpacct.h>
+#include <dpacct/train.h>
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -8,6 +8,7 @@
  * integral; the binomial tail summed term by term in MPFR; the PLD
  * accountant on the remove pair at sigma/2. */
 #include <dpacct.h>
+#include <dpacct/train.h>
 #include "sampler_internal.h"
 #include "testutil.h"
 

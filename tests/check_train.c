@@ -7,6 +7,7 @@
  * of the trainer against a hand computation, the norms of the clipped
  * contributions it adds, and its update's divisor. */
 #include <dpacct.h>
+#include <dpacct/train.h>
 #include "testutil.h"
 #include "../lib/train/train_internal.h"
 

@@ -10,6 +10,7 @@
 
 #include "cmd_sampler.h"
 #include "commands.h"
+#include "describe.h"
 #include "options.h"
 #include "output.h"
 
@@ -289,8 +290,18 @@ cmd_run_bound (const bound_command *c, int argc, char **argv)
       cli_print_help (stdout, c->name, c->summary, c->options);
       return 0;
     }
+  if (cmd_sampler_owns (&o) && o.run_mode)
+    {
+      out_error ("--run/--phase: runs of several phases are Poisson-sampled "
+                 "(or unsampled) only, not with --sampling %s or "
+                 "--max-batch-size", o.sampler != CLI_SAMPLER_EVENT
+                 ? cli_sampler_name (o.sampler) : cli_sampling_name (o.sampling));
+      return 1;
+    }
   if (cmd_sampler_owns (&o))
     return cmd_sampler_bound (c, &o);
+  if (o.run_mode)
+    return cmd_phases_bound (c, &o);
   if ((rc = cli_resolve_run (&o, NULL, &run)))
     return rc;
   o.want_lower = 1; /* lap2's lower side: the PLD of a post-processing */

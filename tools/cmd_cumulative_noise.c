@@ -12,6 +12,8 @@
 
 #include "cmd_sampler.h"
 #include "commands.h"
+#include "describe.h"
+#include "run.h"
 #include "options.h"
 #include "output.h"
 
@@ -71,6 +73,7 @@ plan_options (const cli_options *o, const dpacct_accountant_type *type,
   /* The rows are computed for C = 1; each --clip scales sigma*C/B. */
   p->clip = 1.0;
   p->dimension = o->dimension;
+  p->spent = o->spent;
 }
 
 static int
@@ -155,6 +158,11 @@ describe (const cli_options *o, plan_assumptions *a)
                                  o->dataset_size);
   a->fields[a->n++] = out_text ("steps", "steps T",
                                 "ceil(epochs * N / B), rounded up");
+  /* The phases spent before the planned one (--run, --phase). */
+  if (o->spent != NULL)
+    add (a, out_text ("spent", "spent before the plan",
+                      o->run_file ? o->run_file : "--phase"),
+         o, o->run_file ? OPT_RUN : OPT_PHASE);
   out_field tau = out_real ("plateau_tolerance", "plateau tolerance tau",
                             OUT_REAL, o->plateau_tolerance);
   out_field t_min = out_count ("min_steps", "minimum steps T_min",
@@ -360,6 +368,35 @@ cmd_plan_print (const cli_options *o, out_format format, FILE *stream)
   return rc;
 }
 
+/* --run or --phase: the phases already spent; each row's noise is the
+ * remaining budget's for the planned phase. */
+static int
+plan_after_phases (cli_options *o)
+{
+  cli_phases r;
+  dpacct_event *spent = NULL;
+  int rc = cli_phases_resolve (o, &r);
+  if (rc == 0 && r.unknown < r.n)
+    rc = run_error (&r.spec, &r.spec.phases[r.unknown], RUN_N_KEYS,
+                    "cumulative-noise plans the phase after the run; every "
+                    "phase of the run needs its noise");
+  if (rc == 0)
+    {
+      int status = cli_phases_event (&r, 0, r.n, r.n, NAN, &spent);
+      if (status != DPACCT_OK)
+        rc = out_library_failure (status, "the spent phases");
+    }
+  if (rc == 0)
+    {
+      o->spent = spent;
+      rc = cmd_plan_print (o, o->format, stdout);
+      o->spent = NULL;
+    }
+  dpacct_event_free (spent);
+  cli_phases_free (&r);
+  return rc;
+}
+
 int
 cmd_cumulative_noise (int argc, char **argv)
 {
@@ -394,7 +431,15 @@ cmd_cumulative_noise (int argc, char **argv)
     }
   if ((rc = cmd_plan_check (&o)))
     return rc;
+  if (o.sampler != CLI_SAMPLER_EVENT && o.run_mode)
+    {
+      out_error ("--run/--phase: runs of several phases are Poisson-sampled "
+                 "only, not with --sampling %s", cli_sampler_name (o.sampler));
+      return 1;
+    }
   if (o.sampler != CLI_SAMPLER_EVENT)
     return cmd_sampler_plan (&o);
+  if (o.run_mode)
+    return plan_after_phases (&o);
   return cmd_plan_print (&o, o.format, stdout);
 }

@@ -11,7 +11,7 @@ static const bound_command delta_command = {
              "(--epsilon required).",
   .options = OPT_COMMON | OPT_BIT (OPT_MAX_BATCH_SIZE)
              | OPT_BIT (OPT_NOISE_MULTIPLIER)
-             | OPT_BIT (OPT_EPSILON) | OPT_BIT (OPT_LAPLACE_SCALE),
+             | OPT_BIT (OPT_EPSILON) | OPT_BIT (OPT_LAPLACE_SCALE) | OPT_RUNS,
   .defaults = { NAN, NAN, 0, 0, NAN },
   .given = OPT_EPSILON,
   .given_name = "epsilon",

@@ -11,7 +11,8 @@ static const bound_command epsilon_command = {
              "(default 1e-5).",
   .options = OPT_COMMON | OPT_BIT (OPT_MAX_BATCH_SIZE)
              | OPT_BIT (OPT_NOISE_MULTIPLIER) | OPT_BIT (OPT_DELTA)
-             | OPT_BIT (OPT_LAPLACE_SCALE) | OPT_BIT (OPT_COMPARE_GAUSSIAN),
+             | OPT_BIT (OPT_LAPLACE_SCALE) | OPT_BIT (OPT_COMPARE_GAUSSIAN)
+             | OPT_RUNS,
   .defaults = { 1e-5, NAN, 0, 0, NAN },
   .given = OPT_DELTA,
   .given_name = "delta",

@@ -9,12 +9,13 @@
 #include <dpacct.h>
 
 #include "commands.h"
+#include "describe.h"
 #include "options.h"
 #include "output.h"
 
 #define NOISE_OPTIONS \
   (OPT_COMMON | OPT_BIT (OPT_EPSILON) | OPT_BIT (OPT_DELTA) \
-   | OPT_BIT (OPT_REL_TOL) | OPT_BIT (OPT_COMPARE_GAUSSIAN))
+   | OPT_BIT (OPT_REL_TOL) | OPT_BIT (OPT_COMPARE_GAUSSIAN) | OPT_RUNS)
 
 static const char summary[] =
   "Find the smallest noise multiplier (with --accountant lap2 or lap2-paper:\n"
@@ -133,28 +134,25 @@ bound_at (const cli_options *o, const dpacct_accountant_type *type,
   return 0;
 }
 
-/* Re-accounts the calibrated noise, only to learn whether its optimal
- * order sits on the edge of the grid (the PLD accountant has no orders),
- * and for lap2-paper at q < 1 what lap2 says of the same scale. */
+/* The warning about the calibrated noise's bound (carried by the
+ * calibration): its optimal order on the edge of the grid; and for
+ * lap2-paper at q < 1 what lap2 says of the same scale. */
 static int
 edge_warning (const cli_options *o, const dpacct_accountant_type *type,
               const cli_run *run, calibrated *c)
 {
-  dpacct_bound bound, sound;
+  dpacct_bound sound;
+  const dpacct_bound *bound = &c->result.bound;
   char edge[256];
   const char *w;
   int rc;
   c->warning = NULL;
-  if (type == dpacct_accountant_pld)
-    return 0;
-  if ((rc = bound_at (o, type, run, c->result.noise, &bound)))
-    return rc;
   if (!cli_is_lap2 (type))
     {
-      c->warning = cmd_edge_warning (&bound, c->text, sizeof c->text);
+      c->warning = cmd_edge_warning (bound, c->text, sizeof c->text);
       return 0;
     }
-  w = cmd_bound_warning (o, type, &bound, edge, sizeof edge);
+  w = cmd_bound_warning (o, type, bound, edge, sizeof edge);
   if (type != dpacct_accountant_lap2_paper || run->q >= 1.0)
     {
       if (w != NULL)
@@ -165,7 +163,7 @@ edge_warning (const cli_options *o, const dpacct_accountant_type *type,
                       &sound)))
     return rc;
   char paper[480];
-  cmd_paper_warning (run->q, "epsilon_upper at this scale", bound.upper,
+  cmd_paper_warning (run->q, "epsilon_upper at this scale", bound->upper,
                      sound.upper, paper, sizeof paper);
   snprintf (c->text, sizeof c->text, "%s%s%s", paper, w ? "; " : "",
             w ? w : "");
@@ -229,6 +227,8 @@ cmd_noise_for_epsilon (int argc, char **argv)
       cli_print_help (stdout, "noise-for-epsilon", summary, NOISE_OPTIONS);
       return 0;
     }
+  if (o.run_mode)
+    return cmd_phases_noise (&o);
   if ((rc = cli_resolve_run (&o, &defaults, &run)))
     return rc;
   for (size_t i = 0; i < o.n_accountants; i++)

@@ -12,7 +12,9 @@
 #include <dpacct.h>
 
 #include "cmd_sampler.h"
+#include "describe.h"
 #include "options.h"
+#include "run.h"
 #include "output.h"
 
 int

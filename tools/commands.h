@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include <dpacct.h>
+#include <dpacct/train.h>
 
 #include "options.h"
 
@@ -26,6 +27,12 @@ typedef struct
 } bound_command;
 
 int cmd_run_bound (const bound_command *command, int argc, char **argv);
+
+/* Runs given as phases (--run, --phase) or with Laplace noise under rdp
+ * or pld (cmd_run.c): the bounds up to the end of each phase and of the
+ * whole run; for noise-for-epsilon the noise of the phase given as '?'. */
+int cmd_phases_bound (const bound_command *command, cli_options *options);
+int cmd_phases_noise (cli_options *options);
 
 int cmd_epsilon (int argc, char **argv);
 int cmd_delta (int argc, char **argv);
@@ -59,7 +66,7 @@ int cmd_gnuplot (const char *name, const char *data, const char *output);
    | OPT_BIT (OPT_NEIGHBOURING) | OPT_BIT (OPT_FORMAT)                    \
    | OPT_BIT (OPT_REL_TOL) | OPT_BIT (OPT_PLD_INTERVAL)                   \
    | OPT_BIT (OPT_PLD_ACCURACY) | OPT_BIT (OPT_MAX_POINTS)                \
-   | OPT_BIT (OPT_HELP))
+   | OPT_BIT (OPT_HELP) | OPT_RUNS)
 #define CMD_PLAN_LISTS (OPT_BIT (OPT_EPSILON) | OPT_BIT (OPT_EPOCHS))
 extern const cli_defaults cmd_plan_defaults;
 /* Checks what the plan needs beyond cli_parse_lists and expands

@@ -128,6 +128,12 @@ static const option_info option_table[OPT_N] = {
     "Poisson batches capped at B examples (needs --dataset-size)" },
   [OPT_SAMPLER] = { "sampler", "NAME", "poisson or shuffle",
     "how the trainer draws batches (default poisson)" },
+  [OPT_RUN] = { "run", "FILE", "a TSV run file, or - for standard input",
+    "the run's phases, one per line (see dpacct(1), \"Runs with\n"
+    "                             several phases\")" },
+  [OPT_PHASE] = { "phase", "SPEC", "KEY=VALUE,... with the run file's "
+    "columns as keys; at most 256 of them",
+    "one phase of the run (repeat for each phase, in order)" },
   [OPT_HELP] = { "help", NULL, "", "print this help and exit" },
 };
 
@@ -250,7 +256,19 @@ lookup_name (const char *text, const char *const *names, int n)
 int
 cli_is_lap2 (const dpacct_accountant_type *type)
 {
-  return type == dpacct_accountant_lap2 || type == dpacct_accountant_lap2_paper;
+  /* Asked of the library, not known here: an accountant of Laplace noise
+   * on L2-clipped sums is one that composes such a step and no Gaussian
+   * one. */
+  dpacct_event *gauss = NULL, *laplace = NULL;
+  int lap2 = 0;
+  if (type != NULL && dpacct_event_gaussian_alloc (1.0, &gauss) == DPACCT_OK
+      && dpacct_event_laplace_l2_alloc (1.0, 1, &laplace) == DPACCT_OK)
+    lap2 = dpacct_accountant_explain (type, NULL, gauss, NULL, 0) != DPACCT_OK
+           && dpacct_accountant_explain (type, NULL, laplace, NULL, 0)
+                  == DPACCT_OK;
+  dpacct_event_free (gauss);
+  dpacct_event_free (laplace);
+  return lap2;
 }
 
 /* "all": every accountant of the run's kind of noise, known once all the
@@ -723,6 +741,16 @@ parse_value (cli_option_id id, const char *text, cli_options *o)
     case OPT_CERTIFIED:
       o->certified = 1;
       return 0;
+    case OPT_RUN:
+      if (*text == '\0')
+        return bad_value (id, text);
+      o->run_file = text;
+      return 0;
+    case OPT_PHASE:
+      if (o->n_phase_texts == CLI_MAX_PHASE_OPTIONS)
+        return bad_value (id, text);
+      o->phase_texts[o->n_phase_texts++] = text;
+      return 0;
     case OPT_NEIGHBOURING:
     case OPT_SAMPLING:
     case OPT_FORMAT:
@@ -810,13 +838,23 @@ check_sampler (const cli_options *o, cli_option_mask allowed)
 static int
 check_contradictions (const cli_options *o)
 {
-  cli_option_mask rate_form = OPT_BIT (OPT_SAMPLING_RATE) | OPT_BIT (OPT_STEPS);
-  cli_option_mask epoch_form = OPT_BIT (OPT_DATASET_SIZE) | OPT_BIT (OPT_BATCH_SIZE)
-                        | OPT_BIT (OPT_EPOCHS);
-  if ((o->given & rate_form) && (o->given & epoch_form))
+  /* The rate is --sampling-rate or B/N, the length --steps or --epochs
+   * (which needs B and N); --steps with B and N is a run stopped
+   * mid-epoch. */
+  cli_option_mask batch_form = OPT_BIT (OPT_DATASET_SIZE)
+                               | OPT_BIT (OPT_BATCH_SIZE);
+  if (((o->given & OPT_BIT (OPT_SAMPLING_RATE))
+       && (o->given & (batch_form | OPT_BIT (OPT_EPOCHS))))
+      || ((o->given & OPT_BIT (OPT_STEPS)) && (o->given & OPT_BIT (OPT_EPOCHS))))
     {
       out_error ("give the run either as --sampling-rate and --steps or as "
                  "--dataset-size, --batch-size and --epochs, not both");
+      return 1;
+    }
+  if ((o->given & OPT_BIT (OPT_RUN)) && (o->given & OPT_BIT (OPT_PHASE)))
+    {
+      out_error ("give the run either as --run FILE or as --phase options, "
+                 "not both");
       return 1;
     }
   if (o->sampling == DPACCT_SAMPLING_NONE
@@ -898,6 +936,20 @@ check_lap2 (const cli_options *o)
       return 1;
     }
   return 0;
+}
+
+const char *
+cli_option_name (cli_option_id id)
+{
+  return option_table[id].name;
+}
+
+static int check_accountants (const cli_options *o);
+
+int
+cli_check_accountants (const cli_options *o)
+{
+  return check_accountants (o);
 }
 
 /* What the accountants chosen cannot do, said before any computing. */
@@ -984,9 +1036,41 @@ choose_noise (cli_options *o, cli_option_mask allowed)
   return o->laplace && check_lap2 (o);
 }
 
+/* Runs with phases, and Laplace noise named with rdp or pld: run.c
+ * settles the accountants and the noise once the phases are known. */
+static int
+wants_run_mode (const cli_options *o)
+{
+  if (o->given & OPT_RUNS)
+    return 1;
+  if (!(o->given & OPT_BIT (OPT_LAPLACE_SCALE))
+      || (o->given & OPT_BIT (OPT_NOISE_MULTIPLIER))
+      || !(o->given & OPT_BIT (OPT_ACCOUNTANT)) || o->n_accountants == 0)
+    return 0;
+  for (size_t i = 0; i < o->n_accountants; i++)
+    if (cli_is_lap2 (o->accountants[i]))
+      return 0;
+  return 1;
+}
+
 static int
 apply_defaults (cli_options *o, cli_option_mask allowed, const cli_defaults *d)
 {
+  o->run_mode = wants_run_mode (o);
+  if (o->run_mode)
+    {
+      if (!(o->given & OPT_BIT (OPT_NEIGHBOURING))
+          && o->sampling == DPACCT_SAMPLING_WITHOUT_REPLACEMENT)
+        o->neighbouring = DPACCT_REPLACE_ONE;
+      if (o->n_clips > 1)
+        {
+          out_error ("--clip: a run takes one clipping bound, not %zu",
+                     o->n_clips);
+          return 1;
+        }
+      return apply_default (o, allowed, OPT_EPSILON, d->epsilon, &o->epsilon)
+             || apply_default (o, allowed, OPT_DELTA, d->delta, &o->delta);
+    }
   /* PLD by default, the tight one; RDP where only it can answer (an
    * order grid, sampling without replacement) and for certified bounds,
    * which RDP proves in a fraction of a second and PLD in seconds. */
@@ -1064,7 +1148,7 @@ cli_parse_lists (int argc, char **argv, cli_option_mask allowed,
     }
   if (check_contradictions (options) || check_sampler (options, allowed)
       || apply_defaults (options, allowed, defaults)
-      || check_accountants (options))
+      || (!options->run_mode && check_accountants (options)))
     return 1;
   /* A list option left to its default is a list of one. */
   if ((lists & OPT_BIT (OPT_EPSILON)) && options->n_epsilons == 0
@@ -1078,78 +1162,6 @@ cli_parse_lists (int argc, char **argv, cli_option_mask allowed,
         options->epochs_list[options->n_epochs++] = options->epochs;
     }
   return 0;
-}
-
-/* ------------------------------------------------------------ the run */
-
-static int
-run_from_rate (const cli_options *o, cli_run *run)
-{
-  int have_rate = (o->given & OPT_BIT (OPT_SAMPLING_RATE)) != 0;
-  if (!(o->given & OPT_BIT (OPT_STEPS)))
-    {
-      out_error ("%s: --sampling-rate needs --steps", o->command);
-      return 1;
-    }
-  if (!have_rate && o->sampling != DPACCT_SAMPLING_NONE)
-    {
-      out_error ("%s: --steps needs --sampling-rate (or --sampling none)",
-                 o->command);
-      return 1;
-    }
-  run->q = have_rate ? o->sampling_rate : 1.0;
-  run->steps = o->steps;
-  return 0;
-}
-
-static int
-run_from_epochs (const cli_options *o, const cli_defaults *d, cli_run *run)
-{
-  run->dataset_size = (o->given & OPT_BIT (OPT_DATASET_SIZE))
-                          ? o->dataset_size : d ? d->dataset_size : 0;
-  run->batch_size = (o->given & OPT_BIT (OPT_BATCH_SIZE)) ? o->batch_size
-                    : d ? d->batch_size : 0;
-  run->epochs = (o->given & OPT_BIT (OPT_EPOCHS)) ? o->epochs
-                : d ? d->epochs : NAN;
-  if (run->dataset_size == 0 || run->batch_size == 0 || isnan (run->epochs))
-    {
-      out_error ("%s: the run is missing: give --sampling-rate Q and --steps "
-                 "T, or --dataset-size N, --batch-size B and --epochs E",
-                 o->command);
-      return 1;
-    }
-  if (run->batch_size > run->dataset_size)
-    {
-      out_error ("--batch-size %llu: must be an integer in [1, %llu] (the "
-                 "--dataset-size)", (unsigned long long) run->batch_size,
-                 (unsigned long long) run->dataset_size);
-      return 1;
-    }
-  if (o->sampling == DPACCT_SAMPLING_NONE
-      && run->batch_size != run->dataset_size)
-    {
-      out_error ("--sampling none: needs --batch-size equal to "
-                 "--dataset-size (every step sees every example)");
-      return 1;
-    }
-  run->from_epochs = 1;
-  int status = dpacct_dpsgd_steps (run->dataset_size, run->batch_size,
-                                   run->epochs, &run->q, &run->steps);
-  return status ? out_library_failure (status, "the number of steps") : 0;
-}
-
-int
-cli_resolve_run (const cli_options *options, const cli_defaults *defaults,
-                 cli_run *run)
-{
-  cli_option_mask rate_form = OPT_BIT (OPT_SAMPLING_RATE) | OPT_BIT (OPT_STEPS);
-  memset (run, 0, sizeof *run);
-  run->epochs = NAN;
-  if ((options->given & rate_form)
-      || (options->sampling == DPACCT_SAMPLING_NONE
-          && (options->given & OPT_BIT (OPT_STEPS))))
-    return run_from_rate (options, run);
-  return run_from_epochs (options, defaults, run);
 }
 
 /* ------------------------------------------------------------ helpers */
@@ -1171,39 +1183,6 @@ cli_accountant_options (const cli_options *options,
     {
       out->orders = options->orders;
       out->n_orders = options->n_orders;
-    }
-}
-
-void
-cli_orders_text (const cli_options *options, char *buf, size_t size)
-{
-  if (options->n_orders == 0)
-    {
-      const double *orders;
-      size_t n;
-      dpacct_rdp_default_orders (&orders, &n);
-      /* Certified bounds and sampling without replacement stay on the
-       * grid's integer orders (see dpacct(1)). */
-      if (options->certified
-          || options->sampling == DPACCT_SAMPLING_WITHOUT_REPLACEMENT)
-        snprintf (buf, size, "default grid (%zu orders)", n);
-      else
-        snprintf (buf, size, "real orders 1.001 to 1e6 (from the default "
-                  "grid of %zu)", n);
-      return;
-    }
-  size_t used = 0;
-  buf[0] = '\0';
-  for (size_t i = 0; i < options->n_orders && used + 1 < size; i++)
-    {
-      int w = snprintf (buf + used, size - used, "%s%g", i ? "," : "",
-                        options->orders[i]);
-      if (w < 0 || (size_t) w >= size - used)
-        {
-          snprintf (buf + used, size - used, ",...");
-          break;
-        }
-      used += (size_t) w;
     }
 }
 
@@ -1317,135 +1296,4 @@ cli_gaussian_for_epsilon (const cli_options *options, const cli_run *run,
     }
   *sigma = c.noise;
   return 0;
-}
-
-void
-cli_add_assumption (cli_assumptions *a, out_field f,
-                    const cli_options *options, cli_option_id id)
-{
-  if (!(options->given & OPT_BIT (id)))
-    f.note = "(default)";
-  if (a->n < CLI_MAX_ASSUMPTIONS)
-    a->fields[a->n++] = f;
-}
-
-static void
-describe_steps (const cli_options *o, const cli_run *run, cli_assumptions *a)
-{
-  out_field steps = out_count ("steps", "steps", run->steps);
-  if (!run->from_epochs)
-    {
-      steps.note = "(given)";
-      a->fields[a->n++] = out_text ("steps_from", NULL, "steps");
-      a->fields[a->n++] = steps;
-      return;
-    }
-  steps.note = "(= ceil(epochs / q), rounded up)";
-  a->fields[a->n++] = out_text ("steps_from", NULL, "epochs");
-  cli_add_assumption (a, out_count ("dataset_size", "dataset size N",
-                                    run->dataset_size), o, OPT_DATASET_SIZE);
-  cli_add_assumption (a, out_count ("batch_size", "batch size B",
-                                    run->batch_size), o, OPT_BATCH_SIZE);
-  cli_add_assumption (a, out_real ("epochs", "epochs", OUT_REAL,
-                                   run->epochs), o, OPT_EPOCHS);
-  a->fields[a->n++] = steps;
-}
-
-/* The PLD grid: interval (NaN, shown "automatic", when chosen from the
- * accuracy), accuracy and memory cap. */
-static void
-describe_pld (const cli_options *o, cli_assumptions *a)
-{
-  out_field interval = out_real ("pld_interval", "PLD grid interval",
-                                 OUT_REAL, o->pld_interval);
-  if (!(o->pld_interval > 0))
-    {
-      interval.real = NAN;
-      interval.text = "automatic";
-    }
-  cli_add_assumption (a, interval, o, OPT_PLD_INTERVAL);
-  cli_add_assumption (a, out_real ("pld_accuracy", "PLD relative accuracy",
-                                   OUT_REAL, o->pld_accuracy),
-                      o, OPT_PLD_ACCURACY);
-  cli_add_assumption (a, out_count ("max_points", "PLD max grid points",
-                                    o->max_points), o, OPT_MAX_POINTS);
-}
-
-/* Laplace scale (WITH_NOISE), clip, dimension, largest moment order. */
-static void
-describe_laplace (const cli_options *o, int with_noise, cli_assumptions *a)
-{
-  if (with_noise)
-    a->fields[a->n++] = out_real ("laplace_scale",
-                                  "Laplace scale b",
-                                  OUT_REAL, o->laplace_scale);
-  cli_add_assumption (a, out_real ("clip", "L2 clip C", OUT_REAL, o->clip), o,
-                      OPT_CLIP);
-  a->fields[a->n++] = out_count ("dimension", "dimension n", o->dimension);
-  out_field order = out_count ("max_order", "largest moment order",
-                               o->max_order);
-  if (o->max_order == 0)
-    {
-      order.count = DPACCT_LAP2_DEFAULT_MAX_ORDER;
-      order.real = NAN;
-      if (o->n_accountants == 1
-          && o->accountants[0] == dpacct_accountant_lap2_paper)
-        order.count = DPACCT_LAP2_PAPER_DEFAULT_MAX_ORDER;
-      else if (o->n_accountants > 1)
-        {
-          order.kind = OUT_TEXT;
-          order.text = "2048 (lap2), 512 (lap2-paper)";
-        }
-    }
-  cli_add_assumption (a, order, o, OPT_MAX_ORDER);
-}
-
-void
-cli_describe_run (const cli_options *o, const cli_run *run, int with_noise,
-                  cli_assumptions *a)
-{
-  a->n = 0;
-  out_field accountant = out_text ("accountant", "accountant",
-                                   o->accountant_name);
-  if (o->n_accountants > 1)
-    {
-      a->accountants[0] = '\0';
-      for (size_t i = 0; i < o->n_accountants; i++)
-        {
-          size_t used = strlen (a->accountants);
-          snprintf (a->accountants + used, sizeof a->accountants - used,
-                    "%s%s", i ? ", " : "(", o->accountants[i]->name);
-        }
-      strncat (a->accountants, ")",
-               sizeof a->accountants - strlen (a->accountants) - 1);
-      accountant.note = a->accountants;
-    }
-  else if (!(o->given & OPT_BIT (OPT_ACCOUNTANT)))
-    accountant.note = "(default)";
-  a->fields[a->n++] = accountant;
-  a->fields[a->n++] = out_text ("mechanism", "mechanism",
-                                o->laplace ? "laplace-l2" : "gaussian");
-  if (with_noise && !o->laplace)
-    a->fields[a->n++] = out_real ("noise_multiplier",
-                                  "noise multiplier (std / C)", OUT_REAL,
-                                  o->noise_multiplier);
-  if (o->laplace)
-    describe_laplace (o, with_noise, a);
-  a->fields[a->n++] = out_text ("sampling", "sampling",
-                                cli_sampling_name (o->sampling));
-  a->fields[a->n++] = out_real ("sampling_rate", "sampling rate q", OUT_REAL,
-                                run->q);
-  cli_add_assumption (a, out_text ("neighbouring", "neighbouring relation",
-                                   cli_neighbouring_name (o->neighbouring)),
-                      o, OPT_NEIGHBOURING);
-  describe_steps (o, run, a);
-  if (cli_uses (o, dpacct_accountant_rdp))
-    {
-      cli_orders_text (o, a->orders, sizeof a->orders);
-      a->fields[a->n++] = out_text ("orders", "RDP orders", a->orders);
-    }
-  a->fields[a->n++] = out_text ("certified", "certified upper bounds",
-                                o->certified ? "yes" : "no");
-  if (cli_uses (o, dpacct_accountant_pld))
-    describe_pld (o, a);
 }

@@ -66,6 +66,9 @@ typedef enum {
   /* Samplers beyond the library's events (cmd_sampler.c). */
   OPT_MAX_BATCH_SIZE,
   OPT_SAMPLER,        /* the trainer's batches: poisson or shuffle */
+  /* Runs of several phases (run.c). */
+  OPT_RUN,
+  OPT_PHASE,
   OPT_HELP,
   OPT_N
 } cli_option_id;
@@ -89,7 +92,13 @@ typedef uint64_t cli_option_mask;
 #define OPT_LAP2_COMMON                                                   \
   (OPT_BIT (OPT_CLIP) | OPT_BIT (OPT_DIMENSION) | OPT_BIT (OPT_MAX_ORDER))
 
+/* The options of runs with several phases, for the commands that take
+ * them. */
+#define OPT_RUNS (OPT_BIT (OPT_RUN) | OPT_BIT (OPT_PHASE))
+
 enum { CLI_MAX_ORDERS = 1000, CLI_MAX_ACCOUNTANTS = 4 };
+/* Most --phase options on one command line. */
+enum { CLI_MAX_PHASE_OPTIONS = 256 };
 /* Longest lists of list-valued options (see cli_parse_lists). */
 enum { CLI_MAX_LIST = 64, CLI_MAX_BATCH_SIZES = 256 };
 
@@ -176,6 +185,14 @@ typedef struct {
   cli_sampler sampler;        /* --sampling shuffle, ... */
   uint64_t max_batch_size;    /* --max-batch-size (capped Poisson); 0: none */
   int train_shuffle;          /* --sampler shuffle (the trainer) */
+  /* Runs (run.c): --run FILE, each --phase, and whether the run goes the
+   * way of runs: phases given, or Laplace noise with rdp or pld. */
+  const char *run_file;
+  const char *phase_texts[CLI_MAX_PHASE_OPTIONS];
+  size_t n_phase_texts;
+  int run_mode;
+  /* cumulative-noise --run: the spent phases, before the planned one. */
+  const dpacct_event *spent;
 } cli_options;
 
 /* The DP-SGD run, however it was given. */
@@ -183,6 +200,7 @@ typedef struct {
   double q;
   uint64_t steps;
   int from_epochs; /* steps = ceil(epochs / q) from the three below */
+  int from_batch;  /* steps given, q = batch_size / dataset_size */
   uint64_t dataset_size;
   uint64_t batch_size;
   double epochs;
@@ -218,16 +236,11 @@ int cli_parse_lists (int argc, char **argv, cli_option_mask allowed,
  * after one error line. */
 int cli_batch_sizes (cli_options *options, uint64_t dataset_size);
 
-/* Makes the run from --sampling-rate/--steps or from --dataset-size,
- * --batch-size and --epochs (filled from DEFAULTS, which may be NULL).
- * Returns 0, or the exit status after printing one error line. */
-int cli_resolve_run (const cli_options *options, const cli_defaults *defaults,
-                     cli_run *run);
-
 void cli_accountant_options (const cli_options *options,
                              dpacct_accountant_options *out);
 
-/* Nonzero when TYPE is one of the Lap2 accountants. */
+/* Nonzero when TYPE accounts Laplace noise on L2-clipped sums and not
+ * Gaussian noise (the Lap2 accountants), as the library says. */
 int cli_is_lap2 (const dpacct_accountant_type *type);
 
 /* Nonzero when OPTIONS account with TYPE (alone or among others). */
@@ -252,24 +265,12 @@ int cli_gaussian_for_epsilon (const cli_options *options, const cli_run *run,
 int cli_library_failure (const dpacct_accountant_type *type, int status,
                          const char *what);
 
-/* The assumptions of a report, with room for the text they print. */
-enum { CLI_MAX_ASSUMPTIONS = 28 };
-typedef struct {
-  out_field fields[CLI_MAX_ASSUMPTIONS];
-  size_t n;
-  char orders[256];
-  char accountants[64];
-} cli_assumptions;
+/* What the accountants in OPTIONS cannot be asked (--orders without rdp,
+ * the PLD grid without pld); 0, or 1 after one error line. */
+int cli_check_accountants (const cli_options *options);
 
-/* Accountant, mechanism, sampling, neighbouring relation, steps and how
- * they were obtained, orders (rdp), certified, the PLD grid (pld), the
- * largest moment order (lap2).  WITH_NOISE: also the noise multiplier (or
- * the Laplace scale); Laplace runs always show the clip and dimension. */
-void cli_describe_run (const cli_options *options, const cli_run *run,
-                       int with_noise, cli_assumptions *out);
-/* Appends F, with NOTE "(default)" when option ID was not given. */
-void cli_add_assumption (cli_assumptions *a, out_field f,
-                         const cli_options *options, cli_option_id id);
+/* The long name of option ID ("noise-multiplier"). */
+const char *cli_option_name (cli_option_id id);
 
 void cli_print_help (FILE *stream, const char *command, const char *summary,
                      cli_option_mask allowed);
@@ -282,9 +283,5 @@ const char *cli_noise_name (int noise);
 const char *cli_sampling_name (dpacct_sampling sampling);
 const char *cli_sampler_name (cli_sampler sampler);
 const char *cli_neighbouring_name (dpacct_neighbouring neighbouring);
-
-/* "real orders ... (from the default grid of N)", "default grid (N orders)"
- * or the list, in BUF. */
-void cli_orders_text (const cli_options *options, char *buf, size_t size);
 
 #endif

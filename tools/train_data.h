@@ -5,6 +5,7 @@
 #define DPACCT_TOOL_TRAIN_DATA_H
 
 #include <dpacct.h>
+#include <dpacct/train.h>
 
 #include "options.h"
 

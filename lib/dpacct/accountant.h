@@ -87,7 +87,7 @@ enum
 typedef struct dpacct_accountant dpacct_accountant;
 
 /* What a type provides.  State is an opaque block of `state_size` bytes. */
-typedef struct {
+typedef struct dpacct_accountant_type {
   const char *name;
   size_t state_size;
   int (*init) (void *state, const dpacct_accountant_options *options);
@@ -99,6 +99,15 @@ typedef struct {
   int (*compose) (void *state, const dpacct_event *event, uint64_t count);
   int (*epsilon) (const void *state, double delta, dpacct_bound *out);
   int (*delta) (const void *state, double epsilon, dpacct_bound *out);
+  /* Optional (NULL: none).  Where calibration with OPTIONS starts: a
+   * cheaper type (or this one with cheaper settings) whose calibrated
+   * noise lies just above this one's, its settings in *GUIDE_OPTIONS and
+   * the relative tolerance to ask of it in *GUIDE_TOL (REL_TOL is the
+   * caller's); NULL for none.  A guide only saves evaluations: the answer
+   * is verified with this type either way. */
+  const struct dpacct_accountant_type *(*guide) (
+      const dpacct_accountant_options *options, double rel_tol,
+      dpacct_accountant_options *guide_options, double *guide_tol);
 } dpacct_accountant_type;
 
 extern const dpacct_accountant_type *const dpacct_accountant_rdp;
@@ -112,6 +121,21 @@ extern const dpacct_accountant_type *const dpacct_accountant_lap2_paper;
 
 /* NULL when no type has that name ("rdp", "pld", "lap2", "lap2-paper"). */
 const dpacct_accountant_type *dpacct_accountant_type_by_name (const char *name);
+
+/* The I-th type the library provides (rdp, pld, lap2, lap2-paper), or
+ * NULL past the last: "every accountant" without naming one. */
+const dpacct_accountant_type *dpacct_accountant_type_at (size_t i);
+
+/* Can an accountant of TYPE with OPTIONS compose EVENT, and if not, why?
+ * DPACCT_OK, or DPACCT_EUNSUP (DPACCT_EDOM for bad options or event) with
+ * one line in WHY (SIZE bytes, may be 0) that names the accountant and
+ * the first part of the event it cannot account, e.g. "the pld
+ * accountant cannot account Gaussian noise sampled without replacement
+ * (replace-one)". */
+int dpacct_accountant_explain (const dpacct_accountant_type *type,
+                               const dpacct_accountant_options *options,
+                               const dpacct_event *event, char *why,
+                               size_t size);
 
 int dpacct_accountant_alloc (const dpacct_accountant_type *type,
                              const dpacct_accountant_options *options,

@@ -31,6 +31,10 @@ typedef struct {
   double epsilon_upper; /* the epsilon upper bound that noise reaches */
   double noise_below;   /* a noise whose epsilon upper bound is above target */
   unsigned evaluations; /* accountant evaluations spent */
+  /* The accountant's whole bound at `noise` (upper = epsilon_upper, its
+   * optimal order and whether it is on the grid's edge, certified), so
+   * that callers need not account the answer again. */
+  dpacct_bound bound;
 } dpacct_calibration;
 
 /* Builds the event of a run with the given noise level. */
@@ -39,7 +43,9 @@ typedef int dpacct_event_maker (double noise, void *context,
 
 /* The smallest noise in [noise_min, noise_max] (to rel_tol) whose epsilon
  * upper bound at `delta` is at most `target_epsilon`.  DPACCT_ERANGE when
- * even noise_max does not reach the target. */
+ * even noise_max does not reach the target.  Without a noise_guess the
+ * search starts where the type's guide (dpacct_accountant_type.guide)
+ * lands. */
 int dpacct_calibrate_noise (const dpacct_accountant_type *type,
                             const dpacct_accountant_options *accountant,
                             dpacct_event_maker *make_event, void *context,

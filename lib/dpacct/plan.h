@@ -41,6 +41,10 @@ typedef struct {
   uint64_t min_steps;             /* T_min >= 1; 20 */
   double clip;                    /* C > 0, for the per-step noise; 1 */
   uint64_t dimension;             /* d, for the noise's norm; 0: unknown */
+  /* The phases already run (NULL: none, the default): each row's sigma is
+   * then the noise of the planned phase such that the spent phases and it
+   * together meet epsilon (the remaining budget); not copied. */
+  const dpacct_event *spent;
 } dpacct_plan_options;
 
 void dpacct_plan_options_init (dpacct_plan_options *options);

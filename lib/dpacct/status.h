@@ -32,6 +32,12 @@ typedef void dpacct_error_handler (int code, const char *message,
  * and returns the previous one.  Install it once, before starting threads. */
 dpacct_error_handler *dpacct_set_error_handler (dpacct_error_handler *handler);
 
+/* Reports CODE with MESSAGE, from the function WHERE, to the installed
+ * handler (if any) and returns CODE.  For modules built on libdpacct, such
+ * as the trainer (libdpacct_train), so that their errors reach the same
+ * handler. */
+int dpacct_error_report (int code, const char *message, const char *where);
+
 #ifdef __cplusplus
 }
 #endif

@@ -10,6 +10,7 @@
 #include "fuzz.h"
 
 #include <dpacct.h>
+#include <dpacct/train.h>
 
 #include <stdio.h>
 #include <stdlib.h>

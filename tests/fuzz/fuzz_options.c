@@ -8,6 +8,7 @@
 #include <config.h>
 
 #include "fuzz.h"
+#include "describe.h"
 #include "options.h"
 #include "output.h"
 
