@@ -5,7 +5,9 @@
  * hand, DP-BiTFiT and the linear probe leaving the frozen parameters
  * bit-identical, a DP-SGD step against a step recomputed from
  * materialised gradients, the injected noise's scale, the mixed ghost
- * choice, deterministic initialisation and pretraining, and bad input. */
+ * choice, deterministic initialisation and pretraining, bad input; and
+ * whole runs: calibration with the trainable count as the dimension,
+ * the noise's std, learning, and pretrained DP-BiTFiT. */
 #include <dpacct.h>
 #include "testutil.h"
 #include "../lib/train/mlp_internal.h"
@@ -39,7 +41,7 @@ features (const mlp_shape *s)
  * linear rule, so that there is something to learn. */
 static void
 synthetic (const mlp_shape *s, size_t n, unsigned long seed, float **x,
-           unsigned **y)
+           unsigned char **y)
 {
   size_t f = features (s), classes = s->width[s->layers];
   gsl_rng *r = gsl_rng_alloc (gsl_rng_mt19937);
@@ -61,7 +63,7 @@ synthetic (const mlp_shape *s, size_t n, unsigned long seed, float **x,
           if (score > best)
             {
               best = score;
-              (*y)[i] = (unsigned) c;
+              (*y)[i] = (unsigned char) c;
             }
         }
     }
@@ -106,7 +108,7 @@ START_TEST (test_ghost_norms_equal_materialised)
       mlp_workspace *ws;
       mlp *net = make_net (s, 7 + k, &ws);
       float *x;
-      unsigned *y;
+      unsigned char *y;
       synthetic (s, 5, test_seed () + k, &x, &y);
       double *grad = malloc (mlp_param_count (net) * sizeof *grad);
       for (size_t i = 0; i < 5; i++)
@@ -193,7 +195,7 @@ START_TEST (test_gradient_matches_finite_differences)
       mlp_workspace *ws;
       mlp *net = make_net (s, 11 + k, &ws);
       float *x;
-      unsigned *y;
+      unsigned char *y;
       synthetic (s, 1, test_seed () + 100 + k, &x, &y);
       size_t n = mlp_param_count (net);
       double *grad = malloc (n * sizeof *grad), *p = mlp_params (net);
@@ -294,7 +296,7 @@ START_TEST (test_bitfit_and_probe_freeze_the_rest)
 {
   const mlp_shape *s = &shapes[2];
   float *x;
-  unsigned *y;
+  unsigned char *y;
   synthetic (s, 20, test_seed (), &x, &y);
   for (size_t m = 0; m < 3; m++)
     {
@@ -343,7 +345,7 @@ START_TEST (test_step_clips_each_example)
   const mlp_shape *s = &shapes[1];
   const size_t n_ex = 12;
   float *x;
-  unsigned *y;
+  unsigned char *y;
   synthetic (s, n_ex, test_seed () + 5, &x, &y);
   const dpacct_clipping kinds[] = { DPACCT_CLIP_FLAT, DPACCT_CLIP_NORMALISED,
                                     DPACCT_CLIP_AUTOMATIC };
@@ -419,7 +421,7 @@ START_TEST (test_step_noise_scale)
   mlp_shape s = { 2, 1, { 20, 30, 10 } };
   const size_t n_ex = 8;
   float *x;
-  unsigned *y;
+  unsigned char *y;
   synthetic (&s, n_ex, test_seed () + 9, &x, &y);
   mlp_workspace *ws;
   mlp *clean = make_net (&s, 4, &ws), *noisy;
@@ -464,7 +466,7 @@ START_TEST (test_init_and_pretraining_are_deterministic)
   const mlp_shape *s = &shapes[1];
   const size_t n_ex = 60;
   float *x;
-  unsigned *y;
+  unsigned char *y;
   synthetic (s, n_ex, test_seed () + 3, &x, &y);
   mlp_workspace *wa, *wb, *wc;
   mlp *a = make_net (s, 42, &wa), *b = make_net (s, 42, &wb);
@@ -527,7 +529,7 @@ START_TEST (test_bad_input_is_rejected)
   mlp_workspace *ws;
   net = make_net (&shapes[0], 1, &ws);
   float *x;
-  unsigned *y;
+  unsigned char *y;
   synthetic (&shapes[0], 4, 1, &x, &y);
   ck_assert (isnan (mlp_example_backward (net, ws, x, 3)));
   double *grad = malloc (mlp_param_count (net) * sizeof *grad);
@@ -548,7 +550,7 @@ START_TEST (test_bad_input_is_rejected)
                     DPACCT_EDOM);
   ck_assert_int_eq (mlp_dp_step (net, ws, x, y, 4, NULL, r, r, grad, &stats),
                     DPACCT_EINVAL);
-  unsigned bad[4] = { 0, 1, 9, 0 };
+  unsigned char bad[4] = { 0, 1, 9, 0 };
   o = good, o.q = 1.0;
   ck_assert_int_eq (mlp_dp_step (net, ws, x, bad, 4, &o, r, r, grad, &stats),
                     DPACCT_EDOM);
@@ -562,6 +564,166 @@ START_TEST (test_bad_input_is_rejected)
   free (y);
   mlp_workspace_free (ws);
   mlp_free (net);
+}
+END_TEST
+
+/* ------------------------------------------------------------ runs */
+
+static void
+run_defaults (dpacct_train_options *o, mlp_run_options *run,
+              mlp_trainable t)
+{
+  dpacct_train_options_init (o);
+  o->epsilon = 8.0;
+  o->batch_size = 50;
+  o->epochs = 4;
+  o->learning_rate = 0.5;
+  memset (run, 0, sizeof *run);
+  run->hidden = 8;
+  run->tokens = 2;
+  run->trainable = t;
+  run->norm_method = MLP_NORM_MIXED;
+  run->init_seed = 1;
+}
+
+/* A private run on Gaussian clusters (3 classes, 8 features as 2 tokens
+ * of 4): the accounting dimension is the trainable count, the calibrated
+ * epsilon is at most the target, the injected noise has the predicted
+ * std, and full fine-tuning at epsilon 8 learns (chance is 1/3). */
+START_TEST (test_run_calibrates_and_learns)
+{
+  dpacct_dataset *all, *train, *test;
+  ck_assert_int_eq (dpacct_dataset_synthetic (700, 8, 3, 3.0, 4, &all),
+                    DPACCT_OK);
+  ck_assert_int_eq (dpacct_dataset_subset (all, 0, 400, &train), DPACCT_OK);
+  ck_assert_int_eq (dpacct_dataset_subset (all, 400, 300, &test), DPACCT_OK);
+  dpacct_dataset_free (all);
+  mlp_shape shape = { 2, 2, { 4, 8, 3 } };
+  for (size_t m = 0; m < 3; m++)
+    {
+      dpacct_train_options o;
+      mlp_run_options run;
+      dpacct_train_report r;
+      run_defaults (&o, &run, modes[m]);
+      ck_assert_int_eq (mlp_train_run (train, test, &o, &run, &r),
+                        DPACCT_OK);
+      ck_assert_uint_eq (r.n_parameters,
+                         mlp_trainable_count (&shape, modes[m]));
+      ck_assert_msg (r.epsilon_upper <= o.epsilon, "epsilon %g",
+                     r.epsilon_upper);
+      ck_assert_uint_eq (r.steps, 32);
+      ck_assert (r.sigma > 0 && isfinite (r.sigma));
+      /* 32 steps x D draws; the std's own relative std is
+       * 1 / sqrt(2 * draws) < 3 %. */
+      ck_assert_rel (r.noise_std, r.noise_std_predicted, 0.15,
+                     "mode %zu noise std", m);
+      /* Layer 0 sees 2 tokens of 4 into 8: 4 * 12 = 48 <= 2 * 32 = 64,
+       * ghost; the head is one token, ghost. */
+      ck_assert_uint_eq (run.ghost_layers, 3);
+      ck_assert (r.accuracy >= 0 && r.accuracy <= 1);
+    }
+  /* The 8 features as one token (the tokens share layer 0 and are
+   * averaged, so 2 tokens cannot tell the halves apart): full
+   * fine-tuning learns; the linear head reaches 0.84 on these data. */
+  dpacct_train_options o;
+  mlp_run_options run;
+  dpacct_train_report r;
+  run_defaults (&o, &run, MLP_TRAIN_ALL);
+  run.tokens = 1;
+  ck_assert_int_eq (mlp_train_run (train, test, &o, &run, &r), DPACCT_OK);
+  ck_assert_msg (r.accuracy > 0.7, "accuracy %g", r.accuracy);
+  dpacct_dataset_free (train);
+  dpacct_dataset_free (test);
+}
+END_TEST
+
+/* Laplace: b is lap2's calibration for the trainable count, so BiTFiT
+ * (8 + 3 = 11 parameters) needs less noise than full fine-tuning
+ * (4 * 8 + 8 + 8 * 3 + 3 = 67). */
+START_TEST (test_run_laplace_dimension_is_trainable_count)
+{
+  dpacct_dataset *train;
+  ck_assert_int_eq (dpacct_dataset_synthetic (400, 8, 3, 3.0, 4, &train),
+                    DPACCT_OK);
+  double b[2];
+  for (int k = 0; k < 2; k++)
+    {
+      dpacct_train_options o;
+      mlp_run_options run;
+      dpacct_train_report r;
+      run_defaults (&o, &run, k ? MLP_TRAIN_BIAS : MLP_TRAIN_ALL);
+      o.noise = DPACCT_NOISE_LAPLACE;
+      o.epsilon = 2.0;
+      o.epochs = 1;
+      ck_assert_int_eq (mlp_train_run (train, NULL, &o, &run, &r),
+                        DPACCT_OK);
+      ck_assert_uint_eq (r.n_parameters, k ? 11 : 67);
+      ck_assert_msg (r.epsilon_upper <= o.epsilon, "epsilon %g",
+                     r.epsilon_upper);
+      b[k] = r.laplace_scale;
+      ck_assert (b[k] > 0 && isfinite (b[k]));
+      ck_assert (isnan (r.accuracy));
+    }
+  ck_assert_msg (b[1] < b[0], "BiTFiT b %g, full b %g", b[1], b[0]);
+  dpacct_train_options o;
+  mlp_run_options run;
+  dpacct_train_report r;
+  run_defaults (&o, &run, MLP_TRAIN_ALL);
+  run.tokens = 3;
+  ck_assert_int_eq (mlp_train_run (train, NULL, &o, &run, &r), DPACCT_EDOM);
+  run_defaults (&o, &run, MLP_TRAIN_ALL);
+  o.noise = DPACCT_NOISE_LAPLACE;
+  o.noise_multiplier = 1;
+  ck_assert_int_eq (mlp_train_run (train, NULL, &o, &run, &r), DPACCT_EDOM);
+  run_defaults (&o, &run, MLP_TRAIN_ALL);
+  o.batch_size = 401;
+  ck_assert_int_eq (mlp_train_run (train, NULL, &o, &run, &r), DPACCT_EDOM);
+  ck_assert_int_eq (mlp_train_run (train, NULL, &o, &run, NULL),
+                    DPACCT_EINVAL);
+  dpacct_dataset_free (train);
+}
+END_TEST
+
+/* Public pretraining then DP-BiTFiT: the biases alone cannot move a
+ * random network far (0.24 here), but they fine-tune a pretrained one
+ * (0.84; the public set is 300 more examples of the same clusters). */
+START_TEST (test_run_pretrained_bitfit)
+{
+  dpacct_dataset *all, *train, *test, *public;
+  ck_assert_int_eq (dpacct_dataset_synthetic (1000, 8, 3, 3.0, 4, &all),
+                    DPACCT_OK);
+  ck_assert_int_eq (dpacct_dataset_subset (all, 0, 400, &train), DPACCT_OK);
+  ck_assert_int_eq (dpacct_dataset_subset (all, 400, 300, &test), DPACCT_OK);
+  ck_assert_int_eq (dpacct_dataset_subset (all, 700, 300, &public),
+                    DPACCT_OK);
+  double accuracy[2];
+  for (int pretrained = 0; pretrained < 2; pretrained++)
+    {
+      dpacct_train_options o;
+      mlp_run_options run;
+      dpacct_train_report r;
+      run_defaults (&o, &run, MLP_TRAIN_BIAS);
+      o.epsilon = 1.0;
+      run.tokens = 1;
+      if (pretrained)
+        {
+          run.public_data = public;
+          run.pretrain_epochs = 10;
+          run.pretrain_batch = 20;
+          run.pretrain_learning_rate = 0.5;
+        }
+      ck_assert_int_eq (mlp_train_run (train, test, &o, &run, &r),
+                        DPACCT_OK);
+      ck_assert_uint_eq (r.n_parameters, 11);
+      accuracy[pretrained] = r.accuracy;
+    }
+  ck_assert_msg (accuracy[1] > 0.75 && accuracy[1] > accuracy[0] + 0.2,
+                 "BiTFiT accuracy: from scratch %g, pretrained %g",
+                 accuracy[0], accuracy[1]);
+  dpacct_dataset_free (all);
+  dpacct_dataset_free (train);
+  dpacct_dataset_free (test);
+  dpacct_dataset_free (public);
 }
 END_TEST
 
@@ -584,5 +746,10 @@ main (void)
   tcase_add_test (dpsgd, test_init_and_pretraining_are_deterministic);
   tcase_add_test (dpsgd, test_bad_input_is_rejected);
   suite_add_tcase (s, dpsgd);
+  TCase *runs = tcase_create ("runs");
+  tcase_add_test (runs, test_run_calibrates_and_learns);
+  tcase_add_test (runs, test_run_laplace_dimension_is_trainable_count);
+  tcase_add_test (runs, test_run_pretrained_bitfit);
+  suite_add_tcase (s, runs);
   return test_run_suite (s);
 }

@@ -516,7 +516,7 @@ check_step (const mlp_dp_step_options *o)
 }
 
 int
-mlp_dp_step (mlp *net, mlp_workspace *ws, const float *x, const unsigned *y,
+mlp_dp_step (mlp *net, mlp_workspace *ws, const float *x, const unsigned char *y,
              size_t n, const mlp_dp_step_options *o, gsl_rng *sampling,
              gsl_rng *noise, double *grad, mlp_dp_step_stats *stats)
 {
@@ -554,13 +554,25 @@ mlp_dp_step (mlp *net, mlp_workspace *ws, const float *x, const unsigned *y,
                    ? gsl_ran_laplace (noise, o->laplace_scale)
                    : gsl_ran_gaussian_ziggurat (noise,
                                                 o->sigma * sensitivity);
+      stats->noise_sumsq += z * z;
       net->p[p] -= step * (grad[p] + z);
     }
   return DPACCT_OK;
 }
 
+unsigned
+mlp_predict (const mlp *net, mlp_workspace *ws, const float *x)
+{
+  forward (net, ws, x, 0);
+  unsigned best = 0;
+  for (size_t c = 1; c < net->shape.width[net->shape.layers]; c++)
+    if (ws->logits[c] > ws->logits[best])
+      best = (unsigned) c;
+  return best;
+}
+
 int
-mlp_pretrain (mlp *net, mlp_workspace *ws, const float *x, const unsigned *y,
+mlp_pretrain (mlp *net, mlp_workspace *ws, const float *x, const unsigned char *y,
               size_t n, size_t epochs, size_t batch, double lr,
               unsigned long seed)
 {

@@ -127,6 +127,7 @@ typedef struct {
   size_t batch;        /* examples sampled */
   size_t clipped;      /* of which had norm above the clip */
   double norm_sum;     /* sum of their norms before clipping */
+  double noise_sumsq;  /* sum of the squared noise draws */
 } mlp_dp_step_stats;
 
 /* Poisson-samples the N examples (X row-major, T * width[0] features
@@ -137,15 +138,47 @@ typedef struct {
  * step on the trainable parameters only.  GRAD: mlp_param_count
  * doubles of scratch. */
 int mlp_dp_step (mlp *net, mlp_workspace *ws, const float *x,
-                 const unsigned *y, size_t n,
+                 const unsigned char *y, size_t n,
                  const mlp_dp_step_options *options, gsl_rng *sampling,
                  gsl_rng *noise, double *grad, mlp_dp_step_stats *stats);
+
+/* The class with the largest logit for one example. */
+unsigned mlp_predict (const mlp *net, mlp_workspace *ws, const float *x);
 
 /* Non-private pretraining: EPOCHS passes of minibatch SGD (BATCH
  * examples, learning rate LR) over the examples in an order shuffled
  * from SEED; every parameter trains.  Deterministic for a seed. */
 int mlp_pretrain (mlp *net, mlp_workspace *ws, const float *x,
-                  const unsigned *y, size_t n, size_t epochs, size_t batch,
+                  const unsigned char *y, size_t n, size_t epochs, size_t batch,
                   double lr, unsigned long seed);
+
+/* A private fine-tuning run of a one-hidden-layer MLP
+ * (dim / tokens -> hidden, shared over the tokens, -> classes). */
+typedef struct {
+  size_t hidden;               /* hidden units */
+  size_t tokens;               /* T; must divide the data's dimension */
+  mlp_trainable trainable;
+  mlp_norm_method norm_method;
+  unsigned long init_seed;
+  /* Non-private pretraining on PUBLIC_DATA first (NULL: none). */
+  const dpacct_dataset *public_data;
+  size_t pretrain_epochs, pretrain_batch;
+  double pretrain_learning_rate;
+  /* out: bit l set where layer l's norm used the ghost formula. */
+  unsigned ghost_layers;
+} mlp_run_options;
+
+/* DP-SGD on the MLP with the trainer's options O (SGD without momentum:
+ * O's optimizer and momentum are not used): sigma from O's accountant
+ * for (epsilon, delta) unless a noise multiplier is given, or Laplace
+ * with b from lap2 whose dimension is the trainable parameter count.
+ * REPORT: steps, q, sigma, b, epsilon_upper, sensitivity, batch sizes,
+ * clip fraction, n_parameters = the trainable count (the accounting
+ * dimension), per-step noise, test accuracy and loss, train loss, time;
+ * the per-class and accumulated-noise fields are NaN or 0. */
+int mlp_train_run (const dpacct_dataset *private_data,
+                   const dpacct_dataset *test_data,
+                   const dpacct_train_options *o, mlp_run_options *run,
+                   dpacct_train_report *report);
 
 #endif
