@@ -28,6 +28,9 @@ struct mlp_workspace {
   double *act[MLP_MAX_LAYERS];  /* layer l's inputs: T x width[0] for l = 0 */
   double *gout[MLP_MAX_LAYERS]; /* its output gradients: T x width[1] for 0 */
   double *hidden0;              /* tanh of layer 0 per token, T x width[1] */
+  /* Where each token's inputs are nonzero (pixels often are zero): layer
+   * 0's products skip the rest, which changes no sum. */
+  size_t *nonzero, *n_nonzero;
   double *logits, *dact, *gsum, *mat;
 };
 
@@ -211,6 +214,8 @@ mlp_workspace_free (mlp_workspace *ws)
       free (ws->gout[l]);
     }
   free (ws->hidden0);
+  free (ws->nonzero);
+  free (ws->n_nonzero);
   free (ws->logits);
   free (ws->dact);
   free (ws->gsum);
@@ -244,11 +249,13 @@ mlp_workspace_alloc (const mlp *net, mlp_workspace **out)
         largest = s->width[l] * s->width[l + 1];
     }
   ws->hidden0 = calloc (s->tokens * s->width[1], sizeof (double));
+  ws->nonzero = calloc (s->tokens * s->width[0], sizeof (size_t));
+  ws->n_nonzero = calloc (s->tokens, sizeof (size_t));
   ws->logits = calloc (s->width[s->layers], sizeof (double));
   ws->dact = calloc (widest, sizeof (double));
   ws->gsum = calloc (widest, sizeof (double));
   ws->mat = calloc (largest, sizeof (double));
-  if (!ok || !ws->hidden0 || !ws->logits || !ws->dact || !ws->gsum
+  if (!ok || !ws->hidden0 || !ws->nonzero || !ws->n_nonzero || !ws->logits || !ws->dact || !ws->gsum
       || !ws->mat)
     {
       mlp_workspace_free (ws);
@@ -274,6 +281,23 @@ dense (const mlp *net, size_t l, const double *in, double *out)
     }
 }
 
+/* OUT = W_0 A + b_0 for one token A, over its nonzero inputs NZ. */
+static void
+dense_sparse (const mlp *net, const double *a, const size_t *nz, size_t nnz,
+              double *out)
+{
+  size_t din = net->shape.width[0], dout = net->shape.width[1];
+  const double *w = net->p + net->w_off[0], *b = net->p + net->b_off[0];
+  for (size_t o = 0; o < dout; o++)
+    {
+      double z = b[o];
+      const double *row = w + o * din;
+      for (size_t k = 0; k < nnz; k++)
+        z += row[nz[k]] * a[nz[k]];
+      out[o] = z;
+    }
+}
+
 /* The forward pass: fills the activations and the logits, and returns
  * the cross-entropy of label Y; the gradient of the logits, softmax -
  * onehot, is left in gout[L-1]. */
@@ -285,13 +309,20 @@ forward (const mlp *net, mlp_workspace *ws, const float *x, unsigned y)
   size_t classes = s->width[L];
   if (y >= classes)
     return NAN;
-  for (size_t k = 0; k < T * d0; k++)
-    ws->act[0][k] = x[k];
+  for (size_t t = 0; t < T; t++)
+    {
+      size_t *nz = ws->nonzero + t * d0, nnz = 0;
+      for (size_t i = 0; i < d0; i++)
+        if ((ws->act[0][t * d0 + i] = x[t * d0 + i]) != 0)
+          nz[nnz++] = i;
+      ws->n_nonzero[t] = nnz;
+    }
   memset (ws->act[1], 0, d1 * sizeof (double));
   for (size_t t = 0; t < T; t++)
     {
       double *h = ws->hidden0 + t * d1;
-      dense (net, 0, ws->act[0] + t * d0, h);
+      dense_sparse (net, ws->act[0] + t * d0, ws->nonzero + t * d0,
+                    ws->n_nonzero[t], h);
       for (size_t o = 0; o < d1; o++)
         {
           h[o] = tanh (h[o]);
@@ -460,12 +491,23 @@ mlp_example_accumulate (const mlp *net, mlp_workspace *ws,
         {
           double *w = sum + net->w_off[l];
           for (size_t t = 0; t < T; t++)
-            for (size_t o = 0; o < dout; o++)
-              {
-                double go = scale * g[t * dout + o];
-                for (size_t i = 0; i < din; i++)
-                  w[o * din + i] += go * a[t * din + i];
-              }
+            {
+              const double *at = a + t * din;
+              for (size_t o = 0; o < dout; o++)
+                {
+                  double go = scale * g[t * dout + o];
+                  double *row = w + o * din;
+                  if (l == 0) /* zero inputs add nothing */
+                    {
+                      const size_t *nz = ws->nonzero + t * din;
+                      for (size_t k = 0; k < ws->n_nonzero[t]; k++)
+                        row[nz[k]] += go * at[nz[k]];
+                    }
+                  else
+                    for (size_t i = 0; i < din; i++)
+                      row[i] += go * at[i];
+                }
+            }
         }
       if (biases_trainable (s, trainable, l))
         {
