@@ -626,6 +626,11 @@ START_TEST (test_run_calibrates_and_learns)
        * ghost; the head is one token, ghost. */
       ck_assert_uint_eq (run.ghost_layers, 3);
       ck_assert (r.accuracy >= 0 && r.accuracy <= 1);
+      for (size_t c = 0; c < 3; c++)
+        ck_assert_msg (r.class_weight[c] > 0 && r.class_weight[c] <= 1
+                         && r.class_count[c] > 0
+                         && r.class_accuracy[c] >= 0,
+                       "class %zu: weight %g", c, r.class_weight[c]);
     }
   /* The 8 features as one token (the tokens share layer 0 and are
    * averaged, so 2 tokens cannot tell the halves apart): full
@@ -637,6 +642,28 @@ START_TEST (test_run_calibrates_and_learns)
   run.tokens = 1;
   ck_assert_int_eq (mlp_train_run (train, test, &o, &run, &r), DPACCT_OK);
   ck_assert_msg (r.accuracy > 0.7, "accuracy %g", r.accuracy);
+  /* Through the public entry point: the same run, bit for bit; and a
+   * clip no gradient reaches keeps every example's whole weight. */
+  dpacct_mlp_options pub;
+  dpacct_train_report r2;
+  dpacct_mlp_options_init (&pub);
+  pub.hidden = 8;
+  pub.trainable = DPACCT_TRAINABLE_ALL;
+  ck_assert_int_eq (dpacct_train_mlp_run (train, test, &o, &pub, &r2),
+                    DPACCT_OK);
+  ck_assert (r2.accuracy == r.accuracy && r2.loss == r.loss);
+  o.clip = 1e6;
+  o.noise_multiplier = 1.0;
+  ck_assert_int_eq (dpacct_train_mlp_run (train, test, &o, &pub, &r2),
+                    DPACCT_OK);
+  ck_assert (r2.clip_fraction == 0);
+  for (size_t c = 0; c < 3; c++)
+    ck_assert (r2.class_weight[c] == 1.0);
+  pub.trainable = (dpacct_trainable) 7;
+  ck_assert_int_eq (dpacct_train_mlp_run (train, test, &o, &pub, &r2),
+                    DPACCT_EDOM);
+  ck_assert_int_eq (dpacct_train_mlp_run (train, test, &o, NULL, &r2),
+                    DPACCT_EINVAL);
   dpacct_dataset_free (train);
   dpacct_dataset_free (test);
 }

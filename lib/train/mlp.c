@@ -582,6 +582,10 @@ mlp_dp_step (mlp *net, mlp_workspace *ws, const float *x, const unsigned char *y
       mlp_example_accumulate (net, ws, o->trainable, clip_factor (o, norm),
                               grad);
       stats->batch++;
+      stats->class_seen[y[i]]++;
+      stats->class_weight[y[i]] += o->clipping == DPACCT_CLIP_AUTOMATIC
+                                     ? o->gamma / (norm + o->gamma)
+                                     : norm > o->clip ? o->clip / norm : 1.0;
       stats->clipped += norm > (o->clipping == DPACCT_CLIP_AUTOMATIC
                                   ? o->gamma : o->clip);
       stats->norm_sum += norm;

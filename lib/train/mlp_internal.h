@@ -128,6 +128,11 @@ typedef struct {
   size_t clipped;      /* of which had norm above the clip */
   double norm_sum;     /* sum of their norms before clipping */
   double noise_sumsq;  /* sum of the squared noise draws */
+  /* Per label: examples sampled, and the sum of the weight each kept
+   * after clipping relative to a tiny gradient (flat and normalised:
+   * min(1, C/||g||); automatic: gamma / (||g|| + gamma)). */
+  size_t class_seen[DPACCT_MAX_CLASSES];
+  double class_weight[DPACCT_MAX_CLASSES];
 } mlp_dp_step_stats;
 
 /* Poisson-samples the N examples (X row-major, T * width[0] features

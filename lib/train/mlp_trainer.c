@@ -80,21 +80,34 @@ calibrate (const dpacct_train_options *o, double sensitivity,
   return status;
 }
 
-/* Accuracy and mean cross-entropy of NET on DATA. */
+/* Accuracy (per class where REP is not NULL) and mean cross-entropy of
+ * NET on DATA. */
 static void
 evaluate (const mlp *net, mlp_workspace *ws, const dpacct_dataset *data,
-          double *accuracy, double *loss)
+          double *accuracy, double *loss, dpacct_train_report *rep)
 {
-  size_t correct = 0;
+  size_t correct = 0, hits[DPACCT_MAX_CLASSES] = { 0 };
+  size_t count[DPACCT_MAX_CLASSES] = { 0 };
   double total = 0;
   for (size_t i = 0; i < data->n; i++)
     {
       const float *x = data->x + i * data->dim;
-      correct += mlp_predict (net, ws, x) == data->y[i];
-      total += mlp_example_loss (net, ws, x, data->y[i]);
+      unsigned y = data->y[i], hit = mlp_predict (net, ws, x) == y;
+      correct += hit;
+      hits[y] += hit;
+      count[y]++;
+      total += mlp_example_loss (net, ws, x, y);
     }
   *accuracy = (double) correct / (double) data->n;
   *loss = total / (double) data->n;
+  if (rep)
+    for (size_t c = 0; c < DPACCT_MAX_CLASSES; c++)
+      {
+        rep->class_count[c] = count[c];
+        rep->class_accuracy[c] = count[c] ? (double) hits[c]
+                                                / (double) count[c]
+                                          : NAN;
+      }
 }
 
 int
@@ -162,7 +175,8 @@ mlp_train_run (const dpacct_dataset *priv, const dpacct_dataset *test,
     .learning_rate = o->learning_rate
   };
   size_t sampled = 0, clipped = 0, batch_min = SIZE_MAX, batch_max = 0;
-  double noise_sumsq = 0;
+  double noise_sumsq = 0, weight_sum[DPACCT_MAX_CLASSES] = { 0 };
+  size_t seen[DPACCT_MAX_CLASSES] = { 0 };
   for (uint64_t t = 0; t < steps; t++)
     {
       mlp_dp_step_stats stats;
@@ -172,6 +186,11 @@ mlp_train_run (const dpacct_dataset *priv, const dpacct_dataset *test,
       sampled += stats.batch;
       clipped += stats.clipped;
       noise_sumsq += stats.noise_sumsq;
+      for (size_t c = 0; c < classes; c++)
+        {
+          seen[c] += stats.class_seen[c];
+          weight_sum[c] += stats.class_weight[c];
+        }
       if (stats.batch < batch_min)
         batch_min = stats.batch;
       if (stats.batch > batch_max)
@@ -196,7 +215,10 @@ mlp_train_run (const dpacct_dataset *priv, const dpacct_dataset *test,
   rep->clip_fraction = sampled ? (double) clipped / (double) sampled : NAN;
   rep->n_classes = classes;
   for (size_t c = 0; c < DPACCT_MAX_CLASSES; c++)
-    rep->class_weight[c] = rep->class_accuracy[c] = NAN;
+    {
+      rep->class_weight[c] = seen[c] ? weight_sum[c] / (double) seen[c] : NAN;
+      rep->class_accuracy[c] = NAN;
+    }
   rep->n_parameters = dimension;
   rep->noise_sumsq = noise_sumsq * inv_batch * inv_batch;
   rep->noise_std = sqrt (rep->noise_sumsq
@@ -207,8 +229,8 @@ mlp_train_run (const dpacct_dataset *priv, const dpacct_dataset *test,
   rep->accuracy = rep->loss = NAN;
   double unused;
   if (test)
-    evaluate (net, ws, test, &rep->accuracy, &rep->loss);
-  evaluate (net, ws, priv, &unused, &rep->train_loss);
+    evaluate (net, ws, test, &rep->accuracy, &rep->loss, rep);
+  evaluate (net, ws, priv, &unused, &rep->train_loss, NULL);
   rep->seconds = (double) (clock () - start) / CLOCKS_PER_SEC;
 done:
   gsl_rng_free (sampling);
@@ -217,4 +239,37 @@ done:
   mlp_workspace_free (ws);
   mlp_free (net);
   return status;
+}
+
+void
+dpacct_mlp_options_init (dpacct_mlp_options *m)
+{
+  memset (m, 0, sizeof *m);
+  m->hidden = 256;
+  m->tokens = 1;
+  m->trainable = DPACCT_TRAINABLE_ALL;
+  m->init_seed = 1;
+}
+
+int
+dpacct_train_mlp_run (const dpacct_dataset *private_data,
+                      const dpacct_dataset *test_data,
+                      const dpacct_train_options *options,
+                      const dpacct_mlp_options *m,
+                      dpacct_train_report *report)
+{
+  if (m == NULL)
+    return DPACCT_FAIL (DPACCT_EINVAL, "NULL MLP options");
+  if (m->trainable > DPACCT_TRAINABLE_HEAD)
+    return DPACCT_FAIL (DPACCT_EDOM, "trainable must be all, bias or head");
+  mlp_run_options run;
+  memset (&run, 0, sizeof run);
+  run.hidden = m->hidden;
+  run.tokens = m->tokens;
+  run.trainable = m->trainable == DPACCT_TRAINABLE_BIAS ? MLP_TRAIN_BIAS
+                  : m->trainable == DPACCT_TRAINABLE_HEAD ? MLP_TRAIN_HEAD
+                                                          : MLP_TRAIN_ALL;
+  run.norm_method = MLP_NORM_MIXED;
+  run.init_seed = m->init_seed;
+  return mlp_train_run (private_data, test_data, options, &run, report);
 }
