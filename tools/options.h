@@ -63,6 +63,10 @@ typedef enum {
   OPT_LAPLACE_SCALE,
   OPT_MAX_ORDER,
   OPT_COMPARE_GAUSSIAN,
+  /* train: the network to fine-tune (issue 17). */
+  OPT_MODEL,
+  OPT_TRAINABLE,
+  OPT_HIDDEN,
   OPT_HELP,
   OPT_N
 } cli_option_id;
@@ -154,6 +158,9 @@ typedef struct {
   uint64_t shard_index, shard_count; /* --shard I/N: 1 <= I <= N */
   const char *report_dir;
   int noise;                  /* --noise: a dpacct_noise_kind */
+  int model;                  /* --model: 0 head, 1 mlp */
+  int trainable;              /* --trainable: a dpacct_trainable */
+  uint64_t hidden;            /* --hidden units of the MLP */
   /* Lap2: nonzero when the mechanism is Laplace on L2-clipped gradients
    * (a lap2 accountant was named, or a Laplace option given). */
   int laplace;
@@ -264,6 +271,7 @@ const char *cli_clipping_name (int clipping);
 const char *cli_optimizer_name (int optimizer);
 const char *cli_variant_name (int variant);
 const char *cli_noise_name (int noise);
+const char *cli_trainable_name (int trainable);
 const char *cli_sampling_name (dpacct_sampling sampling);
 const char *cli_neighbouring_name (dpacct_neighbouring neighbouring);
 
