@@ -22,6 +22,7 @@
    | OPT_BIT (OPT_LEARNING_RATE) | OPT_BIT (OPT_OPTIMIZER)                  \
    | OPT_BIT (OPT_MOMENTUM) | OPT_BIT (OPT_SAMPLING_SEED)                   \
    | OPT_BIT (OPT_NOISE_SEED) | OPT_BIT (OPT_NOISE) | OPT_BIT (OPT_FORMAT)  \
+   | OPT_BIT (OPT_MODEL) | OPT_BIT (OPT_TRAINABLE) | OPT_BIT (OPT_HIDDEN)   \
    | OPT_BIT (OPT_HELP) | OPT_BIT (OPT_SAMPLER))
 
 static const char summary[] =
@@ -32,7 +33,10 @@ static const char summary[] =
   "the expected batch size.  Reports steps, batch sizes, clipping,\n"
   "accuracy and the noise actually injected.  Defaults: --data\n"
   "fashion-mnist --epsilon 1 --delta 1e-5 --batch-size 256 --epochs 4\n"
-  "--clip 1.  Here --dataset-size is the number of private examples\n"
+  "--clip 1.  With --model mlp, an MLP on the features trains instead\n"
+  "(plain SGD; --trainable all, bias or head), and the dimension printed\n"
+  "is its trainable parameter count.\n"
+  "Here --dataset-size is the number of private examples\n"
   "(default: all after --public-size) and --clip takes one value.  The\n"
   "random numbers come from GSL's Mersenne Twister: an experiment, not\n"
   "production DP.  --sampler shuffle trains on shuffled fixed-size batches\n"
@@ -111,7 +115,8 @@ enum { MAX_FIELDS = 24 + 2 * DPACCT_MAX_CLASSES };
 
 static void
 print_run (const cli_options *o, const train_data *d,
-           const dpacct_train_options *t, const dpacct_train_report *r)
+           const dpacct_train_options *t, const dpacct_mlp_options *m,
+           const dpacct_train_report *r)
 {
   out_field a[32];
   size_t na = 0;
@@ -127,7 +132,21 @@ print_run (const cli_options *o, const train_data *d,
   a[na++] = out_text ("accountant", "accountant",
                       t->shuffle ? "shuffle (Gaussian at sigma/sqrt(E))"
                                  : t->accountant->name);
+  a[na++] = out_text ("model", "model",
+                      o->model ? "mlp (features -> hidden -> classes)"
+                               : "softmax head");
+  if (o->model)
+    {
+      a[na++] = out_count ("hidden", "hidden units", m->hidden);
+      a[na++] = out_text ("trainable", "trainable",
+                          cli_trainable_name (m->trainable));
+      a[na++] = out_text ("norms", "per-example norms",
+                          "mixed ghost clipping");
+    }
   a[na++] = out_text ("noise", "noise", cli_noise_name (t->noise));
+  if (o->model && t->noise != DPACCT_NOISE_LAPLACE)
+    a[na++] = out_count ("dimension", "dimension n (trainable)",
+                         r->n_parameters);
   if (t->noise == DPACCT_NOISE_LAPLACE)
     {
       a[na++] = out_count ("dimension", "dimension n (parameters)",
@@ -151,7 +170,7 @@ print_run (const cli_options *o, const train_data *d,
                       cli_optimizer_name (t->optimizer));
   a[na++] = out_real ("learning_rate", "learning rate", OUT_REAL,
                       t->learning_rate);
-  if (t->optimizer == DPACCT_OPTIMIZER_SGD)
+  if (t->optimizer == DPACCT_OPTIMIZER_SGD && !o->model)
     a[na++] = out_real ("momentum", "momentum", OUT_REAL, t->momentum);
   a[na++] = out_count ("sampling_seed", "sampling seed", t->sampling_seed);
   a[na++] = out_count ("noise_seed", "noise seed", t->noise_seed);
@@ -196,10 +215,14 @@ print_run (const cli_options *o, const train_data *d,
                      laplace ? "  predicted sqrt(2)*b/B"
                              : "  predicted sigma*S/B",
                      OUT_REAL, r->noise_std_predicted);
-  f[n++] = out_real ("accumulated_noise", "accumulated noise / S",
-                     OUT_REAL, r->accumulated_noise);
-  f[n++] = out_real ("accumulated_predicted", "  predicted sigma*sqrt(T)",
-                     OUT_REAL, r->accumulated_predicted);
+  if (!o->model) /* the MLP does not record the accumulated noise */
+    {
+      f[n++] = out_real ("accumulated_noise", "accumulated noise / S",
+                         OUT_REAL, r->accumulated_noise);
+      f[n++] = out_real ("accumulated_predicted",
+                         "  predicted sigma*sqrt(T)", OUT_REAL,
+                         r->accumulated_predicted);
+    }
   f[n++] = out_count ("parameters", "parameters", r->n_parameters);
   f[n++] = out_real ("seconds", "CPU seconds", OUT_REAL, r->seconds);
   for (size_t c = 0; c < r->n_classes; c++)
@@ -239,8 +262,33 @@ cmd_train (int argc, char **argv)
       out_error ("--clip: train takes one clipping bound, in (0, 1e6]");
       return 1;
     }
+  if (!o.model && (o.given & (OPT_BIT (OPT_TRAINABLE)
+                             | OPT_BIT (OPT_HIDDEN))))
+    {
+      out_error ("--%s: applies to --model mlp only",
+                 (o.given & OPT_BIT (OPT_TRAINABLE)) ? "trainable" : "hidden");
+      return 1;
+    }
+  if (o.model && ((o.given & OPT_BIT (OPT_MOMENTUM))
+                  || o.optimizer == DPACCT_OPTIMIZER_ADAM))
+    {
+      out_error ("--model mlp: trains with plain SGD; --optimizer adam and "
+                 "--momentum apply to --model head");
+      return 1;
+    }
+  if (o.model && o.train_shuffle)
+    {
+      out_error ("--model mlp: draws Poisson batches only; --sampler shuffle "
+                 "applies to --model head");
+      return 1;
+    }
   dpacct_train_options t;
   cmd_train_options (&o, &t);
+  dpacct_mlp_options m;
+  dpacct_mlp_options_init (&m);
+  m.trainable = (dpacct_trainable) o.trainable;
+  if (o.given & OPT_BIT (OPT_HIDDEN))
+    m.hidden = (size_t) o.hidden;
   train_data d;
   if ((rc = train_data_load (&o, 0, &d, NULL)))
     return rc;
@@ -257,12 +305,14 @@ cmd_train (int argc, char **argv)
       t.progress_context = (void *) "training";
     }
   dpacct_train_report r;
-  int status = dpacct_train_run (d.private_set, d.test_set, &t, &r);
+  int status = o.model ? dpacct_train_mlp_run (d.private_set, d.test_set,
+                                              &t, &m, &r)
+                       : dpacct_train_run (d.private_set, d.test_set, &t, &r);
   train_progress_done ();
   if (status)
     rc = out_library_failure (status, "the DP-SGD run");
   else
-    print_run (&o, &d, &t, &r);
+    print_run (&o, &d, &t, &m, &r);
   train_data_free (&d);
   return rc;
 }

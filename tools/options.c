@@ -120,6 +120,14 @@ static const option_info option_table[OPT_N] = {
     "Laplace noise scale b on each coordinate (lap2 accountants)" },
   [OPT_MAX_ORDER] = { "max-order", "L", "an integer in [1, 10000]",
     "largest moment order (default 2048 for lap2, 512 for lap2-paper)" },
+  [OPT_MODEL] = { "model", "NAME", "head or mlp",
+    "what trains: the softmax head (default) or an MLP\n"
+    "                             (features -> hidden -> classes)" },
+  [OPT_TRAINABLE] = { "trainable", "SET", "all, bias or head",
+    "what of the MLP trains: all, the biases (DP-BiTFiT) or\n"
+    "                             the last layer (default all)" },
+  [OPT_HIDDEN] = { "hidden", "N", "an integer in [1, 4096]",
+    "hidden units of the MLP (default 256)" },
   [OPT_COMPARE_GAUSSIAN] = { "compare-gaussian", NULL, "",
     "also show the Gaussian noise (rdp) with the same epsilon, and both "
     "variances" },
@@ -580,6 +588,8 @@ static const char *const optimizer_names[] = { "sgd", "adam" };
 static const char *const variant_names[] = { "correct", "half-noise",
                                              "no-clipping" };
 static const char *const noise_names[] = { "gaussian", "laplace" };
+static const char *const model_names[] = { "head", "mlp" };
+static const char *const trainable_names[] = { "all", "bias", "head" };
 
 /* --shard I/N. */
 static int
@@ -640,6 +650,12 @@ parse_trainer_value (cli_option_id id, const char *text, cli_options *o)
       return parse_shard (text, o);
     case OPT_NOISE:
       return parse_choice (id, text, noise_names, 2, &o->noise);
+    case OPT_MODEL:
+      return parse_choice (id, text, model_names, 2, &o->model);
+    case OPT_TRAINABLE:
+      return parse_choice (id, text, trainable_names, 3, &o->trainable);
+    case OPT_HIDDEN:
+      return parse_integer (id, text, 1, 4096, &o->hidden);
     default:
       return bad_value (id, text);
     }
@@ -661,6 +677,12 @@ const char *
 cli_variant_name (int variant)
 {
   return variant_names[variant >= 0 && variant < 3 ? variant : 0];
+}
+
+const char *
+cli_trainable_name (int trainable)
+{
+  return trainable_names[trainable >= 0 && trainable < 3 ? trainable : 0];
 }
 
 const char *

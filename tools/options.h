@@ -69,6 +69,10 @@ typedef enum {
   /* Runs of several phases (run.c). */
   OPT_RUN,
   OPT_PHASE,
+  /* train: the network to fine-tune (issue 17). */
+  OPT_MODEL,
+  OPT_TRAINABLE,
+  OPT_HIDDEN,
   OPT_HELP,
   OPT_N
 } cli_option_id;
@@ -175,6 +179,9 @@ typedef struct {
   uint64_t shard_index, shard_count; /* --shard I/N: 1 <= I <= N */
   const char *report_dir;
   int noise;                  /* --noise: a dpacct_noise_kind */
+  int model;                  /* --model: 0 head, 1 mlp */
+  int trainable;              /* --trainable: a dpacct_trainable */
+  uint64_t hidden;            /* --hidden units of the MLP */
   /* Lap2: nonzero when the mechanism is Laplace on L2-clipped gradients
    * (a lap2 accountant was named, or a Laplace option given). */
   int laplace;
@@ -280,6 +287,7 @@ const char *cli_clipping_name (int clipping);
 const char *cli_optimizer_name (int optimizer);
 const char *cli_variant_name (int variant);
 const char *cli_noise_name (int noise);
+const char *cli_trainable_name (int trainable);
 const char *cli_sampling_name (dpacct_sampling sampling);
 const char *cli_sampler_name (cli_sampler sampler);
 const char *cli_neighbouring_name (dpacct_neighbouring neighbouring);

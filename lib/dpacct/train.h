@@ -182,6 +182,38 @@ int dpacct_train_run (const dpacct_dataset *private_data,
                       const dpacct_train_options *options,
                       dpacct_train_report *report);
 
+/* ------------------------------------------------------------ MLP */
+
+/* What private fine-tuning of the MLP may change. */
+typedef enum {
+  DPACCT_TRAINABLE_ALL,  /* full fine-tuning */
+  DPACCT_TRAINABLE_BIAS, /* DP-BiTFiT: the biases of every layer */
+  DPACCT_TRAINABLE_HEAD  /* linear probe: the last layer */
+} dpacct_trainable;
+
+typedef struct {
+  size_t hidden;              /* hidden units; 256 */
+  size_t tokens;              /* T tokens per example, sharing the first
+                                 layer (must divide dim); 1 */
+  dpacct_trainable trainable; /* all */
+  unsigned long init_seed;    /* the network's initialisation; 1 */
+} dpacct_mlp_options;
+
+void dpacct_mlp_options_init (dpacct_mlp_options *options);
+
+/* DP-SGD on a one-hidden-layer MLP (dim / T -> hidden -> classes, tanh,
+ * biases in both layers) instead of the head, with per-example norms by
+ * mixed ghost clipping.  OPTIONS as for dpacct_train_run except that the
+ * optimiser is plain SGD (optimizer, momentum and Adam's settings are not
+ * used).  The report's n_parameters is the trainable parameter count: the
+ * accounting dimension (lap2's n for Laplace noise); accumulated_noise
+ * and accumulated_predicted are NaN. */
+int dpacct_train_mlp_run (const dpacct_dataset *private_data,
+                          const dpacct_dataset *test_data,
+                          const dpacct_train_options *options,
+                          const dpacct_mlp_options *mlp,
+                          dpacct_train_report *report);
+
 /* ------------------------------------------------------------ audit */
 
 /* Deliberately broken trainers, so that the audit can show it catches
