@@ -49,7 +49,7 @@ check_shortest (double x)
   ck_assert_msg (digits <= 17 && (digits >= 1 || x == 0), "%.17g: %s", x, buf);
   for (int n = 1; n < digits; n++)
     {
-      char shorter[64];
+      char shorter[400]; /* %.*g of a double may take 310 bytes */
       snprintf (shorter, sizeof shorter, "%.*g", n, x);
       ck_assert_msg (strtod (shorter, NULL) != x,
                      "%.17g printed as %s, but %s (%d digits) reads back "
