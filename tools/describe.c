@@ -96,16 +96,18 @@ describe_laplace (const cli_options *o, int with_noise, cli_assumptions *a)
   cli_add_assumption (a, order, o, OPT_MAX_ORDER);
 }
 
-void
-cli_describe_run (const cli_options *o, const cli_run *run, int with_noise,
-                  cli_assumptions *a)
+/* The assumptions' first field: the accountant, with the list of those
+ * that answer when there are several (or when LIST_ALL and "all" was
+ * asked), or "(default)" when none was named. */
+static void
+describe_accountant (const cli_options *o, int list_all, cli_assumptions *a)
 {
-  a->n = 0;
   out_field accountant = out_text ("accountant", "accountant",
                                    o->accountant_name);
-  if (o->n_accountants > 1)
+  a->accountants[0] = '\0';
+  if (o->n_accountants > 1
+      || (list_all && strcmp (o->accountant_name, "all") == 0))
     {
-      a->accountants[0] = '\0';
       for (size_t i = 0; i < o->n_accountants; i++)
         {
           size_t used = strlen (a->accountants);
@@ -119,6 +121,14 @@ cli_describe_run (const cli_options *o, const cli_run *run, int with_noise,
   else if (!(o->given & OPT_BIT (OPT_ACCOUNTANT)))
     accountant.note = "(default)";
   a->fields[a->n++] = accountant;
+}
+
+void
+cli_describe_run (const cli_options *o, const cli_run *run, int with_noise,
+                  cli_assumptions *a)
+{
+  a->n = 0;
+  describe_accountant (o, 0, a);
   a->fields[a->n++] = out_text ("mechanism", "mechanism",
                                 o->laplace ? "laplace-l2" : "gaussian");
   if (with_noise && !o->laplace)
@@ -184,24 +194,7 @@ cli_describe_phases (const cli_options *o, const cli_phases *r,
                      cli_assumptions *a)
 {
   a->n = 0;
-  out_field accountant = out_text ("accountant", "accountant",
-                                   o->accountant_name);
-  a->accountants[0] = '\0';
-  if (o->n_accountants > 1 || strcmp (o->accountant_name, "all") == 0)
-    {
-      for (size_t i = 0; i < o->n_accountants; i++)
-        {
-          size_t used = strlen (a->accountants);
-          snprintf (a->accountants + used, sizeof a->accountants - used,
-                    "%s%s", i ? ", " : "(", o->accountants[i]->name);
-        }
-      strncat (a->accountants, ")",
-               sizeof a->accountants - strlen (a->accountants) - 1);
-      accountant.note = a->accountants;
-    }
-  else if (!(o->given & OPT_BIT (OPT_ACCOUNTANT)))
-    accountant.note = "(default)";
-  a->fields[a->n++] = accountant;
+  describe_accountant (o, 1, a);
   a->fields[a->n++] = out_text ("run", "run", r->listed ? r->spec.source
                                                         : "command line");
   a->fields[a->n++] = out_count ("phases", "phases", r->n);
