@@ -197,6 +197,31 @@ dpacct_accountant_epsilon (const dpacct_accountant *accountant, double delta,
 }
 
 int
+dpacct_accountant_epsilon_split (const dpacct_accountant *accountant,
+                                 double delta_upper, double delta_lower,
+                                 dpacct_bound *out)
+{
+  if (out == NULL || accountant == NULL)
+    return DPACCT_FAIL (DPACCT_EINVAL, "NULL accountant or output");
+  bound_unknown (out);
+  if (!(delta_upper > 0.0 && delta_upper <= delta_lower && delta_lower < 1.0))
+    return DPACCT_FAIL (DPACCT_EDOM, "deltas must satisfy 0 < delta_upper "
+                                     "<= delta_lower < 1");
+  if (accountant->type->epsilon_split != NULL)
+    return without_mpfr_caches (accountant->type->epsilon_split (
+        accountant->state, delta_upper, delta_lower, out));
+  dpacct_bound at_lower;
+  int status = dpacct_accountant_epsilon (accountant, delta_upper, out);
+  if (status == DPACCT_OK && delta_lower != delta_upper)
+    status = dpacct_accountant_epsilon (accountant, delta_lower, &at_lower);
+  if (status == DPACCT_OK && delta_lower != delta_upper)
+    out->lower = at_lower.lower;
+  if (status != DPACCT_OK)
+    bound_unknown (out);
+  return status;
+}
+
+int
 dpacct_accountant_delta (const dpacct_accountant *accountant, double epsilon,
                          dpacct_bound *out)
 {

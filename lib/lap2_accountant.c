@@ -362,11 +362,12 @@ lap2_delta (const void *state, double epsilon, dpacct_bound *out)
 
 static const dpacct_accountant_type lap2_type = {
   "lap2", sizeof (lap2_state), lap2_init, lap2_release, lap2_copy,
-  lap2_supports, lap2_compose, lap2_epsilon, lap2_delta, NULL
+  lap2_supports, lap2_compose, lap2_epsilon, lap2_delta, NULL, NULL
 };
 static const dpacct_accountant_type lap2_paper_type = {
   "lap2-paper", sizeof (lap2_state), lap2_paper_init, lap2_release,
-  lap2_copy, lap2_supports, lap2_compose, lap2_epsilon, lap2_delta, NULL
+  lap2_copy, lap2_supports, lap2_compose, lap2_epsilon, lap2_delta, NULL,
+  NULL
 };
 const dpacct_accountant_type *const dpacct_accountant_lap2 = &lap2_type;
 const dpacct_accountant_type *const dpacct_accountant_lap2_paper

@@ -813,8 +813,8 @@ typedef struct
  * own gap by less than 1 % once the lower bound is above 0
  * (DPACCT_PLD_LIMIT_NO_GAIN). */
 static int
-refine (const pld_state *s, question ask, double given, int want_lower,
-        centring *at, ladder *out)
+refine (const pld_state *s, question ask, double given, double given_lower,
+        int want_lower, centring *at, ladder *out)
 {
   enum { MAX_RUNGS = 24 };
   double h = s->interval > 0.0 ? s->interval
@@ -834,7 +834,7 @@ refine (const pld_state *s, question ask, double given, int want_lower,
       double u = NAN, lo = NAN;
       lower_on = want_lower && (lower_on || excess <= 0.25 * out->upper);
       if (lower_on)
-        status = side_on_grid (s, h, 0, ask, given, at, &lo);
+        status = side_on_grid (s, h, 0, ask, given_lower, at, &lo);
       /* The upper side is computed on every rung, even where the lower
        * one is still 0: so its rungs, and its bound, are those it has
        * when it is asked for alone (calibration), or tighter. */
@@ -1052,7 +1052,7 @@ dpacct_pld_bound_pair (double lower, double upper, dpacct_bound *out)
  * same start. */
 static int
 pair_bounds (const pld_state *s, question ask, double given,
-             dpacct_bound *out)
+             double given_lower, dpacct_bound *out)
 {
   out->certified = 0;
   out->limit = DPACCT_PLD_LIMIT_NONE;
@@ -1066,12 +1066,13 @@ pair_bounds (const pld_state *s, question ask, double given,
                     { { 0, NULL, NULL, NULL }, { 0, NULL, NULL, NULL } } } };
   int witness = lower_from_witness (s);
   ladder lad;
-  int status = refine (s, ask, given, !s->upper_only && !witness, &at, &lad);
+  int status = refine (s, ask, given, given_lower, !s->upper_only && !witness,
+                       &at, &lad);
   centring_release (&at);
   double upper = lad.upper, lower = lad.lower;
   if (status == DPACCT_OK && witness && !s->upper_only && isfinite (upper)
       && upper > 0.0)
-    status = witness_lower (s, ask, given, lad.h, &lower);
+    status = witness_lower (s, ask, given_lower, lad.h, &lower);
   if (status == DPACCT_OK && s->certified && isfinite (upper))
     {
       status = certified_upper (s, ask, given, lad.h, upper, &upper);
@@ -1101,17 +1102,19 @@ group_upper (const pld_state *s, question ask, double given, double *upper)
   dpacct_bound b;
   if (ask == ASK_DELTA)
     {
-      int status = pair_bounds (&add_remove, ASK_DELTA, 0.5 * given, &b);
+      int status = pair_bounds (&add_remove, ASK_DELTA, 0.5 * given,
+                                0.5 * given, &b);
       *upper = fmin (b.upper * (1.0 + exp (0.5 * given)) * (1.0 + 1e-12),
                      1.0);
       return status;
     }
-  int status = pair_bounds (&add_remove, ASK_EPSILON, 0.5 * given, &b);
+  int status = pair_bounds (&add_remove, ASK_EPSILON, 0.5 * given,
+                            0.5 * given, &b);
   double e1 = b.upper, d2 = 0.5 * given * exp (-e1) * (1.0 - 1e-12);
   *upper = INFINITY;
   if (status != DPACCT_OK || !isfinite (e1) || !(d2 >= DBL_MIN))
     return status;
-  status = pair_bounds (&add_remove, ASK_EPSILON, d2, &b);
+  status = pair_bounds (&add_remove, ASK_EPSILON, d2, d2, &b);
   if (status == DPACCT_OK)
     *upper = nextafter (e1 + b.upper, INFINITY);
   return status;
@@ -1123,9 +1126,11 @@ group_upper (const pld_state *s, question ask, double given, double *upper)
  * (Laplace noise) or its wider steps do not fit the memory cap, group
  * privacy answers alone. */
 static int
-bounds (const pld_state *s, question ask, double given, dpacct_bound *out)
+bounds (const pld_state *s, question ask, double given, double given_lower,
+        dpacct_bound *out)
 {
-  int status = dominating_pairs_known (s) ? pair_bounds (s, ask, given, out)
+  int status = dominating_pairs_known (s)
+                   ? pair_bounds (s, ask, given, given_lower, out)
                                           : DPACCT_EUNSUP;
   if (!lower_from_witness (s)
       || (status != DPACCT_OK && status != DPACCT_ENOMEM
@@ -1138,7 +1143,7 @@ bounds (const pld_state *s, question ask, double given, dpacct_bound *out)
       out->certified = s->certified;
       if (!s->upper_only)
         {
-          status = witness_lower (s, ask, given,
+          status = witness_lower (s, ask, given_lower,
                                   aligned (s, witness_start (s)),
                                   &out->lower);
           if (status != DPACCT_OK)
@@ -1157,13 +1162,23 @@ bounds (const pld_state *s, question ask, double given, dpacct_bound *out)
 static int
 pld_epsilon (const void *state, double delta, dpacct_bound *out)
 {
-  return bounds (state, ASK_EPSILON, delta, out);
+  return bounds (state, ASK_EPSILON, delta, delta, out);
+}
+
+/* Upper side at delta_upper and lower side at delta_lower, on one ladder
+ * (each rung's compositions serve both): what a caller that shifts delta
+ * the two ways (capped Poisson batches) would otherwise pay twice. */
+static int
+pld_epsilon_split (const void *state, double delta_upper, double delta_lower,
+                   dpacct_bound *out)
+{
+  return bounds (state, ASK_EPSILON, delta_upper, delta_lower, out);
 }
 
 static int
 pld_delta (const void *state, double epsilon, dpacct_bound *out)
 {
-  return bounds (state, ASK_DELTA, epsilon, out);
+  return bounds (state, ASK_DELTA, epsilon, epsilon, out);
 }
 
 static const dpacct_accountant_type pld_type;
@@ -1205,6 +1220,7 @@ static const dpacct_accountant_type pld_type = {
   .epsilon = pld_epsilon,
   .delta = pld_delta,
   .guide = pld_guide,
+  .epsilon_split = pld_epsilon_split,
 };
 
 const dpacct_accountant_type *const dpacct_accountant_pld = &pld_type;

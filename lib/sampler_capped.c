@@ -130,29 +130,32 @@ dpacct_capped_poisson_epsilon (const dpacct_accountant *uncapped,
     }
   if (!(delta > 0.0) || !(delta < 1.0))
     return DPACCT_FAIL (DPACCT_EDOM, "delta must be in (0, 1)");
-  /* Common case, two queries: the cap costs at most a fraction SLACK of
+  /* Common case, one query: the cap costs at most a fraction SLACK of
    * delta.  Upper: eps_u at delta' = (1 - SLACK) delta, valid when
    * (1 + e^eps) beta <= SLACK delta there.  Lower: eps_l at delta'' =
    * (1 + SLACK) delta, valid since then delta'' >= delta + (1 + e^eps) beta
    * at every eps up to the upper end (see below). */
   const double slack = 1e-3;
-  int status = dpacct_accountant_epsilon (uncapped, delta * (1.0 - slack), &b);
+  /* One query for both (the upper side at delta', the lower at delta''):
+   * the price of the uncapped bound alone where the accountant shares
+   * the composition (PLD). */
+  double d_upper = delta * (1.0 - slack), d_lower = delta * (1.0 + slack);
+  int lower_trivial = !(d_lower < 1.0); /* then 0 is all that is proved */
+  int status = dpacct_accountant_epsilon_split (
+      uncapped, d_upper, lower_trivial ? d_upper : d_lower, &b);
   if (status != DPACCT_OK)
     return status;
   double upper = INFINITY;
   if (exp (dpacct_log1p_exp (b.upper) + log_excess) <= slack * delta)
     {
-      upper = b.upper;
-      dpacct_bound c;
-      status = dpacct_accountant_epsilon (uncapped, delta * (1.0 + slack), &c);
-      if (status != DPACCT_OK)
-        return status;
-      out->lower = c.lower;
-      out->upper = upper;
-      if (!isnan (out->lower) && out->lower > upper)
-        out->lower = upper;
+      *out = b;
+      if (lower_trivial && !isnan (out->lower))
+        out->lower = 0.0;
+      if (!isnan (out->lower) && out->lower > out->upper)
+        out->lower = out->upper;
       return DPACCT_OK;
     }
+  /* (b.lower, at delta'', only tells below whether there is a lower side.) */
   /* Otherwise: eps_u(delta') at delta' = delta - (1 + e^g) beta, for a
    * guess g, is valid once the answer is at most g (then delta_u +
    * (1 + e^eps) beta <= delta); g starts at the answer above plus one. */

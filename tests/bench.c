@@ -241,8 +241,8 @@ bench_samplers (void)
   dpacct_accountant_free (acc);
   dpacct_event_free (e);
   printf ("capped Poisson, sigma 1, N 60000, q 0.01, 1000 steps, cap 800, "
-          "delta 1e-5: upper %.4f in %.3f s (Poisson %.4f in %.3f s)\n",
-          b.upper, capped, plain_eps, plain);
+          "delta 1e-5: [%.4f, %.4f] in %.3f s (Poisson %.4f in %.3f s)\n",
+          b.lower, b.upper, capped, plain_eps, plain);
   return 0;
 }
 
@@ -337,6 +337,9 @@ main (int argc, char **argv)
     }
   if (argc > 1 && strcmp (argv[1], "runs") == 0)
     return bench_runs ();
+  /* "bench samplers": the batch samplers alone (issue 18). */
+  if (argc > 1 && strcmp (argv[1], "samplers") == 0)
+    return bench_samplers ();
   /* "bench plan": only the plans (the PLD ones take minutes). */
   if (argc > 1 && strcmp (argv[1], "plan") == 0)
     {

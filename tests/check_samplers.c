@@ -9,11 +9,10 @@
  * accountant on the remove pair at sigma/2. */
 #include <dpacct.h>
 #include <dpacct/train.h>
+#include "k2_mpfr.h"
 #include "sampler_internal.h"
 #include "testutil.h"
 
-#include <gsl/gsl_errno.h>
-#include <gsl/gsl_integration.h>
 #include <math.h>
 #include <mpfr.h>
 
@@ -115,75 +114,25 @@ START_TEST (test_oracle_one_batch_is_gaussian)
 END_TEST
 
 /* K = 2: P(g(x1) + g(x2) > 0) = E_x1 [P(g(x2) > -g(x1))], one integral,
- * with g(x) = u^2 - u, u = exp(x / s^2 - c); its inner probability in
- * closed form written afresh here. */
-typedef struct { double s, c, mu1, mu2; } k2_pair;
-
-static double
-prob_g_above (double s, double c, double mu, double y)
-{
-  /* u^2 - u > y: u > (1 + r)/2 or u < (1 - r)/2, r = sqrt(1 + 4y). */
-  if (1.0 + 4.0 * y <= 0.0)
-    return 1.0;
-  double r = sqrt (1.0 + 4.0 * y), s2 = s * s;
-  double hi = s2 * (log (0.5 * (1.0 + r)) + c);
-  double p = 0.5 * erfc ((hi - mu) / (s * M_SQRT2));
-  double small = 0.5 * (1.0 - r);
-  if (small > 0.0)
-    p += 0.5 * erfc (-(s2 * (log (small) + c) - mu) / (s * M_SQRT2));
-  return p;
-}
-
-static double
-k2_integrand (double x, void *params)
-{
-  const k2_pair *k = params;
-  double u = exp (x / (k->s * k->s) - k->c);
-  double g = u * u - u;
-  double dens = exp (-0.5 * (x - k->mu1) * (x - k->mu1) / (k->s * k->s))
-                / (k->s * sqrt (2.0 * M_PI));
-  return dens * prob_g_above (k->s, k->c, k->mu2, -g);
-}
-
-static double
-k2_probability (double s, double c, double mu1, double mu2)
-{
-  k2_pair k = { s, c, mu1, mu2 };
-  gsl_function f = { k2_integrand, &k };
-  gsl_integration_workspace *w = gsl_integration_workspace_alloc (2000);
-  double v, err;
-  /* Smooth but for a kink where g(x1) = 1/4 (beyond it the inner
-   * probability is 1), at u = (1 + sqrt 2)/2; u = 1 (g = 0) splits too. */
-  double kink = s * s * (log (0.5 * (1.0 + M_SQRT2)) + c);
-  double pts[] = { mu1 - 40.0 * s, s * s * c, kink, mu1 + 40.0 * s };
-  ck_assert (pts[0] < pts[1] && pts[2] < pts[3]);
-  ck_assert_int_eq (gsl_integration_qagp (&f, pts, 4, 1e-15, 1e-12, 2000, w,
-                                          &v, &err),
-                    GSL_SUCCESS);
-  gsl_integration_workspace_free (w);
-  return v;
-}
-
+ * here in MPFR (tests/k2_mpfr.c, tanh-sinh at 128 bits, written afresh);
+ * one case here, since MPFR is slow under valgrind, and a grid of nine in
+ * `make check-samplers-slow`. */
 START_TEST (test_oracle_two_batches_quadrature)
 {
-  gsl_set_error_handler_off ();
-  for (double sigma = 0.5; sigma <= 2.0; sigma *= 2.0)
-    for (double eps = 0.5; eps <= 3.0; eps += 2.5)
-      {
-        double c = eps + 1.5 / (sigma * sigma);
-        /* under P the target's coordinate has mean 2, under Q 1 */
-        double p = k2_probability (sigma, c, 2.0, 0.0);
-        double q = k2_probability (sigma, c, 1.0, 0.0);
-        double exact = p - exp (eps) * q, lo, hi;
-        ck_assert_int_eq (dpacct_shuffle_oracle_delta (sigma, 2, eps, 5e-4,
-                                                       1 << 22, &lo, &hi),
-                          DPACCT_OK);
-        /* the bracket is tight where delta is not tiny */
-        ck_assert_msg (lo <= exact && exact <= hi
-                       && (exact < 1e-6 || hi - lo < 0.05 * exact),
-                       "K=2 sigma %g eps %g: oracle [%.10g, %.10g], "
-                       "quadrature %.10g", sigma, eps, lo, hi, exact);
-      }
+  const double sigma = 1.0, eps = 0.5, c = eps + 1.5 / (sigma * sigma);
+  double err_p, err_q;
+  /* under P the target's coordinate has mean 2, under Q 1 */
+  double p = k2_mpfr_probability (sigma, c, 2.0, 0.0, &err_p);
+  double q = k2_mpfr_probability (sigma, c, 1.0, 0.0, &err_q);
+  ck_assert_msg (err_p < 1e-15 && err_q < 1e-15, "quadrature %g %g",
+                 err_p, err_q);
+  double exact = p - exp (eps) * q, lo, hi;
+  ck_assert_int_eq (dpacct_shuffle_oracle_delta (sigma, 2, eps, 5e-4,
+                                                 1 << 22, &lo, &hi),
+                    DPACCT_OK);
+  ck_assert_msg (lo <= exact && exact <= hi && hi - lo < 0.05 * exact,
+                 "K=2 sigma %g eps %g: oracle [%.10g, %.10g], "
+                 "quadrature %.10g", sigma, eps, lo, hi, exact);
 }
 END_TEST
 
@@ -432,7 +381,10 @@ START_TEST (test_capped_poisson)
   ck_assert_int_eq (dpacct_accountant_epsilon (a, 1e-5, &u), DPACCT_OK);
   ck_assert_int_eq (dpacct_capped_poisson_epsilon (a, lx, 1e-5, &capped),
                     DPACCT_OK);
-  ck_assert_msg (capped.upper >= u.upper && capped.lower <= u.lower
+  /* capped.lower bounds eps at delta + (1 + e^eps) beta, below the
+   * uncapped eps at delta, below u.upper */
+  ck_assert_msg (capped.upper >= u.upper && capped.lower <= u.upper
+                 && capped.lower > 0.9 * u.lower
                  && capped.lower <= capped.upper,
                  "capped [%g, %g] vs uncapped [%g, %g]", capped.lower,
                  capped.upper, u.lower, u.upper);
@@ -440,6 +392,53 @@ START_TEST (test_capped_poisson)
                     DPACCT_OK);
   ck_assert (same.upper == u.upper && same.lower == u.lower);
   dpacct_accountant_free (a);
+  dpacct_event_free (e);
+}
+END_TEST
+
+/* The one-query pair that capped batches use: its upper side bounds
+ * epsilon at delta_upper from above and its lower side epsilon at
+ * delta_lower from below (against the plain queries' other sides), equal
+ * deltas give the plain query, and an accountant without the shared
+ * ladder (RDP) answers with two plain queries. */
+START_TEST (test_epsilon_split)
+{
+  dpacct_event *e;
+  ck_assert_int_eq (dpacct_dpsgd_event_alloc (1.0, 0.01, 1000,
+                                              DPACCT_SAMPLING_POISSON, &e),
+                    DPACCT_OK);
+  dpacct_accountant *a, *r;
+  ck_assert_int_eq (dpacct_accountant_alloc (dpacct_accountant_pld, NULL, &a),
+                    DPACCT_OK);
+  ck_assert_int_eq (dpacct_accountant_alloc (dpacct_accountant_rdp, NULL, &r),
+                    DPACCT_OK);
+  ck_assert_int_eq (dpacct_accountant_compose (a, e, 1), DPACCT_OK);
+  ck_assert_int_eq (dpacct_accountant_compose (r, e, 1), DPACCT_OK);
+  const double du = 0.999e-5, dl = 1.001e-5;
+  dpacct_bound split, at_u, at_l, same;
+  ck_assert_int_eq (dpacct_accountant_epsilon_split (a, du, dl, &split),
+                    DPACCT_OK);
+  ck_assert_int_eq (dpacct_accountant_epsilon (a, du, &at_u), DPACCT_OK);
+  ck_assert_int_eq (dpacct_accountant_epsilon (a, dl, &at_l), DPACCT_OK);
+  ck_assert_msg (split.upper >= at_u.lower && split.lower <= at_l.upper
+                 && split.lower <= split.upper,
+                 "split [%.9g, %.9g] vs [%.9g, %.9g] at delta_u and "
+                 "[%.9g, %.9g] at delta_l", split.lower, split.upper,
+                 at_u.lower, at_u.upper, at_l.lower, at_l.upper);
+  ck_assert_rel (split.upper, at_u.upper, 1e-3, "split upper");
+  ck_assert_rel (split.lower, at_l.lower, 1e-2, "split lower");
+  ck_assert_int_eq (dpacct_accountant_epsilon_split (a, du, du, &same),
+                    DPACCT_OK);
+  ck_assert (same.upper == at_u.upper && same.lower == at_u.lower);
+  ck_assert_int_eq (dpacct_accountant_epsilon_split (r, du, dl, &split),
+                    DPACCT_OK);
+  ck_assert_int_eq (dpacct_accountant_epsilon (r, du, &at_u), DPACCT_OK);
+  ck_assert (split.upper == at_u.upper);
+  ck_assert_int_eq (dpacct_accountant_epsilon_split (a, dl, du, &split),
+                    DPACCT_EDOM);
+  ck_assert (isnan (split.upper));
+  dpacct_accountant_free (a);
+  dpacct_accountant_free (r);
   dpacct_event_free (e);
 }
 END_TEST
@@ -565,6 +564,7 @@ samplers_suite (void)
   ADD_CASE (s, test_balls_one_epoch);
   ADD_CASE (s, test_without_replacement_lower);
   ADD_CASE (s, test_capped_poisson);
+  ADD_CASE (s, test_epsilon_split);
   ADD_CASE (s, test_trainer_shuffle);
   ADD_CASE (s, test_audit_shuffle);
   ADD_CASE (s, test_errors);

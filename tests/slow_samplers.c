@@ -6,7 +6,13 @@
  * draws of the K batch sums estimate P(loss > eps) under each side of the
  * pair, the loss computed directly from the densities (log-sum-exp); each
  * estimate must lie within 4 standard errors of the oracle's bracket.  The
- * seed comes from DPACCT_TEST_SEED (default 12345) and is printed. */
+ * seed comes from DPACCT_TEST_SEED (default 12345) and is printed.
+ *
+ * At K = 2 the shuffle pair's P(loss > eps) under each side, and its
+ * delta, are one-dimensional integrals, computed in MPFR
+ * (tests/k2_mpfr.c) on a grid of nine (sigma, eps); each must lie in the
+ * oracle's bracket (make check runs one of them). */
+#include "k2_mpfr.h"
 #include "sampler_internal.h"
 
 #include <gsl/gsl_randist.h>
@@ -68,6 +74,31 @@ estimate (gsl_rng *r, int shuffle, double sigma, double mu, double eps)
   return (double) hits / DRAWS;
 }
 
+/* The oracle at K = 2 against MPFR quadrature: both sides' probabilities
+ * and the delta inside their brackets. */
+static int
+check_two_batches (double s, double eps)
+{
+  double c = eps + 1.5 / (s * s), err_p, err_q, lo, hi;
+  double p = k2_mpfr_probability (s, c, 2.0, 0.0, &err_p);
+  double q = k2_mpfr_probability (s, c, 1.0, 0.0, &err_q);
+  double exact = p - exp (eps) * q;
+  sum_bracket bp, bq;
+  sum_spec sh = { SUM_QUADRATIC, s, c, 2.0, 0.0, 2 };
+  int ok = dpacct_sum_bracket (&sh, 1e-4, 1 << 22, &bp) == 0;
+  sh.mu_target = 1.0;
+  ok &= dpacct_sum_bracket (&sh, 1e-4, 1 << 22, &bq) == 0;
+  ok &= dpacct_shuffle_oracle_delta (s, 2, eps, 1e-4, 1 << 22, &lo, &hi) == 0;
+  ok &= err_p < 1e-15 && err_q < 1e-15;
+  ok &= bp.above_lo <= p && p <= bp.above_hi;
+  ok &= bq.above_lo <= q && q <= bq.above_hi;
+  ok &= lo <= exact && exact <= hi;
+  printf ("%s shuffle K 2 sigma %g eps %g: MPFR P %.12g Q %.12g delta "
+          "%.12g, oracle [%.12g, %.12g]\n", ok ? "ok  " : "FAIL", s, eps, p,
+          q, exact, lo, hi);
+  return ok;
+}
+
 static int
 check (const char *what, double mc, double lo, double hi)
 {
@@ -87,6 +118,9 @@ main (void)
   gsl_rng *r = gsl_rng_alloc (gsl_rng_mt19937);
   gsl_rng_set (r, seed);
   int ok = 1;
+  for (double s = 0.5; s <= 2.0; s *= 2.0)
+    for (double eps = 0.5; eps <= 3.0; eps += 1.25)
+      ok &= check_two_batches (s, eps);
   static const double sigmas[] = { 0.7, 1.0, 2.0 }, epss[] = { 0.5, 1.5 };
   for (int i = 0; i < 3; i++)
     for (int j = 0; j < 2; j++)

@@ -108,6 +108,10 @@ typedef struct dpacct_accountant_type {
   const struct dpacct_accountant_type *(*guide) (
       const dpacct_accountant_options *options, double rel_tol,
       dpacct_accountant_options *guide_options, double *guide_tol);
+  /* Optional (NULL: two epsilon queries).  The upper side at delta_upper
+   * and the lower side at delta_lower (>= delta_upper) in one query. */
+  int (*epsilon_split) (const void *state, double delta_upper,
+                        double delta_lower, dpacct_bound *out);
 } dpacct_accountant_type;
 
 extern const dpacct_accountant_type *const dpacct_accountant_rdp;
@@ -154,6 +158,12 @@ int dpacct_accountant_compose (dpacct_accountant *accountant,
 int dpacct_accountant_epsilon (const dpacct_accountant *accountant,
                                double delta, dpacct_bound *out);
 /* epsilon >= 0 and finite. */
+/* out->upper: an upper bound on epsilon at delta_upper; out->lower: a
+ * lower bound on epsilon at delta_lower; 0 < delta_upper <= delta_lower
+ * < 1.  One composition where the type can (PLD), two queries otherwise. */
+int dpacct_accountant_epsilon_split (const dpacct_accountant *accountant,
+                                     double delta_upper, double delta_lower,
+                                     dpacct_bound *out);
 int dpacct_accountant_delta (const dpacct_accountant *accountant,
                              double epsilon, dpacct_bound *out);
 
