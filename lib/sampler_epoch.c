@@ -12,7 +12,24 @@
  * sampler_maxstat.c), its PLD composed over the epochs (shuffle,
  * balls-and-bins) or one epoch at sigma / sqrt(E) (shuffle-once: the
  * target sits in the same batch every epoch, so for this pair the E
- * releases are one at sigma / sqrt(E)). */
+ * releases are one at sigma / sqrt(E)).
+ *
+ * Last partial batch dropped (options->dropped_fraction r > 0).  Upper:
+ * given the permutation, each example is in at most one batch per epoch
+ * (none if left out), so the same Gaussian at sigma / sqrt(E) dominates
+ * (fewer releases of the target are a post-processing of more: add
+ * noise-only releases), and joint convexity over the permutation keeps
+ * it.  Lower: the permutation does not depend on the data, so with the
+ * pair above the target is left out with probability r, and then every
+ * batch sum is the others' alone under both datasets; otherwise it is in
+ * a uniform batch, as before.  One epoch is therefore exactly the mixture
+ * (1 - w) N(0, s^2 I) + w P against (1 - w) N(0, s^2 I) + w Q, w = 1 - r,
+ * and its largest coordinate has the mixed CDFs of sampler_maxstat.c.
+ * shuffle: the permutations of the epochs are independent, so is each
+ * epoch's leaving-out, and the epochs compose.  shuffle-once: the target
+ * is left out of every epoch or sits in the same batch in every epoch;
+ * the sum of the E releases (a post-processing) is then the one-epoch
+ * mixture at sigma / sqrt(E) with the same w. */
 #include "sampler_internal.h"
 #include "dpacct/sampler.h"
 #include "internal.h"
@@ -25,6 +42,7 @@ dpacct_sampler_options_init (dpacct_sampler_options *o)
   o->pld_interval = 1e-4;
   o->max_points = (size_t) 1 << 22;
   o->bracket_accuracy = 1e-3;
+  o->dropped_fraction = 0.0;
 }
 
 static int
@@ -44,7 +62,7 @@ check_run (const dpacct_epoch_run *run)
  * too fine for the memory cap is coarsened (valid on any grid). */
 static int
 maxstat_lower (double sigma, uint64_t k, double shift_p, double shift_q,
-               uint64_t count, int want_delta, double given,
+               double keep, uint64_t count, int want_delta, double given,
                const dpacct_sampler_options *o, double *lower)
 {
   *lower = NAN;
@@ -53,7 +71,8 @@ maxstat_lower (double sigma, uint64_t k, double shift_p, double shift_q,
        h *= 2.0)
     {
       pld_step step;
-      status = dpacct_maxstat_step (sigma, k, shift_p, shift_q, h, &step);
+      status = dpacct_maxstat_step (sigma, k, shift_p, shift_q, keep, h,
+                                    &step);
       if (status != DPACCT_OK)
         return status;
       pld_factor f = { &step, count };
@@ -94,8 +113,13 @@ sampler_bound (dpacct_sampler sampler, const dpacct_epoch_run *run,
                         ? "epsilon must be non-negative and finite"
                         : "delta must be in (0, 1)");
   if (!(o.pld_interval > 0.0) || !(o.bracket_accuracy > 0.0)
-      || o.max_points < 16)
+      || o.max_points < 16 || !(o.dropped_fraction >= 0.0)
+      || !(o.dropped_fraction < 1.0))
     return DPACCT_FAIL (DPACCT_EDOM, "bad sampler options");
+  if (sampler == DPACCT_SAMPLER_BALLS_AND_BINS && o.dropped_fraction > 0.0)
+    return DPACCT_FAIL (DPACCT_EDOM, "balls-and-bins leaves no example out "
+                                     "(dropped_fraction must be 0)");
+  double keep = 1.0 - o.dropped_fraction;
   double root = sqrt ((double) run->epochs);
   double s_run = run->sigma / root, upper, lower;
   status = want_delta ? dpacct_gaussian_exact_delta (s_run, given, &upper)
@@ -105,16 +129,16 @@ sampler_bound (dpacct_sampler sampler, const dpacct_epoch_run *run,
   switch (sampler)
     {
     case DPACCT_SAMPLER_SHUFFLE:
-      status = maxstat_lower (run->sigma, run->batches, 2.0, 1.0, run->epochs,
-                              want_delta, given, &o, &lower);
+      status = maxstat_lower (run->sigma, run->batches, 2.0, 1.0, keep,
+                              run->epochs, want_delta, given, &o, &lower);
       break;
     case DPACCT_SAMPLER_SHUFFLE_ONCE:
-      status = maxstat_lower (s_run, run->batches, 2.0, 1.0, 1, want_delta,
-                              given, &o, &lower);
+      status = maxstat_lower (s_run, run->batches, 2.0, 1.0, keep, 1,
+                              want_delta, given, &o, &lower);
       break;
     case DPACCT_SAMPLER_BALLS_AND_BINS:
-      status = maxstat_lower (run->sigma, run->batches, 1.0, 0.0, run->epochs,
-                              want_delta, given, &o, &lower);
+      status = maxstat_lower (run->sigma, run->batches, 1.0, 0.0, 1.0,
+                              run->epochs, want_delta, given, &o, &lower);
       /* The exact bracket costs about K^2 / accuracy points per term
        * composition (seconds at K = 10): taken up to K = 16. */
       if (status == DPACCT_OK && run->epochs == 1

@@ -17,9 +17,12 @@ double dpacct_normal_interval (double a, double b);
 
 /* The max-coordinate statistic of K batch sums with noise sigma: under P
  * one coordinate (uniformly placed) has mean shift_p, under Q shift_q,
- * the other K - 1 mean 0.  log P(M <= m) and log P(M > m). */
-void dpacct_maxstat_log_cdf (double sigma, uint64_t k, double shift, double m,
-                             double *log_cdf, double *log_sf);
+ * the other K - 1 mean 0; with probability 1 - keep (the target left out
+ * of the epoch) all K have mean 0, under both.  log P(M <= m) and
+ * log P(M > m). */
+void dpacct_maxstat_log_cdf (double sigma, uint64_t k, double shift,
+                             double keep, double m, double *log_cdf,
+                             double *log_sf);
 
 /* An optimistic PLD step of the max statistic (P against Q) on loss grid
  * h: the statistic binned into cells (a post-processing), each cell's
@@ -27,7 +30,8 @@ void dpacct_maxstat_log_cdf (double sigma, uint64_t k, double shift, double m,
  * grid's top point and the mass of the lowest (below e^-tail_log) dropped.
  * Its delta at every eps is at most the pair's. */
 int dpacct_maxstat_step (double sigma, uint64_t k, double shift_p,
-                         double shift_q, double h, pld_step *out);
+                         double shift_q, double keep, double h,
+                         pld_step *out);
 
 /* The sum of K independent terms Y_t = g(x_t), x_t ~ N(mu_t, sigma^2),
  * with u = exp(x / sigma^2 - c):
@@ -54,13 +58,23 @@ typedef struct
 
 int dpacct_sum_bracket (const sum_spec *spec, double eta, size_t max_points,
                         sum_bracket *out);
+/* The same for P(sum > tau) and P(sum < tau), tau >= 0. */
+int dpacct_sum_bracket_at (const sum_spec *spec, double tau, double eta,
+                           size_t max_points, sum_bracket *out);
 
 /* The exact one-epoch pair of shuffling (P = (1/K) sum N(2 e_t, s^2 I)
  * against Q = (1/K) sum N(e_t, s^2 I)): a bracket [lo, hi] of its delta
- * at eps, on a term grid of step eta. */
+ * at eps, on a term grid of step eta.  _mix: the pair when the target is
+ * in the epoch's batches only with probability keep (the last partial
+ * batch dropped), (1 - keep) N(0, s^2 I) + keep P against the same with
+ * Q. */
 int dpacct_shuffle_oracle_delta (double sigma, uint64_t k, double eps,
                                  double eta, size_t max_points, double *lo,
                                  double *hi);
+int dpacct_shuffle_oracle_delta_mix (double sigma, uint64_t k, double keep,
+                                     double eps, double eta,
+                                     size_t max_points, double *lo,
+                                     double *hi);
 
 /* The one-epoch pair of balls-and-bins ((1/K) sum N(e_t, s^2 I) against
  * N(0, s^2 I)), both directions: a bracket of max(delta_remove,

@@ -3,7 +3,10 @@
  * Under the shuffling pair (and the balls-and-bins one) the released
  * batch sums are P = (1/K) sum_t N(a e_t, s^2 I) against Q = the same
  * with b; their largest coordinate M has the closed-form CDFs
- * Phi((m - a)/s) Phi(m/s)^{K-1}.  M is a post-processing of the release,
+ * Phi((m - a)/s) Phi(m/s)^{K-1}.  Where the target is left out of the
+ * epoch with probability 1 - w (the last partial batch dropped), both
+ * sides are mixed with N(0, s^2 I) and the CDFs with Phi(m/s)^K, weights
+ * 1 - w and w.  M is a post-processing of the release,
  * and so is M binned into cells: the PLD of the binned M, with every loss
  * rounded down, is dominated by the pair's and composes into a lower
  * bound on the run's epsilon. */
@@ -22,11 +25,23 @@
 #define CELL_FACTOR 0.2
 
 void
-dpacct_maxstat_log_cdf (double sigma, uint64_t k, double shift, double m,
-                        double *log_cdf, double *log_sf)
+dpacct_maxstat_log_cdf (double sigma, uint64_t k, double shift, double keep,
+                        double m, double *log_cdf, double *log_sf)
 {
-  double lf = dpacct_log_phi ((m - shift) / sigma)
-              + (double) (k - 1) * dpacct_log_phi (m / sigma);
+  double l0 = dpacct_log_phi (m / sigma);
+  double ls = dpacct_log_phi ((m - shift) / sigma);
+  /* log((1 - w) Phi(m/s) + w Phi((m - a)/s)): near 1 from the two upper
+   * tails (no cancellation, so the survival function below keeps its
+   * relative accuracy), elsewhere by log-sum-exp. */
+  if (keep < 1.0 && ls > -0.5)
+    ls = log1p (-((1.0 - keep) * -expm1 (l0) + keep * -expm1 (ls)));
+  else if (keep < 1.0)
+    {
+      double a = log1p (-keep) + l0, b = log (keep) + ls;
+      double top = fmax (a, b);
+      ls = top + log1p (exp (fmin (a, b) - top));
+    }
+  double lf = ls + (double) (k - 1) * l0;
   *log_cdf = lf;
   *log_sf = lf < 0.0 ? log (-expm1 (lf)) : -INFINITY;
 }
@@ -43,20 +58,20 @@ cell_mass (double lf1, double ls1, double lf2, double ls2)
 /* The m where log P(M <= m) (or log P(M > m)) under `shift` crosses
  * -MAXSTAT_TAIL, by bisection. */
 static double
-tail_point (double sigma, uint64_t k, double shift, int upper)
+tail_point (double sigma, uint64_t k, double shift, double keep, int upper)
 {
   double lo = -1.0, hi = 1.0 + shift;
   double lf, ls;
   for (;;)
     {
-      dpacct_maxstat_log_cdf (sigma, k, shift, lo, &lf, &ls);
+      dpacct_maxstat_log_cdf (sigma, k, shift, keep, lo, &lf, &ls);
       if (lf < -MAXSTAT_TAIL)
         break;
       lo = 2.0 * lo - 1.0;
     }
   for (;;)
     {
-      dpacct_maxstat_log_cdf (sigma, k, shift, hi, &lf, &ls);
+      dpacct_maxstat_log_cdf (sigma, k, shift, keep, hi, &lf, &ls);
       if (ls < -MAXSTAT_TAIL)
         break;
       hi = 2.0 * hi + 1.0;
@@ -64,7 +79,7 @@ tail_point (double sigma, uint64_t k, double shift, int upper)
   for (int i = 0; i < 100 && hi - lo > 1e-9 * (1.0 + fabs (hi)); i++)
     {
       double mid = 0.5 * (lo + hi);
-      dpacct_maxstat_log_cdf (sigma, k, shift, mid, &lf, &ls);
+      dpacct_maxstat_log_cdf (sigma, k, shift, keep, mid, &lf, &ls);
       int beyond = upper ? ls < -MAXSTAT_TAIL : !(lf < -MAXSTAT_TAIL);
       if (beyond)
         hi = mid;
@@ -74,21 +89,63 @@ tail_point (double sigma, uint64_t k, double shift, int upper)
   return upper ? hi : lo;
 }
 
+typedef struct
+{
+  double loss, mass;
+} cell;
+
+static int
+by_loss (const void *a, const void *b)
+{
+  double x = ((const cell *) a)->loss, y = ((const cell *) b)->loss;
+  return (x > y) - (x < y);
+}
+
+/* The losses below which, and above which, the cells hold at most
+ * e^-MAXSTAT_TAIL of P's mass (*lo and *hi stay where the cut would
+ * cross).  By sorted loss: the loss is not monotone in m once the target
+ * may be left out (it returns to 0 in the lower tail). */
+static int
+loss_cuts (const double *p, const double *loss, size_t cells, double *lo,
+           double *hi)
+{
+  cell *c = malloc (cells * sizeof *c);
+  if (c == NULL)
+    return DPACCT_FAIL (DPACCT_ENOMEM, "cannot allocate max-statistic cells");
+  size_t n = 0;
+  for (size_t i = 0; i < cells; i++)
+    if (p[i] > 0.0)
+      c[n].loss = loss[i], c[n++].mass = p[i];
+  qsort (c, n, sizeof *c, by_loss);
+  double tail = exp (-MAXSTAT_TAIL), cum = 0.0;
+  size_t a = 0, b = n;
+  while (a < n && cum + c[a].mass <= tail)
+    cum += c[a++].mass;
+  cum = 0.0;
+  while (b > a + 1 && cum + c[b - 1].mass <= tail)
+    cum += c[--b].mass;
+  if (a < b)
+    *lo = c[a].loss, *hi = c[b - 1].loss;
+  free (c);
+  return DPACCT_OK;
+}
+
 /* A relative margin taken off every loss before it is rounded down: the
  * cells' masses are differences computed to about 1e-13 relative. */
 #define LOSS_MARGIN 1e-9
 
 int
 dpacct_maxstat_step (double sigma, uint64_t k, double shift_p,
-                     double shift_q, double h, pld_step *out)
+                     double shift_q, double keep, double h, pld_step *out)
 {
   out->mass = NULL;
   out->n = 0;
-  if (!(sigma > 0.0) || k < 1 || !(h > 0.0) || !(shift_p > shift_q))
+  if (!(sigma > 0.0) || k < 1 || !(h > 0.0) || !(shift_p > shift_q)
+      || !(keep > 0.0) || !(keep <= 1.0))
     return DPACCT_FAIL (DPACCT_EDOM, "bad max-statistic pair");
   /* Q's lower tail is the heavier (shift_q < shift_p), P's upper one. */
-  double m_lo = tail_point (sigma, k, shift_q, 0);
-  double m_hi = tail_point (sigma, k, shift_p, 1);
+  double m_lo = tail_point (sigma, k, shift_q, keep, 0);
+  double m_hi = tail_point (sigma, k, shift_p, keep, 1);
   double width = CELL_FACTOR * sqrt (h) * sigma * sigma;
   size_t cells = (size_t) ceil ((m_hi - m_lo) / width) + 2;
   if (cells > ((size_t) 1 << 26))
@@ -108,8 +165,8 @@ dpacct_maxstat_step (double sigma, uint64_t k, double shift_p,
       if (i + 1 < cells)
         {
           double m = m_lo + (double) i * width;
-          dpacct_maxstat_log_cdf (sigma, k, shift_p, m, &pf2, &ps2);
-          dpacct_maxstat_log_cdf (sigma, k, shift_q, m, &qf2, &qs2);
+          dpacct_maxstat_log_cdf (sigma, k, shift_p, keep, m, &pf2, &ps2);
+          dpacct_maxstat_log_cdf (sigma, k, shift_q, keep, m, &qf2, &qs2);
         }
       double pm = cell_mass (pf1, ps1, pf2, ps2);
       double qm = cell_mass (qf1, qs1, qf2, qs2);
@@ -126,23 +183,13 @@ dpacct_maxstat_step (double sigma, uint64_t k, double shift_p,
     }
   /* The grid: losses of cells with P-mass beyond e^-MAXSTAT_TAIL cut at
    * either end (dropped below, merged down into the top point above). */
-  double cum = 0.0, floor_loss = lo_loss, ceil_loss = hi_loss;
-  {
-    /* Sort-free cuts: the loss increases with m in practice, but the cut
-     * only needs the mass beyond it, which is summed below either way. */
-    double lo_cut = -INFINITY, hi_cut = INFINITY;
-    for (size_t i = 0; i < cells && cum < exp (-MAXSTAT_TAIL); i++)
-      if (p[i] > 0.0)
-        cum += p[i], lo_cut = loss[i];
-    cum = 0.0;
-    for (size_t i = cells; i-- > 0 && cum < exp (-MAXSTAT_TAIL);)
-      if (p[i] > 0.0)
-        cum += p[i], hi_cut = loss[i];
-    if (lo_cut > floor_loss && lo_cut < hi_cut)
-      floor_loss = lo_cut;
-    if (hi_cut < ceil_loss && hi_cut > floor_loss)
-      ceil_loss = hi_cut;
-  }
+  double floor_loss = lo_loss, ceil_loss = hi_loss;
+  int status = loss_cuts (p, loss, cells, &floor_loss, &ceil_loss);
+  if (status != DPACCT_OK)
+    {
+      free (p), free (loss);
+      return status;
+    }
   long first = (long) floor (floor_loss / h);
   long last = (long) floor (ceil_loss / h);
   size_t n = (size_t) (last - first + 1);

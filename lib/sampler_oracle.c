@@ -77,7 +77,8 @@ term_above (const sum_spec *s, double mu, double y)
 
 /* One term rounded down onto the grid: mass at i eta is P(i eta <= g <
  * (i+1) eta), from i = first up to the cap; g >= cap goes to +Inf (a term
- * that large makes the sum positive whatever the others are). */
+ * that large makes the sum exceed the threshold whatever the others
+ * are). */
 static int
 term_step (const sum_spec *s, double mu, double eta, long first, long cap,
            pld_step *out)
@@ -121,14 +122,22 @@ int
 dpacct_sum_bracket (const sum_spec *s, double eta, size_t max_points,
                     sum_bracket *out)
 {
+  return dpacct_sum_bracket_at (s, 0.0, eta, max_points, out);
+}
+
+int
+dpacct_sum_bracket_at (const sum_spec *s, double tau, double eta,
+                       size_t max_points, sum_bracket *out)
+{
   out->above_lo = out->below_lo = 0.0;
   out->above_hi = out->below_hi = 1.0;
-  if (!(s->sigma > 0.0) || s->k < 1 || !(eta > 0.0) || !isfinite (s->c))
+  if (!(s->sigma > 0.0) || s->k < 1 || !(eta > 0.0) || !isfinite (s->c)
+      || !(tau >= 0.0) || !isfinite (tau))
     return DPACCT_FAIL (DPACCT_EDOM, "bad bracket");
   double kk = (double) s->k, lowest = term_min (s);
   long first = (long) floor (lowest / eta);
-  /* Above (K - 1) |lowest| one term outweighs all the others. */
-  long cap = (long) ceil ((kk - 1.0) * -lowest / eta) + 1;
+  /* Above tau + (K - 1) |lowest| one term outweighs all the others. */
+  long cap = (long) ceil ((tau + (kk - 1.0) * -lowest) / eta) + 1;
   pld_step target = { 0 }, other = { 0 };
   int status = term_step (s, s->mu_target, eta, first, cap, &target);
   if (status == DPACCT_OK && s->k > 1)
@@ -147,11 +156,15 @@ dpacct_sum_bracket (const sum_spec *s, double eta, size_t max_points,
        * summed over the grid and the terms, at most this much. */
       double round = 8.0 * DBL_EPSILON * kk * (double) target.n;
       long shift = (long) s->k; /* the rounded-up sum is S + K eta */
+      /* S lives on the lattice j eta: S > tau iff S > j0 eta, and S >=
+       * tau iff S > j1 eta (j1 = j0 - 1 when tau is a lattice point). */
+      long j0 = (long) floor (tau / eta);
+      long j1 = (double) j0 * eta == tau ? j0 - 1 : j0;
       double a0, a1, a2, a3, e;
-      tail_at (&c, 0, &a0, &e);          /* P(S > 0) */
-      tail_at (&c, -shift, &a1, &e);     /* P(S + K eta > 0) */
-      tail_at (&c, -1, &a2, &e);         /* P(S >= 0) */
-      tail_at (&c, -shift - 1, &a3, &e); /* P(S + K eta >= 0) */
+      tail_at (&c, j0, &a0, &e);             /* P(S > tau) */
+      tail_at (&c, j0 - shift, &a1, &e);     /* P(S + K eta > tau) */
+      tail_at (&c, j1, &a2, &e);             /* P(S >= tau) */
+      tail_at (&c, j1 - shift, &a3, &e);     /* P(S + K eta >= tau) */
       e += round;
       out->above_lo = fmax (a0 - e, 0.0);
       out->above_hi = fmin (a1 + e, 1.0);
@@ -182,6 +195,47 @@ dpacct_shuffle_oracle_delta (double sigma, uint64_t k, double eps,
   double w = exp (eps);
   *lo = fmax (p.above_lo - w * q.above_hi, 0.0);
   *hi = fmin (fmax (p.above_hi - w * q.above_lo, 0.0), 1.0);
+  return DPACCT_OK;
+}
+
+/* The mixture: with x_t the batch sums and a_t = e^{(x_t - 1/2)/s^2},
+ * the densities against N(0, s^2 I) are (1 - w) + (w/K) sum a_t^2
+ * e^{-1/s^2} (P) and (1 - w) + (w/K) sum a_t (Q), so with u_t = a_t
+ * e^{-eps - 1/s^2} (the u of the full pair) "loss > eps" is
+ *   sum_t (u_t^2 - u_t) > tau = (e^eps - 1)(1 - w) K e^{-2 eps - 1/s^2} / w,
+ * and delta = w (P1 - e^eps Q1) - (e^eps - 1)(1 - w) P0, with P1, Q1, P0
+ * the probabilities of that event with the target's coordinate at mean
+ * 2, 1 and 0 (left out: the same under both sides). */
+int
+dpacct_shuffle_oracle_delta_mix (double sigma, uint64_t k, double keep,
+                                 double eps, double eta, size_t max_points,
+                                 double *lo, double *hi)
+{
+  *lo = 0.0, *hi = 1.0;
+  if (!(keep > 0.0) || !(keep <= 1.0))
+    return DPACCT_FAIL (DPACCT_EDOM, "keep must be in (0, 1]");
+  if (keep == 1.0)
+    return dpacct_shuffle_oracle_delta (sigma, k, eps, eta, max_points, lo,
+                                        hi);
+  double s2 = sigma * sigma, w = exp (eps);
+  double tau = expm1 (eps) * (1.0 - keep) * (double) k
+               * exp (-2.0 * eps - 1.0 / s2) / keep;
+  sum_spec s = { SUM_QUADRATIC, sigma, eps + 1.5 / s2, 2.0, 0.0, k };
+  sum_bracket p1, q1, p0;
+  int status = dpacct_sum_bracket_at (&s, tau, eta, max_points, &p1);
+  s.mu_target = 1.0;
+  if (status == DPACCT_OK)
+    status = dpacct_sum_bracket_at (&s, tau, eta, max_points, &q1);
+  s.mu_target = 0.0;
+  if (status == DPACCT_OK)
+    status = dpacct_sum_bracket_at (&s, tau, eta, max_points, &p0);
+  if (status != DPACCT_OK)
+    return status;
+  double lost = expm1 (eps) * (1.0 - keep);
+  *lo = fmax (keep * (p1.above_lo - w * q1.above_hi) - lost * p0.above_hi,
+              0.0);
+  *hi = fmin (fmax (keep * (p1.above_hi - w * q1.above_lo)
+                    - lost * p0.above_lo, 0.0), 1.0);
   return DPACCT_OK;
 }
 

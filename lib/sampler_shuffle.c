@@ -25,8 +25,8 @@ cube_objective (double level, void *params)
 {
   const cube_pair *c = params;
   double pf, ps, qf, qs;
-  dpacct_maxstat_log_cdf (c->sigma, c->k, 2.0, level, &pf, &ps);
-  dpacct_maxstat_log_cdf (c->sigma, c->k, 1.0, level, &qf, &qs);
+  dpacct_maxstat_log_cdf (c->sigma, c->k, 2.0, 1.0, level, &pf, &ps);
+  dpacct_maxstat_log_cdf (c->sigma, c->k, 1.0, 1.0, level, &qf, &qs);
   double ld = log (c->delta);
   if (!(ps > ld))
     return 1e300;

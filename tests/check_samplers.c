@@ -183,6 +183,77 @@ START_TEST (test_shuffle_lower_against_oracle)
 }
 END_TEST
 
+/* The last partial batch dropped: the lower end of the mixed pair
+ * against the mixture's own exact oracle (P(sum (u_t^2 - u_t) > tau),
+ * written from the densities, not from the max statistic) at E = 1,
+ * below its epsilon and within the gap of it; the upper end unchanged;
+ * the oracle's delta below the full pair's (mixing in a common part
+ * cannot raise it); E > 1 shuffle-once is one epoch at sigma / sqrt(E);
+ * balls-and-bins refuses a fraction. */
+START_TEST (test_shuffle_dropped_remainder)
+{
+  static const struct { uint64_t k; double sigma, keep, delta; } c[] = {
+    { 2, 1.0, 2.0 / 3.0, 1e-3 }, { 5, 0.7, 0.9, 1e-5 }, { 3, 2.0, 0.75, 1e-3 },
+  };
+  dpacct_sampler_options o, none;
+  dpacct_sampler_options_init (&o);
+  dpacct_sampler_options_init (&none);
+  o.pld_interval = none.pld_interval = 1e-3;
+  for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
+    {
+      double eta = 8e-3 / (double) c[i].k, lo, hi, flo, fhi;
+      o.dropped_fraction = 1.0 - c[i].keep;
+      dpacct_epoch_run run = { c[i].sigma, c[i].k, 1 };
+      dpacct_bound bd, full;
+      ck_assert_int_eq (dpacct_sampler_epsilon (DPACCT_SAMPLER_SHUFFLE, &run,
+                                                c[i].delta, &o, &bd),
+                        DPACCT_OK);
+      ck_assert_int_eq (dpacct_sampler_epsilon (DPACCT_SAMPLER_SHUFFLE, &run,
+                                                c[i].delta, &none, &full),
+                        DPACCT_OK);
+      ck_assert (bd.upper == full.upper);
+      ck_assert_int_eq (dpacct_shuffle_oracle_delta_mix (
+                            c[i].sigma, c[i].k, c[i].keep, bd.lower, eta,
+                            1 << 22, &lo, &hi),
+                        DPACCT_OK);
+      ck_assert_msg (hi >= c[i].delta, "case %zu: lower %g above the mixed "
+                     "pair's epsilon (delta there <= %g)", i, bd.lower, hi);
+      ck_assert_int_eq (dpacct_shuffle_oracle_delta_mix (
+                            c[i].sigma, c[i].k, c[i].keep,
+                            bd.lower + SHUFFLE_GAP, eta, 1 << 22, &lo, &hi),
+                        DPACCT_OK);
+      ck_assert_msg (lo <= c[i].delta, "case %zu: lower %g more than %g "
+                     "below the mixed pair's epsilon", i, bd.lower,
+                     SHUFFLE_GAP);
+      ck_assert_int_eq (dpacct_shuffle_oracle_delta (c[i].sigma, c[i].k,
+                                                     bd.lower, eta, 1 << 22,
+                                                     &flo, &fhi),
+                        DPACCT_OK);
+      ck_assert_msg (lo <= fhi, "case %zu: mixed delta above the full", i);
+      /* shuffle-once over E epochs: the one-epoch mixture at sigma/sqrt 4 */
+      dpacct_epoch_run four = { c[i].sigma, c[i].k, 4 },
+                       one = { 0.5 * c[i].sigma, c[i].k, 1 };
+      dpacct_bound a, b;
+      ck_assert_int_eq (dpacct_sampler_epsilon (DPACCT_SAMPLER_SHUFFLE_ONCE,
+                                                &four, c[i].delta, &o, &a),
+                        DPACCT_OK);
+      ck_assert_int_eq (dpacct_sampler_epsilon (DPACCT_SAMPLER_SHUFFLE, &one,
+                                                c[i].delta, &o, &b),
+                        DPACCT_OK);
+      ck_assert (a.lower == b.lower && a.upper == b.upper);
+    }
+  dpacct_epoch_run run = { 1.0, 5, 1 };
+  dpacct_bound bd;
+  o.dropped_fraction = 0.1;
+  ck_assert_int_eq (dpacct_sampler_epsilon (DPACCT_SAMPLER_BALLS_AND_BINS,
+                                            &run, 1e-5, &o, &bd),
+                    DPACCT_EDOM);
+  o.dropped_fraction = 1.0;
+  ck_assert_int_eq (dpacct_sampler_epsilon (DPACCT_SAMPLER_SHUFFLE, &run,
+                                            1e-5, &o, &bd), DPACCT_EDOM);
+}
+END_TEST
+
 /* At E = 1 the cube bound (max statistic at its best level) and the max
  * statistic's PLD agree within the grid; shuffle and shuffle-once are
  * the same run; at E > 1 the new permutations leak less than one kept. */
@@ -560,6 +631,7 @@ samplers_suite (void)
   ADD_CASE (s, test_oracle_one_batch_is_gaussian);
   ADD_CASE (s, test_oracle_two_batches_quadrature);
   ADD_CASE (s, test_shuffle_lower_against_oracle);
+  ADD_CASE (s, test_shuffle_dropped_remainder);
   ADD_CASE (s, test_cube_persistent_dynamic);
   ADD_CASE (s, test_balls_one_epoch);
   ADD_CASE (s, test_without_replacement_lower);

@@ -47,11 +47,13 @@ given_value (const bound_command *c, const cli_options *o)
    | OPT_BIT (OPT_LAPLACE_SCALE) | OPT_BIT (OPT_CLIP)                     \
    | OPT_BIT (OPT_DIMENSION) | OPT_BIT (OPT_MAX_ORDER))
 
-/* The epoch run: K = N / B equal batches (N a multiple of B: the bounds
- * assume equal batches; a loader that drops its last partial batch has
- * N = K B examples in play), E whole epochs. */
+/* The epoch run: K = floor(N/B) batches of B, E whole epochs.  Where B
+ * does not divide N the loader drops the last partial batch, and the
+ * shuffling bounds account for the N - K B examples left out of each
+ * epoch (*dropped, their fraction); balls-and-bins has no partial batch
+ * to drop, and needs N a multiple of B. */
 static int
-epoch_run (const cli_options *o, dpacct_epoch_run *run)
+epoch_run (const cli_options *o, dpacct_epoch_run *run, double *dropped)
 {
   const char *name = cli_sampler_name (o->sampler);
   cli_option_mask bad = o->given & OPT_NOT_FOR_EPOCH_SAMPLERS;
@@ -85,13 +87,11 @@ epoch_run (const cli_options *o, dpacct_epoch_run *run)
                  (unsigned long long) b, (unsigned long long) n);
       return 1;
     }
-  if (n % b != 0)
+  if (n % b != 0 && o->sampler == CLI_SAMPLER_BALLS_AND_BINS)
     {
-      out_error ("--sampling %s: --dataset-size %llu is not a multiple of "
-                 "--batch-size %llu; the bounds assume K equal batches (if the "
-                 "loader drops the last partial batch, pass N = %llu)", name,
-                 (unsigned long long) n, (unsigned long long) b,
-                 (unsigned long long) (n / b * b));
+      out_error ("--sampling balls-and-bins: --dataset-size %llu is not a "
+                 "multiple of --batch-size %llu; K = N/B bins must be whole",
+                 (unsigned long long) n, (unsigned long long) b);
       return 1;
     }
   if (o->epochs != floor (o->epochs) || o->epochs < 1.0
@@ -112,6 +112,7 @@ epoch_run (const cli_options *o, dpacct_epoch_run *run)
   run->sigma = o->noise_multiplier;
   run->batches = n / b;
   run->epochs = (uint64_t) o->epochs;
+  *dropped = (double) (n % b) / (double) n;
   return 0;
 }
 
@@ -142,11 +143,11 @@ static int
 epoch_bound (const bound_command *c, const cli_options *o)
 {
   dpacct_epoch_run run;
-  int rc = epoch_run (o, &run);
-  if (rc)
-    return rc;
   dpacct_sampler_options so;
   dpacct_sampler_options_init (&so);
+  int rc = epoch_run (o, &run, &so.dropped_fraction);
+  if (rc)
+    return rc;
   if (o->given & OPT_BIT (OPT_PLD_INTERVAL))
     so.pld_interval = o->pld_interval;
   so.max_points = (size_t) o->max_points;
@@ -168,7 +169,7 @@ epoch_bound (const bound_command *c, const cli_options *o)
   if ((rc = poisson_figure (c, o, &poisson)))
     return rc;
   uint64_t steps = run.batches * run.epochs;
-  out_field a[12];
+  out_field a[13];
   size_t na = 0;
   a[na++] = out_text ("sampling", "sampling", cli_sampler_name (o->sampler));
   a[na++] = out_text ("neighbouring", "neighbouring relation", "zero-out");
@@ -178,6 +179,10 @@ epoch_bound (const bound_command *c, const cli_options *o)
   a[na++] = out_count ("batch_size", "batch size B", o->batch_size);
   a[na++] = out_count ("batches_per_epoch", "batches per epoch K = N/B",
                        run.batches);
+  if (o->dataset_size % o->batch_size != 0)
+    a[na++] = out_count ("left_out_per_epoch",
+                         "left out per epoch N - K B",
+                         o->dataset_size % o->batch_size);
   a[na++] = out_count ("epochs", "epochs E", run.epochs);
   a[na++] = out_count ("steps", "steps K E", steps);
   a[na++] = out_real (c->given_name, c->given_name, OUT_REAL, given);
@@ -372,7 +377,8 @@ cmd_sampler_poisson_note (const cli_options *o, char *text, size_t size)
 /* One plan row per epsilon, epochs and batch size: sigma from the proved
  * upper bound (it does not depend on B: each example is in one batch per
  * epoch), and the lower end of epsilon at that sigma for K = floor(N/B)
- * batches (a loader that drops the last partial batch). */
+ * batches (a loader that drops the last partial batch; shuffling's lower
+ * end accounts for the examples left out). */
 int
 cmd_sampler_plan (const cli_options *o)
 {
@@ -413,8 +419,15 @@ cmd_sampler_plan (const cli_options *o)
           {
             uint64_t b = o->batch_sizes[k];
             dpacct_epoch_run run = { sigma, o->dataset_size / b, (uint64_t) e };
+            dpacct_sampler_options so;
+            dpacct_sampler_options_init (&so);
+            /* shuffling leaves the last partial batch's examples out; K
+             * balls-and-bins bins leave nothing out */
+            if (s != DPACCT_SAMPLER_BALLS_AND_BINS)
+              so.dropped_fraction = (double) (o->dataset_size % b)
+                                    / (double) o->dataset_size;
             dpacct_bound bd;
-            status = dpacct_sampler_epsilon (s, &run, o->delta, NULL, &bd);
+            status = dpacct_sampler_epsilon (s, &run, o->delta, &so, &bd);
             if (status != DPACCT_OK)
               {
                 rc = out_library_failure (status, "the lower end");

@@ -47,6 +47,15 @@ typedef struct {
   /* Accuracy of the one-epoch bracket (balls-and-bins): each of the K
    * terms is rounded on a grid of step accuracy / K (default 1e-3). */
   double bracket_accuracy;
+  /* Shuffling only: the chance that an example is left out of an epoch,
+   * in [0, 1) (default 0).  A loader that cuts N examples into batches of
+   * B and drops the last partial batch runs K = floor(N/B) batches and
+   * leaves out (N - K B) / N of the data, a new part every epoch
+   * (shuffle) or the same part (shuffle-once).  The upper bound does not
+   * change (an example is still in at most one batch per epoch); the
+   * lower bound's pair is mixed with the left-out case.  Balls-and-bins
+   * leaves nothing out: nonzero is DPACCT_EDOM there. */
+  double dropped_fraction;
 } dpacct_sampler_options;
 
 void dpacct_sampler_options_init (dpacct_sampler_options *options);
