@@ -208,7 +208,10 @@ dpacct_plan_row_compute (const dpacct_plan_options *o, uint64_t batch_size,
 
 /* ------------------------------------------------------------ the rule */
 
-/* The largest B in [1, N] whose run has at least T_min steps. */
+/* The largest B in [1, N] with E N / B >= T_min: T_min full batches.  Not
+ * the largest B with ceil(E N / B) >= T_min steps, which may count a last
+ * partial batch (E 1, N 10, T_min 3: B = 3 here, though B = 4 makes 3
+ * steps, the third of 2 examples). */
 static uint64_t
 min_steps_batch (const dpacct_plan_options *o)
 {

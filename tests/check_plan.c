@@ -247,6 +247,45 @@ START_TEST (test_rule_plateau_and_min_steps)
 }
 END_TEST
 
+/* The minimum-steps batch is the largest B with T_min FULL batches, E N /
+ * B >= T_min: at E 1, N 10, T_min 3 it is 3, not 4 (whose third step,
+ * which the step count ceil(E N / B) includes, holds 2 examples).  Over
+ * a small sweep: B meets it and B + 1 does not (or B = 1, or B = N). */
+START_TEST (test_rule_min_steps_full_batches)
+{
+  dpacct_plan_options o;
+  options_for (&o, dpacct_accountant_rdp, 1.0, 10, 1);
+  o.min_steps = 3;
+  dpacct_plan_row row = { 0 };
+  row.batch_size = 10, row.steps = 1, row.cumulative_noise = 1.0;
+  row.noise_multiplier = 1.0, row.sampling_rate = 1.0;
+  dpacct_plan_recommendation rec;
+  ck_assert_int_eq (dpacct_plan_recommend (&o, &row, 1, &rec), DPACCT_OK);
+  ck_assert (rec.reason == DPACCT_PLAN_MIN_STEPS && rec.batch_size == 3);
+  static const uint64_t ns[] = { 10, 97, 1000, 60000 }, ts[] = { 3, 7, 20, 1 };
+  static const double es[] = { 1.0, 2.5, 3.0 };
+  for (size_t i = 0; i < 4; i++)
+    for (size_t j = 0; j < 3; j++)
+      for (size_t k = 0; k < 4; k++)
+        {
+          options_for (&o, dpacct_accountant_rdp, 1.0, ns[i], es[j]);
+          o.min_steps = ts[k];
+          row.batch_size = ns[i], row.steps = 0;
+          ck_assert_int_eq (dpacct_plan_recommend (&o, &row, 1, &rec),
+                            DPACCT_OK);
+          double full = es[j] * (double) ns[i];
+          uint64_t b = rec.batch_size;
+          ck_assert_msg (b >= 1 && b <= ns[i]
+                         && (b == 1 || full / (double) b >= (double) ts[k])
+                         && (b == ns[i]
+                             || full / (double) (b + 1) < (double) ts[k]),
+                         "N %llu E %g T_min %llu: B %llu",
+                         (unsigned long long) ns[i], es[j],
+                         (unsigned long long) ts[k], (unsigned long long) b);
+        }
+}
+END_TEST
+
 START_TEST (test_rule_errors)
 {
   dpacct_plan_options o;
@@ -456,6 +495,7 @@ main (void)
   tcase_add_test (tc, test_row_definitions);
   tcase_add_test (tc, test_row_errors);
   tcase_add_test (tc, test_rule_plateau_and_min_steps);
+  tcase_add_test (tc, test_rule_min_steps_full_batches);
   tcase_add_test (tc, test_rule_errors);
   tcase_add_test (tc, test_compute_sorts_and_adds);
   tcase_add_test (tc, test_rdp_reference);

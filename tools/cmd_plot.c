@@ -98,9 +98,18 @@ write_steps (const cli_options *o, FILE *stream)
         rc = epsilon_at (o, dpacct_accountant_pld, o->steps_list[i], &pld);
       if (rc)
         return rc;
-      fprintf (stream, "%llu\t%.17g\t%.17g\t%.17g\t%.17g\t%.17g\t%.17g\n",
-               (unsigned long long) o->steps_list[i], o->noise_multiplier,
-               o->sampling_rate, o->delta, rdp.upper, pld.lower, pld.upper);
+      /* The shortest decimals that read back exactly, as every command
+       * writes its numbers. */
+      const double row[] = { o->noise_multiplier, o->sampling_rate, o->delta,
+                             rdp.upper, pld.lower, pld.upper };
+      fprintf (stream, "%llu", (unsigned long long) o->steps_list[i]);
+      for (size_t j = 0; j < sizeof row / sizeof row[0]; j++)
+        {
+          char text[40];
+          out_shortest (row[j], text, sizeof text);
+          fprintf (stream, "\t%s", text);
+        }
+      fputc ('\n', stream);
     }
   return 0;
 }

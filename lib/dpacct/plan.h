@@ -79,7 +79,8 @@ int dpacct_plan_row_compute (const dpacct_plan_options *options,
 
 typedef enum {
   DPACCT_PLAN_PLATEAU,  /* the smallest B on the plateau with T >= T_min */
-  DPACCT_PLAN_MIN_STEPS /* no B on the plateau has T_min steps: B = E N / T_min */
+  DPACCT_PLAN_MIN_STEPS /* no B on the plateau has T_min steps: B = floor(E N /
+                         * T_min), the largest with T_min full batches */
 } dpacct_plan_reason;
 
 typedef struct {
