@@ -157,6 +157,21 @@ sampler_bound (dpacct_sampler sampler, const dpacct_epoch_run *run,
               upper = fmin (upper, hi);
             }
         }
+      /* E > 1: the one-epoch pair's pessimistic PLD, composed (seconds at
+       * K = 16; where it does not fit the memory cap, the Gaussian
+       * stands). */
+      if (status == DPACCT_OK && run->epochs > 1
+          && run->batches <= DPACCT_SAMPLER_BALLS_EXACT_MAX_K)
+        {
+          double pld_upper;
+          status = dpacct_balls_pld_upper (run->sigma, run->batches,
+                                           run->epochs, want_delta, given,
+                                           o.max_points, &pld_upper);
+          if (status == DPACCT_ENOMEM)
+            status = DPACCT_OK;
+          else if (status == DPACCT_OK)
+            upper = fmin (upper, pld_upper);
+        }
       break;
     default:
       return DPACCT_FAIL (DPACCT_EDOM, "unknown sampler");

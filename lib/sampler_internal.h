@@ -89,4 +89,13 @@ int dpacct_balls_one_epoch (double sigma, uint64_t k, int want_delta,
                             double given, double accuracy, size_t max_points,
                             double *lo, double *hi);
 
+/* Balls-and-bins over E epochs: an upper bound on epsilon at delta
+ * (want_delta 0) or on delta at epsilon, from a pessimistic PLD of the
+ * one-epoch pair (its loss's survival function bounded from above by the
+ * exact bracket on a grid) composed E times, the larger direction.
+ * DPACCT_ENOMEM where the grid or the composition is too large. */
+int dpacct_balls_pld_upper (double sigma, uint64_t k, uint64_t epochs,
+                            int want_delta, double given, size_t max_points,
+                            double *upper);
+
 #endif

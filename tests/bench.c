@@ -219,6 +219,14 @@ bench_samplers (void)
     return 2;
   printf ("balls-and-bins one epoch, sigma 1, K 10, delta 1e-5: "
           "[%.4f, %.4f] in %.3f s\n", b.lower, b.upper, now () - start);
+  dpacct_epoch_run balls5 = { 1.0, 10, 5 };
+  start = now ();
+  if (dpacct_sampler_epsilon (DPACCT_SAMPLER_BALLS_AND_BINS, &balls5, 1e-5,
+                              NULL, &b))
+    return 2;
+  printf ("balls-and-bins 5 epochs (pessimistic PLD), sigma 1, K 10, "
+          "delta 1e-5: [%.4f, %.4f] in %.3f s\n", b.lower, b.upper,
+          now () - start);
   /* Capped: sigma 1, N 60000, B 600 (q 0.01), 1000 steps, cap 800. */
   dpacct_event *e;
   dpacct_accountant *acc;

@@ -254,6 +254,32 @@ START_TEST (test_shuffle_dropped_remainder)
 }
 END_TEST
 
+/* Balls-and-bins over E epochs: the pessimistic PLD of the one-epoch
+ * pair, composed.  At K = 1 the pair is the Gaussian N(1, s^2) against
+ * N(0, s^2), so E epochs are exactly the Gaussian at s/sqrt(E): the
+ * bound must lie above it, by at most about E times the
+ * grid (0.01 a step here).  One case: the checks at K = 1 over 16 epochs
+ * and at K = 2 against the exact bracket and the max statistic, and a
+ * Monte Carlo at K = 5, are in make check-samplers-slow (each costs
+ * seconds under valgrind). */
+START_TEST (test_balls_epochs_pld)
+{
+  const double sigma = 2.0, delta = 1e-5;
+  const uint64_t e = 4;
+  double upper, exact; /* exact: checked against MPFR in
+                        * test_upper_is_exact_gaussian */
+  ck_assert_int_eq (dpacct_balls_pld_upper (sigma, 1, e, 0, delta, 1 << 22,
+                                            &upper),
+                    DPACCT_OK);
+  ck_assert_int_eq (dpacct_gaussian_exact_epsilon (sigma / sqrt ((double) e),
+                                                   delta, &exact),
+                    DPACCT_OK);
+  ck_assert_msg (upper >= exact && upper <= exact + 0.012 * (double) e + 0.01,
+                 "K 1, sigma %g, E %llu: PLD upper %.9g, Gaussian %.9g", sigma,
+                 (unsigned long long) e, upper, exact);
+}
+END_TEST
+
 /* At E = 1 the cube bound (max statistic at its best level) and the max
  * statistic's PLD agree within the grid; shuffle and shuffle-once are
  * the same run; at E > 1 the new permutations leak less than one kept. */
@@ -327,8 +353,10 @@ START_TEST (test_balls_one_epoch)
                                           b.lower, &o, &e), DPACCT_OK);
   ck_assert_msg (e.upper >= 1e-5, "delta at lower end [%g, %g]", e.lower,
                  e.upper);
-  /* E > 1: the max statistic below, the Gaussian above */
+  /* E > 1 and K > 16: the max statistic below, the Gaussian above (K <= 16
+   * takes the pessimistic PLD: test_balls_epochs_pld) */
   run.epochs = 3;
+  run.batches = 20;
   ck_assert_int_eq (dpacct_sampler_epsilon (DPACCT_SAMPLER_BALLS_AND_BINS, &run,
                                             1e-5, &o, &b), DPACCT_OK);
   ck_assert_rel (b.upper, test_exact_gaussian_epsilon (1.0, 3.0, 1e-5), 1e-9,
@@ -634,6 +662,7 @@ samplers_suite (void)
   ADD_CASE (s, test_shuffle_dropped_remainder);
   ADD_CASE (s, test_cube_persistent_dynamic);
   ADD_CASE (s, test_balls_one_epoch);
+  ADD_CASE (s, test_balls_epochs_pld);
   ADD_CASE (s, test_without_replacement_lower);
   ADD_CASE (s, test_capped_poisson);
   ADD_CASE (s, test_epsilon_split);

@@ -11,9 +11,13 @@
  * At K = 2 the shuffle pair's P(loss > eps) under each side, and its
  * delta, are one-dimensional integrals, computed in MPFR
  * (tests/k2_mpfr.c) on a grid of nine (sigma, eps); each must lie in the
- * oracle's bracket (make check runs one of them). */
+ * oracle's bracket (make check runs one of them).
+ *
+ * Balls-and-bins over two epochs: the composed pessimistic PLD's epsilon
+ * must hold against a Monte Carlo of the pair's delta there. */
 #include "k2_mpfr.h"
 #include "sampler_internal.h"
+#include "dpacct/sampler.h"
 
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
@@ -99,6 +103,88 @@ check_two_batches (double s, double eps)
   return ok;
 }
 
+/* Balls-and-bins over two epochs: the composed pessimistic PLD's epsilon
+ * at delta against a Monte Carlo of the pair's delta there, E[(1 -
+ * e^{eps - L1 - L2})_+] over DRAWS pairs of epochs in each direction (the
+ * loss under P computed from the densities): it must not exceed delta by
+ * more than 4 standard errors. */
+static int
+check_balls_two_epochs (gsl_rng *r, double s, double delta)
+{
+  double eps;
+  if (dpacct_balls_pld_upper (s, K, 2, 0, delta, 1 << 22, &eps) != 0)
+    return 0;
+  int ok = 1;
+  for (int add = 0; add < 2; add++)
+    {
+      double sum = 0.0, sum2 = 0.0, x[K];
+      for (long i = 0; i < DRAWS; i++)
+        {
+          double l = 0.0;
+          for (int epoch = 0; epoch < 2; epoch++)
+            {
+              for (int t = 0; t < K; t++)
+                x[t] = gsl_ran_gaussian_ziggurat (r, s);
+              if (!add)
+                x[0] += 1.0; /* remove: P is the mixture */
+              l += add ? -loss (0, x, s) : loss (0, x, s);
+            }
+          double v = l > eps ? -expm1 (eps - l) : 0.0;
+          sum += v, sum2 += v * v;
+        }
+      double mean = sum / DRAWS;
+      double se = sqrt (fmax (sum2 / DRAWS - mean * mean, 0.0) / DRAWS);
+      int good = mean <= delta + 4.0 * se;
+      printf ("%s balls-and-bins K %d sigma %g E 2 %s: PLD upper eps %.6g; "
+              "Monte Carlo delta there %.6g (se %.2g), delta %g\n",
+              good ? "ok  " : "FAIL", K, s, add ? "add" : "remove", eps, mean,
+              se, delta);
+      ok &= good;
+    }
+  return ok;
+}
+
+/* Balls-and-bins over E epochs at K = 2, sigma 2, delta 1e-3: at E = 1 the
+ * PLD upper end lies above the exact bracket's lower end and within 0.05
+ * of its upper end; at E = 3 the sampler's upper end is below 0.8 times
+ * the Gaussian's, above the max statistic's lower end and the E = 1
+ * bound, and its delta at that epsilon is at most 1e-3. */
+static int
+check_balls_epochs (void)
+{
+  /* K = 1: the pair is the Gaussian, 16 epochs the Gaussian at sigma/4 */
+  double u16, g16, d16;
+  int k1 = dpacct_balls_pld_upper (1.0, 1, 16, 0, 1e-5, 1 << 22, &u16) == 0
+           && dpacct_gaussian_exact_epsilon (0.25, 1e-5, &g16) == 0
+           && dpacct_balls_pld_upper (1.0, 1, 16, 1, g16, 1 << 22, &d16) == 0;
+  k1 &= u16 >= g16 && u16 <= g16 + 0.012 * 16 + 0.01 && d16 >= 1e-5;
+  printf ("%s balls-and-bins K 1 sigma 1 E 16: PLD upper %.6g, Gaussian "
+          "%.6g; PLD delta there %.6g\n", k1 ? "ok  " : "FAIL", u16, g16,
+          d16);
+  const double sigma = 2.0, delta = 1e-3;
+  double one, lo, hi, gauss;
+  int ok = dpacct_balls_pld_upper (sigma, 2, 1, 0, delta, 1 << 22, &one) == 0
+           && dpacct_balls_one_epoch (sigma, 2, 0, delta, 1e-2, 1 << 22, &lo,
+                                      &hi) == 0;
+  ok &= one >= lo && one <= hi + 0.05;
+  printf ("%s balls-and-bins K 2 sigma 2 E 1: PLD upper %.6g, exact "
+          "[%.6g, %.6g]\n", ok ? "ok  " : "FAIL", one, lo, hi);
+  dpacct_epoch_run run = { sigma, 2, 3 };
+  dpacct_bound b, d;
+  int good = dpacct_sampler_epsilon (DPACCT_SAMPLER_BALLS_AND_BINS, &run,
+                                     delta, NULL, &b) == 0
+             && dpacct_gaussian_exact_epsilon (sigma / sqrt (3.0), delta,
+                                               &gauss) == 0
+             && dpacct_sampler_delta (DPACCT_SAMPLER_BALLS_AND_BINS, &run,
+                                      b.upper, NULL, &d) == 0;
+  good &= b.lower <= b.upper && b.upper > one && b.upper < 0.8 * gauss
+          && d.upper <= delta * (1.0 + 1e-9);
+  printf ("%s balls-and-bins K 2 sigma 2 E 3: [%.6g, %.6g], Gaussian %.6g, "
+          "delta at the upper end %.6g\n", good ? "ok  " : "FAIL", b.lower,
+          b.upper, gauss, d.upper);
+  return k1 && ok && good;
+}
+
 static int
 check (const char *what, double mc, double lo, double hi)
 {
@@ -121,6 +207,9 @@ main (void)
   for (double s = 0.5; s <= 2.0; s *= 2.0)
     for (double eps = 0.5; eps <= 3.0; eps += 1.25)
       ok &= check_two_batches (s, eps);
+  ok &= check_balls_epochs ();
+  ok &= check_balls_two_epochs (r, 1.0, 1e-3);
+  ok &= check_balls_two_epochs (r, 2.0, 1e-2);
   static const double sigmas[] = { 0.7, 1.0, 2.0 }, epss[] = { 0.5, 1.5 };
   for (int i = 0; i < 3; i++)
     for (int j = 0; j < 2; j++)

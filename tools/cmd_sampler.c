@@ -191,9 +191,14 @@ epoch_bound (const bound_command *c, const cli_options *o)
   const char *lower_by = exact
                          ? "(exact one-epoch pair, bracketed)"
                          : "(largest batch sum of the worst pair known, PLD)";
-  const char *upper_by = exact
-                         ? "(exact one-epoch pair, bracketed; proved)"
-                         : "(Gaussian at sigma/sqrt(E), proved)";
+  int balls_pld = o->sampler == CLI_SAMPLER_BALLS_AND_BINS
+                  && run.epochs > 1
+                  && run.batches <= DPACCT_SAMPLER_BALLS_EXACT_MAX_K;
+  const char *upper_by
+      = exact       ? "(exact one-epoch pair, bracketed; proved)"
+        : balls_pld ? "(one-epoch pair's pessimistic PLD composed, or the "
+                      "Gaussian at sigma/sqrt(E) if smaller; proved)"
+                    : "(Gaussian at sigma/sqrt(E), proved)";
   out_field f[8];
   size_t nf = 0;
   f[nf++] = out_text ("accountant", NULL, cli_sampler_name (o->sampler));

@@ -62,7 +62,8 @@ void dpacct_sampler_options_init (dpacct_sampler_options *options);
 
 /* epsilon at delta in (0, 1), and delta at epsilon >= 0 (finite).  upper
  * is proved for every sampler here (Gaussian at sigma / sqrt(E), exact;
- * for balls-and-bins at E = 1, K <= 16, the exact bracket when smaller); lower is
+ * for balls-and-bins with K <= 16, when smaller, the exact bracket at
+ * E = 1 and the one-epoch pair's pessimistic PLD composed at E > 1); lower is
  * the max-coordinate statistic's PLD (composed over the epochs), and for
  * balls-and-bins at E = 1 and K <= 16 the exact bracket's lower end.
  * options may be NULL. */
