@@ -15,7 +15,7 @@
 
 enum { PREC = 100, MAX_LEVEL = 9 };
 #define T_MAX 4.0   /* tanh-sinh abscissae |t| <= 4: weights below 1e-36 */
-#define ABS_TOL 1e-18
+#define ABS_TOL 1e-15
 
 typedef struct
 {
