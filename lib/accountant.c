@@ -211,24 +211,24 @@ dpacct_accountant_delta (const dpacct_accountant *accountant, double epsilon,
 
 /* ---- can it, and why not ---------------------------------------------- */
 
+/* ACC's own check of one leaf, for dpacct_event_leaves_check. */
+static int
+type_supports_leaf (const void *acc, const dpacct_leaf *leaf)
+{
+  const dpacct_accountant *a = acc;
+  return a->type->supports (a->state, leaf->event);
+}
+
 /* The first leaf (a mechanism, with its sampling) of E that ACC cannot
  * compose, or NULL. */
 static const dpacct_event *
 first_unsupported (const dpacct_accountant *acc, const dpacct_event *e)
 {
-  dpacct_event_kind kind = dpacct_event_get_kind (e);
-  if (kind == DPACCT_EVENT_SELF_COMPOSED || kind == DPACCT_EVENT_SEQUENCE)
-    {
-      for (size_t c = 0; c < dpacct_event_get_n_children (e); c++)
-        {
-          const dpacct_event *leaf
-            = first_unsupported (acc, dpacct_event_get_child (e, c));
-          if (leaf != NULL)
-            return leaf;
-        }
-      return NULL;
-    }
-  return acc->type->supports (acc->state, e) == DPACCT_OK ? NULL : e;
+  const dpacct_event *first = NULL;
+  if (dpacct_event_leaves_check (e, type_supports_leaf, acc, &first)
+      != DPACCT_OK && first == NULL)
+    first = e; /* the walk itself refused it (a count past the limit) */
+  return first;
 }
 
 /* "Gaussian noise", "Laplace noise on an L2-clipped sum in 10

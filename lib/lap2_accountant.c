@@ -146,27 +146,20 @@ lap2_copy (void *dest, const void *src)
   return DPACCT_OK;
 }
 
+/* Laplace noise on L2-clipped sums, unsampled or Poisson-sampled. */
+static int
+lap2_supports_leaf (const void *state, const dpacct_leaf *leaf)
+{
+  (void) state;
+  return leaf->mechanism == DPACCT_EVENT_LAPLACE_L2
+                 && leaf->sampling != DPACCT_EVENT_SAMPLED_WITHOUT_REPLACEMENT
+             ? DPACCT_OK : DPACCT_EUNSUP;
+}
+
 static int
 lap2_supports (const void *state, const dpacct_event *e)
 {
-  switch (dpacct_event_get_kind (e))
-    {
-    case DPACCT_EVENT_LAPLACE_L2:
-      return DPACCT_OK;
-    case DPACCT_EVENT_POISSON_SAMPLED:
-      return dpacct_event_get_kind (dpacct_event_get_child (e, 0))
-                     == DPACCT_EVENT_LAPLACE_L2
-                 ? DPACCT_OK
-                 : DPACCT_EUNSUP;
-    case DPACCT_EVENT_SELF_COMPOSED:
-    case DPACCT_EVENT_SEQUENCE:
-      for (size_t c = 0; c < dpacct_event_get_n_children (e); c++)
-        if (lap2_supports (state, dpacct_event_get_child (e, c)) != DPACCT_OK)
-          return DPACCT_EUNSUP;
-      return DPACCT_OK;
-    default:
-      return DPACCT_EUNSUP;
-    }
+  return dpacct_event_leaves_check (e, lap2_supports_leaf, state, NULL);
 }
 
 /* A grown copy of the leaves with LEAF merged in (by count). */
@@ -248,7 +241,10 @@ static int
 lap2_compose (void *state, const dpacct_event *e, uint64_t count)
 {
   lap2_state *s = state;
-  if (lap2_supports (s, e) != DPACCT_OK)
+  int supported = lap2_supports (s, e);
+  if (supported != DPACCT_OK && supported != DPACCT_EUNSUP)
+    return supported; /* a count past the limit */
+  if (supported != DPACCT_OK)
     return DPACCT_FAIL (DPACCT_EUNSUP, "the Lap2 accountants support only "
                         "Laplace-L2 events, Poisson-sampled or not");
   double *add = calloc (s->max_order, sizeof *add);

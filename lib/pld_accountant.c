@@ -80,37 +80,24 @@ pld_copy (void *dest, const void *src)
 
 /* ---- events into leaves ------------------------------------------------ */
 
+/* Gaussian and Laplace steps (Gaussian only when certified), unsampled
+ * or Poisson-sampled. */
+static int
+pld_supports_leaf (const void *state, const dpacct_leaf *step)
+{
+  const pld_state *s = state;
+  if (step->sampling == DPACCT_EVENT_SAMPLED_WITHOUT_REPLACEMENT)
+    return DPACCT_EUNSUP;
+  if (step->mechanism == DPACCT_EVENT_GAUSSIAN)
+    return DPACCT_OK;
+  return step->mechanism == DPACCT_EVENT_LAPLACE && !s->certified
+             ? DPACCT_OK : DPACCT_EUNSUP;
+}
+
 static int
 pld_supports (const void *state, const dpacct_event *e)
 {
-  const pld_state *s = state;
-  switch (dpacct_event_get_kind (e))
-    {
-    case DPACCT_EVENT_GAUSSIAN:
-      return DPACCT_OK;
-    case DPACCT_EVENT_LAPLACE: /* certified steps are Gaussian only */
-      return s->certified ? DPACCT_EUNSUP : DPACCT_OK;
-    case DPACCT_EVENT_POISSON_SAMPLED:
-      {
-        dpacct_event_kind base
-          = dpacct_event_get_kind (dpacct_event_get_child (e, 0));
-        if (base != DPACCT_EVENT_GAUSSIAN
-            && (base != DPACCT_EVENT_LAPLACE || s->certified))
-          return DPACCT_EUNSUP;
-        return DPACCT_OK;
-      }
-    case DPACCT_EVENT_SAMPLED_WITHOUT_REPLACEMENT:
-      return DPACCT_EUNSUP;
-    case DPACCT_EVENT_SELF_COMPOSED:
-    case DPACCT_EVENT_SEQUENCE:
-      for (size_t c = 0; c < dpacct_event_get_n_children (e); c++)
-        if (pld_supports (state, dpacct_event_get_child (e, c)) != DPACCT_OK)
-          return DPACCT_EUNSUP;
-      return DPACCT_OK;
-    case DPACCT_EVENT_LAPLACE_L2:
-      return DPACCT_EUNSUP; /* the Lap2 accountants' own */
-    }
-  return DPACCT_EUNSUP;
+  return dpacct_event_leaves_check (e, pld_supports_leaf, state, NULL);
 }
 
 /* Appends the leaves of `e`, each run `count` times, to list/n, merging
@@ -169,7 +156,10 @@ static int
 pld_compose (void *state, const dpacct_event *e, uint64_t count)
 {
   pld_state *s = state;
-  if (pld_supports (s, e) != DPACCT_OK)
+  int supported = pld_supports (s, e);
+  if (supported != DPACCT_OK && supported != DPACCT_EUNSUP)
+    return supported; /* a count past the limit */
+  if (supported != DPACCT_OK)
     return DPACCT_FAIL (DPACCT_EUNSUP,
                         "event not supported by the PLD accountant");
   /* Work on a copy of the list, so that a failure changes nothing. */

@@ -99,7 +99,10 @@ static int
 rdp_compose (void *state, const dpacct_event *e, uint64_t count)
 {
   rdp_state *s = state;
-  if (dpacct_rdp_event_supported (&s->grid, e) != DPACCT_OK)
+  int supported = dpacct_rdp_event_supported (&s->grid, e);
+  if (supported != DPACCT_OK && supported != DPACCT_EUNSUP)
+    return supported; /* a count past the limit */
+  if (supported != DPACCT_OK)
     return DPACCT_FAIL (DPACCT_EUNSUP,
                         "event not supported by the RDP accountant");
   dpacct_rdp_curve add;
