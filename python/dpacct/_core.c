@@ -226,34 +226,55 @@ typedef struct {
   uint64_t steps;
 } phase;
 
+/* Reads a Python sequence into a new array of *N items of SIZE bytes
+ * (PyMem_Free it), each by CONVERT (nonzero on success, with an exception
+ * set on failure); WHAT names the sequence in the TypeError.  The one
+ * loop behind the phase lists and the batch-size lists. */
 static int
-phases_parse (PyObject *list, phase **out, Py_ssize_t *n)
+sequence_parse (PyObject *object, const char *what, size_t size,
+                int (*convert) (PyObject *item, void *out), void **out,
+                Py_ssize_t *n)
 {
-  PyObject *seq = PySequence_Fast (list, "phases must be a sequence");
+  PyObject *seq = PySequence_Fast (object, what);
   if (seq == NULL)
     return -1;
   *n = PySequence_Fast_GET_SIZE (seq);
-  *out = PyMem_Calloc (*n > 0 ? (size_t) *n : 1, sizeof **out);
-  if (*out == NULL)
+  char *items = PyMem_Calloc (*n > 0 ? (size_t) *n : 1, size);
+  if (items == NULL)
     {
       Py_DECREF (seq);
       PyErr_NoMemory ();
       return -1;
     }
   for (Py_ssize_t i = 0; i < *n; i++)
-    {
-      phase *p = &(*out)[i];
-      if (!PyArg_ParseTuple (PySequence_Fast_GET_ITEM (seq, i), "ddO&:phase",
-                             &p->noise, &p->q, to_count, &p->steps))
-        {
-          Py_DECREF (seq);
-          PyMem_Free (*out);
-          *out = NULL;
-          return -1;
-        }
-    }
+    if (!convert (PySequence_Fast_GET_ITEM (seq, i), items + (size_t) i * size))
+      {
+        Py_DECREF (seq);
+        PyMem_Free (items);
+        return -1;
+      }
   Py_DECREF (seq);
+  *out = items;
   return 0;
+}
+
+/* One phase: (noise, sampling rate, steps). */
+static int
+to_phase (PyObject *item, void *out)
+{
+  phase *p = out;
+  return PyArg_ParseTuple (item, "ddO&:phase", &p->noise, &p->q, to_count,
+                           &p->steps);
+}
+
+static int
+phases_parse (PyObject *list, phase **out, Py_ssize_t *n)
+{
+  void *items = NULL;
+  int status = sequence_parse (list, "phases must be a sequence",
+                               sizeof **out, to_phase, &items, n);
+  *out = items;
+  return status;
 }
 
 /* The event of one phase, as the command line builds it: a Gaussian
@@ -498,27 +519,11 @@ plan_result (const dpacct_plan_row *rows, size_t n,
 static int
 batch_sizes_parse (PyObject *object, uint64_t **out, Py_ssize_t *n)
 {
-  PyObject *seq = PySequence_Fast (object, "batch_sizes must be a sequence");
-  if (seq == NULL)
-    return -1;
-  *n = PySequence_Fast_GET_SIZE (seq);
-  *out = PyMem_Calloc (*n > 0 ? (size_t) *n : 1, sizeof **out);
-  if (*out == NULL)
-    {
-      Py_DECREF (seq);
-      PyErr_NoMemory ();
-      return -1;
-    }
-  for (Py_ssize_t i = 0; i < *n; i++)
-    if (!to_count (PySequence_Fast_GET_ITEM (seq, i), &(*out)[i]))
-      {
-        Py_DECREF (seq);
-        PyMem_Free (*out);
-        *out = NULL;
-        return -1;
-      }
-  Py_DECREF (seq);
-  return 0;
+  void *items = NULL;
+  int status = sequence_parse (object, "batch_sizes must be a sequence",
+                               sizeof **out, to_count, &items, n);
+  *out = items;
+  return status;
 }
 
 PyDoc_STRVAR (plan_doc,
