@@ -14,6 +14,15 @@
 
 struct dpacct_event;
 
+#include "dpacct/accountant.h"
+
+/* A setting's value (its default when not set), for the types, which
+ * read only the keys they declare: 0 or NaN for an unknown key. */
+int64_t dpacct_options_int (const dpacct_accountant_options *options,
+                            const char *key);
+double dpacct_options_double (const dpacct_accountant_options *options,
+                              const char *key);
+
 /* The mechanism of a leaf event, with its Poisson sampling rate in *Q (1
  * when the event is not Poisson-sampled). */
 const struct dpacct_event *dpacct_event_mechanism (

@@ -78,13 +78,13 @@ typedef struct
 static int
 init_common (lap2_state *s, const dpacct_accountant_options *o, int paper)
 {
-  if (o->neighbouring != DPACCT_ADD_REMOVE)
+  if (dpacct_options_int (o, "neighbouring") != DPACCT_ADD_REMOVE)
     return DPACCT_FAIL (DPACCT_EDOM, "the Lap2 accountants account "
                         "add/remove neighbours with Poisson sampling only");
-  if (o->certified)
+  if (dpacct_options_int (o, "certified"))
     return DPACCT_FAIL (DPACCT_EUNSUP, "the Lap2 accountants have no "
                         "certified (directed-rounding) mode");
-  unsigned max_order = o->lap2_max_order;
+  unsigned max_order = (unsigned) dpacct_options_int (o, "lap2-max-order");
   if (max_order == 0)
     max_order = paper ? DPACCT_LAP2_PAPER_DEFAULT_MAX_ORDER
                       : DPACCT_LAP2_DEFAULT_MAX_ORDER;
@@ -94,8 +94,8 @@ init_common (lap2_state *s, const dpacct_accountant_options *o, int paper)
   if (s->alpha == NULL)
     return DPACCT_FAIL (DPACCT_ENOMEM, "cannot allocate a Lap2 accountant");
   s->paper = paper;
-  s->upper_tail = paper && o->lap2_paper_upper_tail;
-  s->lower = !paper && o->lap2_lower_bound;
+  s->upper_tail = paper && dpacct_options_int (o, "lap2-paper-upper-tail");
+  s->lower = !paper && dpacct_options_int (o, "lap2-lower-bound");
   s->n_leaves = 0;
   s->leaves = NULL;
   s->max_order = max_order;
@@ -356,13 +356,25 @@ lap2_delta (const void *state, double epsilon, dpacct_bound *out)
   return lower_side (s, 1, epsilon, epsilon, out);
 }
 
+static const dpacct_setting lap2_settings[] = {
+  { "lap2-max-order", DPACCT_SETTING_INT, 0, DPACCT_LAP2_MAX_ORDER, 0 },
+  { "lap2-lower-bound", DPACCT_SETTING_INT, 0, 1, 0 },
+};
+static const dpacct_setting lap2_paper_settings[] = {
+  { "lap2-max-order", DPACCT_SETTING_INT, 0, DPACCT_LAP2_MAX_ORDER, 0 },
+  { "lap2-paper-upper-tail", DPACCT_SETTING_INT, 0, 1, 0 },
+};
+
 static const dpacct_accountant_type lap2_type = {
   "lap2", sizeof (lap2_state), lap2_init, lap2_release, lap2_copy,
-  lap2_supports, lap2_compose, lap2_epsilon, lap2_delta, NULL
+  lap2_supports, lap2_compose, lap2_epsilon, lap2_delta, NULL,
+  lap2_settings, sizeof lap2_settings / sizeof lap2_settings[0]
 };
 static const dpacct_accountant_type lap2_paper_type = {
   "lap2-paper", sizeof (lap2_state), lap2_paper_init, lap2_release,
-  lap2_copy, lap2_supports, lap2_compose, lap2_epsilon, lap2_delta, NULL
+  lap2_copy, lap2_supports, lap2_compose, lap2_epsilon, lap2_delta, NULL,
+  lap2_paper_settings,
+  sizeof lap2_paper_settings / sizeof lap2_paper_settings[0]
 };
 const dpacct_accountant_type *const dpacct_accountant_lap2 = &lap2_type;
 const dpacct_accountant_type *const dpacct_accountant_lap2_paper
@@ -436,7 +448,7 @@ dpacct_lap2_scale_for_epsilon (const dpacct_accountant_type *type,
     dpacct_accountant_options_init (&settings);
   else
     settings = *accountant;
-  settings.lap2_lower_bound = 0;
+  dpacct_accountant_options_set_int (&settings, "lap2-lower-bound", 0);
   accountant = &settings;
   lap2_run run = { clip, q, dimension, steps };
   return dpacct_calibrate_noise (type, accountant, make_lap2_event, &run,
