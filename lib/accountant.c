@@ -122,6 +122,9 @@ slot_for (const dpacct_accountant_options *options, const char *key,
   if ((*setting)->kind != kind)
     return DPACCT_FAIL (DPACCT_EINVAL, "setting of another kind");
   settings_held *held = (settings_held *) (void *) options;
+  if (held->n > MAX_SLOTS)
+    return DPACCT_FAIL (DPACCT_EINVAL, "accountant options not initialised "
+                        "(dpacct_accountant_options_init)");
   for (size_t i = 0; i < held->n; i++)
     if (held->slots[i].setting == *setting)
       {
@@ -260,7 +263,8 @@ dpacct_accountant_options_is_set (const dpacct_accountant_options *options,
 {
   const dpacct_setting *setting = find_setting (key);
   const settings_held *held = (const settings_held *) (const void *) options;
-  for (size_t i = 0; options != NULL && setting != NULL && i < held->n; i++)
+  for (size_t i = 0; options != NULL && setting != NULL && i < held->n
+                     && i < MAX_SLOTS; i++)
     if (held->slots[i].setting == setting)
       return 1;
   return 0;
@@ -312,6 +316,9 @@ dpacct_accountant_alloc (const dpacct_accountant_type *type,
       dpacct_accountant_options_init (&defaults);
       options = &defaults;
     }
+  if (((const settings_held *) (const void *) options)->n > MAX_SLOTS)
+    return DPACCT_FAIL (DPACCT_EINVAL, "accountant options not initialised "
+                        "(dpacct_accountant_options_init)");
   dpacct_accountant *acc = malloc (sizeof *acc);
   void *state = calloc (1, type->state_size);
   if (acc == NULL || state == NULL)

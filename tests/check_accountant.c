@@ -262,6 +262,13 @@ START_TEST (test_argument_errors)
   ck_assert_int_eq (relation, DPACCT_ADD_REMOVE);
   ck_assert (!dpacct_accountant_options_is_set (&o, "neighbouring"));
   ck_assert (dpacct_accountant_options_is_set (&o, "orders"));
+  /* Options never initialised are refused, not read past their end. */
+  dpacct_accountant_options garbage;
+  memset (&garbage, 0xff, sizeof garbage);
+  ck_assert_int_eq (dpacct_accountant_options_set_int (&garbage, "certified",
+                                                       1), DPACCT_EINVAL);
+  ck_assert_int_eq (dpacct_accountant_alloc (dpacct_accountant_rdp, &garbage,
+                                             &acc), DPACCT_EINVAL);
   /* Which type reads which setting. */
   ck_assert (dpacct_accountant_type_takes (dpacct_accountant_rdp, "orders"));
   ck_assert (!dpacct_accountant_type_takes (dpacct_accountant_pld, "orders"));
