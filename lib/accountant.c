@@ -15,21 +15,44 @@ struct dpacct_accountant
   void *state;
 };
 
-void
-dpacct_accountant_options_init (dpacct_accountant_options *options)
+/* ---- settings by key ------------------------------------------------- */
+
+/* What dpacct_accountant_options holds: the values set, each under its
+ * setting's key; unset keys read as their defaults. */
+typedef struct
 {
-  options->neighbouring = DPACCT_ADD_REMOVE;
-  options->orders = NULL;
-  options->n_orders = 0;
-  options->certified = 0;
-  options->lap2_max_order = 0;
-  options->lap2_paper_upper_tail = 0;
-  options->lap2_lower_bound = 0;
-  options->pld_interval = 0.0;
-  options->pld_rel_accuracy = 1e-3;
-  options->pld_max_points = (size_t) 1 << 22;
-  options->upper_only = 0;
-}
+  const dpacct_setting *setting;
+  union
+  {
+    int64_t i;
+    double d;
+    struct
+    {
+      const double *values;
+      size_t n;
+    } list;
+  } value;
+} slot;
+
+enum { MAX_SLOTS = 15 };
+
+typedef struct
+{
+  size_t n;
+  slot slots[MAX_SLOTS];
+} settings_held;
+
+_Static_assert (sizeof (settings_held) <= sizeof (dpacct_accountant_options),
+                "dpacct_accountant_options has room for the settings held");
+
+/* Read by every type. */
+static const dpacct_setting common_settings[] = {
+  { "neighbouring", DPACCT_SETTING_INT, DPACCT_ADD_REMOVE, DPACCT_REPLACE_ONE,
+    DPACCT_ADD_REMOVE },
+  { "certified", DPACCT_SETTING_INT, 0, 1, 0 },
+  { "upper-only", DPACCT_SETTING_INT, 0, 1, 0 },
+};
+enum { N_COMMON = sizeof common_settings / sizeof common_settings[0] };
 
 /* Every type, in the order "all" reports them. */
 static const dpacct_accountant_type *const *const known_types[] = {
@@ -45,6 +68,226 @@ dpacct_accountant_type_at (size_t i)
 {
   return i < N_KNOWN_TYPES ? *known_types[i] : NULL;
 }
+
+static const dpacct_setting *
+setting_in (const dpacct_setting *table, size_t n, const char *key)
+{
+  for (size_t i = 0; i < n; i++)
+    if (strcmp (table[i].key, key) == 0)
+      return &table[i];
+  return NULL;
+}
+
+/* The setting named KEY: a common one or one a type declares. */
+static const dpacct_setting *
+find_setting (const char *key)
+{
+  if (key == NULL)
+    return NULL;
+  const dpacct_setting *found = setting_in (common_settings, N_COMMON, key);
+  for (size_t t = 0; found == NULL && t < N_KNOWN_TYPES; t++)
+    found = setting_in ((*known_types[t])->settings,
+                        (*known_types[t])->n_settings, key);
+  return found;
+}
+
+int
+dpacct_accountant_type_takes (const dpacct_accountant_type *type,
+                              const char *key)
+{
+  return type != NULL && key != NULL
+         && (setting_in (common_settings, N_COMMON, key) != NULL
+             || setting_in (type->settings, type->n_settings, key) != NULL);
+}
+
+void
+dpacct_accountant_options_init (dpacct_accountant_options *options)
+{
+  memset (options, 0, sizeof *options);
+}
+
+/* The slot of KEY's setting in OPTIONS, a new one if ADD, or NULL; the
+ * setting, checked to be of KIND, in *SETTING. */
+static int
+slot_for (const dpacct_accountant_options *options, const char *key,
+          dpacct_setting_kind kind, int add, const dpacct_setting **setting,
+          slot **out)
+{
+  *out = NULL;
+  if (options == NULL)
+    return DPACCT_FAIL (DPACCT_EINVAL, "NULL accountant options");
+  *setting = find_setting (key);
+  if (*setting == NULL)
+    return DPACCT_FAIL (DPACCT_EINVAL, "no accountant reads this setting");
+  if ((*setting)->kind != kind)
+    return DPACCT_FAIL (DPACCT_EINVAL, "setting of another kind");
+  settings_held *held = (settings_held *) (void *) options;
+  if (held->n > MAX_SLOTS)
+    return DPACCT_FAIL (DPACCT_EINVAL, "accountant options not initialised "
+                        "(dpacct_accountant_options_init)");
+  for (size_t i = 0; i < held->n; i++)
+    if (held->slots[i].setting == *setting)
+      {
+        *out = &held->slots[i];
+        return DPACCT_OK;
+      }
+  if (!add)
+    return DPACCT_OK;
+  if (held->n == MAX_SLOTS)
+    return DPACCT_FAIL (DPACCT_ENOMEM, "too many accountant settings");
+  *out = &held->slots[held->n++];
+  (*out)->setting = *setting;
+  return DPACCT_OK;
+}
+
+/* DPACCT_OK, or DPACCT_EDOM with a message naming the key and its range
+ * (in a per-thread buffer: the handler sees it during the call). */
+static int
+in_range (const dpacct_setting *setting, double x)
+{
+  static _Thread_local char message[160];
+  if (x >= setting->min && x <= setting->max)
+    return DPACCT_OK;
+  snprintf (message, sizeof message, "accountant setting %s must be in "
+            "[%.17g, %.17g]", setting->key, setting->min, setting->max);
+  return DPACCT_FAIL (DPACCT_EDOM, message);
+}
+
+int
+dpacct_accountant_options_set_int (dpacct_accountant_options *options,
+                                   const char *key, int64_t value)
+{
+  const dpacct_setting *setting;
+  slot *sl;
+  int status = slot_for (options, key, DPACCT_SETTING_INT, 0, &setting, &sl);
+  if (status != DPACCT_OK)
+    return status;
+  if ((status = in_range (setting, (double) value)) != DPACCT_OK)
+    return status;
+  if (sl == NULL
+      && (status = slot_for (options, key, DPACCT_SETTING_INT, 1, &setting,
+                             &sl)) != DPACCT_OK)
+    return status;
+  sl->value.i = value;
+  return DPACCT_OK;
+}
+
+int
+dpacct_accountant_options_set_double (dpacct_accountant_options *options,
+                                      const char *key, double value)
+{
+  const dpacct_setting *setting;
+  slot *sl;
+  int status = slot_for (options, key, DPACCT_SETTING_DOUBLE, 0, &setting,
+                         &sl);
+  if (status != DPACCT_OK)
+    return status;
+  if ((status = in_range (setting, value)) != DPACCT_OK)
+    return status;
+  if (sl == NULL
+      && (status = slot_for (options, key, DPACCT_SETTING_DOUBLE, 1, &setting,
+                             &sl)) != DPACCT_OK)
+    return status;
+  sl->value.d = value;
+  return DPACCT_OK;
+}
+
+int
+dpacct_accountant_options_set_doubles (dpacct_accountant_options *options,
+                                       const char *key, const double *values,
+                                       size_t n)
+{
+  const dpacct_setting *setting;
+  slot *sl;
+  int status = slot_for (options, key, DPACCT_SETTING_DOUBLES, 0, &setting,
+                         &sl);
+  if (status != DPACCT_OK)
+    return status;
+  if (values == NULL || n == 0 || n > 100000)
+    return DPACCT_FAIL (DPACCT_EDOM, "an accountant list setting takes 1 "
+                        "to 100000 values");
+  for (size_t i = 0; i < n; i++)
+    if ((status = in_range (setting, values[i])) != DPACCT_OK)
+      return status;
+  if (sl == NULL
+      && (status = slot_for (options, key, DPACCT_SETTING_DOUBLES, 1,
+                             &setting, &sl)) != DPACCT_OK)
+    return status;
+  sl->value.list.values = values;
+  sl->value.list.n = n;
+  return DPACCT_OK;
+}
+
+int
+dpacct_accountant_options_get_int (const dpacct_accountant_options *options,
+                                   const char *key, int64_t *value)
+{
+  const dpacct_setting *setting;
+  slot *sl;
+  int status = slot_for (options, key, DPACCT_SETTING_INT, 0, &setting, &sl);
+  if (status == DPACCT_OK)
+    *value = sl != NULL ? sl->value.i : (int64_t) setting->default_value;
+  return status;
+}
+
+int
+dpacct_accountant_options_get_double (const dpacct_accountant_options *options,
+                                      const char *key, double *value)
+{
+  const dpacct_setting *setting;
+  slot *sl;
+  int status = slot_for (options, key, DPACCT_SETTING_DOUBLE, 0, &setting,
+                         &sl);
+  if (status == DPACCT_OK)
+    *value = sl != NULL ? sl->value.d : setting->default_value;
+  return status;
+}
+
+int
+dpacct_accountant_options_get_doubles (
+    const dpacct_accountant_options *options, const char *key,
+    const double **values, size_t *n)
+{
+  const dpacct_setting *setting;
+  slot *sl;
+  int status = slot_for (options, key, DPACCT_SETTING_DOUBLES, 0, &setting,
+                         &sl);
+  *values = status == DPACCT_OK && sl != NULL ? sl->value.list.values : NULL;
+  *n = status == DPACCT_OK && sl != NULL ? sl->value.list.n : 0;
+  return status;
+}
+
+int
+dpacct_accountant_options_is_set (const dpacct_accountant_options *options,
+                                  const char *key)
+{
+  const dpacct_setting *setting = find_setting (key);
+  const settings_held *held = (const settings_held *) (const void *) options;
+  for (size_t i = 0; options != NULL && setting != NULL && i < held->n
+                     && i < MAX_SLOTS; i++)
+    if (held->slots[i].setting == setting)
+      return 1;
+  return 0;
+}
+
+int64_t
+dpacct_options_int (const dpacct_accountant_options *options, const char *key)
+{
+  int64_t value = 0;
+  dpacct_accountant_options_get_int (options, key, &value);
+  return value;
+}
+
+double
+dpacct_options_double (const dpacct_accountant_options *options,
+                       const char *key)
+{
+  double value = NAN;
+  dpacct_accountant_options_get_double (options, key, &value);
+  return value;
+}
+
+/* ---- types ------------------------------------------------------------- */
 
 const dpacct_accountant_type *
 dpacct_accountant_type_by_name (const char *name)
@@ -73,9 +316,9 @@ dpacct_accountant_alloc (const dpacct_accountant_type *type,
       dpacct_accountant_options_init (&defaults);
       options = &defaults;
     }
-  if (options->neighbouring != DPACCT_ADD_REMOVE
-      && options->neighbouring != DPACCT_REPLACE_ONE)
-    return DPACCT_FAIL (DPACCT_EDOM, "unknown neighbouring relation");
+  if (((const settings_held *) (const void *) options)->n > MAX_SLOTS)
+    return DPACCT_FAIL (DPACCT_EINVAL, "accountant options not initialised "
+                        "(dpacct_accountant_options_init)");
   dpacct_accountant *acc = malloc (sizeof *acc);
   void *state = calloc (1, type->state_size);
   if (acc == NULL || state == NULL)
@@ -236,24 +479,24 @@ dpacct_accountant_delta (const dpacct_accountant *accountant, double epsilon,
 
 /* ---- can it, and why not ---------------------------------------------- */
 
+/* ACC's own check of one leaf, for dpacct_event_leaves_check. */
+static int
+type_supports_leaf (const void *acc, const dpacct_leaf *leaf)
+{
+  const dpacct_accountant *a = acc;
+  return a->type->supports (a->state, leaf->event);
+}
+
 /* The first leaf (a mechanism, with its sampling) of E that ACC cannot
  * compose, or NULL. */
 static const dpacct_event *
 first_unsupported (const dpacct_accountant *acc, const dpacct_event *e)
 {
-  dpacct_event_kind kind = dpacct_event_get_kind (e);
-  if (kind == DPACCT_EVENT_SELF_COMPOSED || kind == DPACCT_EVENT_SEQUENCE)
-    {
-      for (size_t c = 0; c < dpacct_event_get_n_children (e); c++)
-        {
-          const dpacct_event *leaf
-            = first_unsupported (acc, dpacct_event_get_child (e, c));
-          if (leaf != NULL)
-            return leaf;
-        }
-      return NULL;
-    }
-  return acc->type->supports (acc->state, e) == DPACCT_OK ? NULL : e;
+  const dpacct_event *first = NULL;
+  if (dpacct_event_leaves_check (e, type_supports_leaf, acc, &first)
+      != DPACCT_OK && first == NULL)
+    first = e; /* the walk itself refused it (a count past the limit) */
+  return first;
 }
 
 /* "Gaussian noise", "Laplace noise on an L2-clipped sum in 10
@@ -324,9 +567,11 @@ dpacct_accountant_explain (const dpacct_accountant_type *type,
       describe_leaf (leaf, leaf_text, sizeof leaf_text);
       snprintf (why, size, "the %s accountant cannot account %s (%s "
                 "neighbours%s)", type->name, leaf_text,
-                options->neighbouring == DPACCT_REPLACE_ONE ? "replace-one"
-                                                            : "add/remove",
-                options->certified ? ", certified" : "");
+                dpacct_options_int (options, "neighbouring")
+                        == DPACCT_REPLACE_ONE
+                    ? "replace-one" : "add/remove",
+                dpacct_options_int (options, "certified") ? ", certified"
+                                                          : "");
     }
   dpacct_accountant_free (acc);
   return DPACCT_EUNSUP;

@@ -201,7 +201,7 @@ calibrate (const dpacct_accountant_type *type,
     upper_only = *accountant;
   else
     dpacct_accountant_options_init (&upper_only);
-  upper_only.upper_only = 1;
+  dpacct_accountant_options_set_int (&upper_only, "upper-only", 1);
   problem p = { type, &upper_only, make_event, context, delta,
                 target_epsilon, 0, DPACCT_OK, 0.0, INFINITY, NAN,
                 result->bound, result->bound };

@@ -14,6 +14,15 @@
 
 struct dpacct_event;
 
+#include "dpacct/accountant.h"
+
+/* A setting's value (its default when not set), for the types, which
+ * read only the keys they declare: 0 or NaN for an unknown key. */
+int64_t dpacct_options_int (const dpacct_accountant_options *options,
+                            const char *key);
+double dpacct_options_double (const dpacct_accountant_options *options,
+                              const char *key);
+
 /* The mechanism of a leaf event, with its Poisson sampling rate in *Q (1
  * when the event is not Poisson-sampled). */
 const struct dpacct_event *dpacct_event_mechanism (
@@ -49,5 +58,18 @@ void dpacct_leaf_list_release (dpacct_leaf_list *list);
  * Leaves sampled at rate 0 release nothing and are left out. */
 int dpacct_event_leaves (const struct dpacct_event *e, uint64_t count,
                          dpacct_leaf_list *list);
+
+/* An accountant's "can you compose this leaf": DPACCT_OK or
+ * DPACCT_EUNSUP. */
+typedef int (*dpacct_leaf_check) (const void *state, const dpacct_leaf *leaf);
+
+/* Whether CHECK (with STATE) accepts every leaf of E: DPACCT_OK, its
+ * first refusal, or the walk's own status (EDOM for counts past the
+ * limit, ENOMEM).  *FIRST (FIRST may be NULL) is the event of the first
+ * leaf refused, NULL when none was.  Every accountant's `supports` is
+ * this walk with its own check, so no accountant walks the tree. */
+int dpacct_event_leaves_check (const struct dpacct_event *e,
+                               dpacct_leaf_check check, const void *state,
+                               const struct dpacct_event **first);
 
 #endif

@@ -78,13 +78,13 @@ typedef struct
 static int
 init_common (lap2_state *s, const dpacct_accountant_options *o, int paper)
 {
-  if (o->neighbouring != DPACCT_ADD_REMOVE)
+  if (dpacct_options_int (o, "neighbouring") != DPACCT_ADD_REMOVE)
     return DPACCT_FAIL (DPACCT_EDOM, "the Lap2 accountants account "
                         "add/remove neighbours with Poisson sampling only");
-  if (o->certified)
+  if (dpacct_options_int (o, "certified"))
     return DPACCT_FAIL (DPACCT_EUNSUP, "the Lap2 accountants have no "
                         "certified (directed-rounding) mode");
-  unsigned max_order = o->lap2_max_order;
+  unsigned max_order = (unsigned) dpacct_options_int (o, "lap2-max-order");
   if (max_order == 0)
     max_order = paper ? DPACCT_LAP2_PAPER_DEFAULT_MAX_ORDER
                       : DPACCT_LAP2_DEFAULT_MAX_ORDER;
@@ -94,8 +94,8 @@ init_common (lap2_state *s, const dpacct_accountant_options *o, int paper)
   if (s->alpha == NULL)
     return DPACCT_FAIL (DPACCT_ENOMEM, "cannot allocate a Lap2 accountant");
   s->paper = paper;
-  s->upper_tail = paper && o->lap2_paper_upper_tail;
-  s->lower = !paper && o->lap2_lower_bound;
+  s->upper_tail = paper && dpacct_options_int (o, "lap2-paper-upper-tail");
+  s->lower = !paper && dpacct_options_int (o, "lap2-lower-bound");
   s->n_leaves = 0;
   s->leaves = NULL;
   s->max_order = max_order;
@@ -146,27 +146,20 @@ lap2_copy (void *dest, const void *src)
   return DPACCT_OK;
 }
 
+/* Laplace noise on L2-clipped sums, unsampled or Poisson-sampled. */
+static int
+lap2_supports_leaf (const void *state, const dpacct_leaf *leaf)
+{
+  (void) state;
+  return leaf->mechanism == DPACCT_EVENT_LAPLACE_L2
+                 && leaf->sampling != DPACCT_EVENT_SAMPLED_WITHOUT_REPLACEMENT
+             ? DPACCT_OK : DPACCT_EUNSUP;
+}
+
 static int
 lap2_supports (const void *state, const dpacct_event *e)
 {
-  switch (dpacct_event_get_kind (e))
-    {
-    case DPACCT_EVENT_LAPLACE_L2:
-      return DPACCT_OK;
-    case DPACCT_EVENT_POISSON_SAMPLED:
-      return dpacct_event_get_kind (dpacct_event_get_child (e, 0))
-                     == DPACCT_EVENT_LAPLACE_L2
-                 ? DPACCT_OK
-                 : DPACCT_EUNSUP;
-    case DPACCT_EVENT_SELF_COMPOSED:
-    case DPACCT_EVENT_SEQUENCE:
-      for (size_t c = 0; c < dpacct_event_get_n_children (e); c++)
-        if (lap2_supports (state, dpacct_event_get_child (e, c)) != DPACCT_OK)
-          return DPACCT_EUNSUP;
-      return DPACCT_OK;
-    default:
-      return DPACCT_EUNSUP;
-    }
+  return dpacct_event_leaves_check (e, lap2_supports_leaf, state, NULL);
 }
 
 /* A grown copy of the leaves with LEAF merged in (by count). */
@@ -248,7 +241,10 @@ static int
 lap2_compose (void *state, const dpacct_event *e, uint64_t count)
 {
   lap2_state *s = state;
-  if (lap2_supports (s, e) != DPACCT_OK)
+  int supported = lap2_supports (s, e);
+  if (supported != DPACCT_OK && supported != DPACCT_EUNSUP)
+    return supported; /* a count past the limit */
+  if (supported != DPACCT_OK)
     return DPACCT_FAIL (DPACCT_EUNSUP, "the Lap2 accountants support only "
                         "Laplace-L2 events, Poisson-sampled or not");
   double *add = calloc (s->max_order, sizeof *add);
@@ -360,14 +356,25 @@ lap2_delta (const void *state, double epsilon, dpacct_bound *out)
   return lower_side (s, 1, epsilon, epsilon, out);
 }
 
+static const dpacct_setting lap2_settings[] = {
+  { "lap2-max-order", DPACCT_SETTING_INT, 0, DPACCT_LAP2_MAX_ORDER, 0 },
+  { "lap2-lower-bound", DPACCT_SETTING_INT, 0, 1, 0 },
+};
+static const dpacct_setting lap2_paper_settings[] = {
+  { "lap2-max-order", DPACCT_SETTING_INT, 0, DPACCT_LAP2_MAX_ORDER, 0 },
+  { "lap2-paper-upper-tail", DPACCT_SETTING_INT, 0, 1, 0 },
+};
+
 static const dpacct_accountant_type lap2_type = {
   "lap2", sizeof (lap2_state), lap2_init, lap2_release, lap2_copy,
-  lap2_supports, lap2_compose, lap2_epsilon, lap2_delta, NULL, NULL
+  lap2_supports, lap2_compose, lap2_epsilon, lap2_delta, NULL, NULL,
+  lap2_settings, sizeof lap2_settings / sizeof lap2_settings[0]
 };
 static const dpacct_accountant_type lap2_paper_type = {
   "lap2-paper", sizeof (lap2_state), lap2_paper_init, lap2_release,
   lap2_copy, lap2_supports, lap2_compose, lap2_epsilon, lap2_delta, NULL,
-  NULL
+  NULL, lap2_paper_settings,
+  sizeof lap2_paper_settings / sizeof lap2_paper_settings[0]
 };
 const dpacct_accountant_type *const dpacct_accountant_lap2 = &lap2_type;
 const dpacct_accountant_type *const dpacct_accountant_lap2_paper
@@ -441,7 +448,7 @@ dpacct_lap2_scale_for_epsilon (const dpacct_accountant_type *type,
     dpacct_accountant_options_init (&settings);
   else
     settings = *accountant;
-  settings.lap2_lower_bound = 0;
+  dpacct_accountant_options_set_int (&settings, "lap2-lower-bound", 0);
   accountant = &settings;
   lap2_run run = { clip, q, dimension, steps };
   return dpacct_calibrate_noise (type, accountant, make_lap2_event, &run,

@@ -94,3 +94,20 @@ dpacct_event_leaves (const dpacct_event *e, uint64_t count,
   leaf.count = count;
   return add_leaf (list, &leaf);
 }
+
+int
+dpacct_event_leaves_check (const dpacct_event *e, dpacct_leaf_check check,
+                           const void *state, const dpacct_event **first)
+{
+  dpacct_leaf_list leaves;
+  dpacct_leaf_list_init (&leaves);
+  if (first != NULL)
+    *first = NULL;
+  int status = dpacct_event_leaves (e, 1, &leaves);
+  for (size_t i = 0; status == DPACCT_OK && i < leaves.n; i++)
+    if ((status = check (state, &leaves.leaves[i])) != DPACCT_OK
+        && first != NULL)
+      *first = leaves.leaves[i].event;
+  dpacct_leaf_list_release (&leaves);
+  return status;
+}

@@ -38,19 +38,15 @@ static int
 pld_init (void *state, const dpacct_accountant_options *o)
 {
   pld_state *s = state;
-  if (!(o->pld_interval >= 0.0 && o->pld_interval <= 1.0))
-    return DPACCT_FAIL (DPACCT_EDOM, "PLD interval must be in [0, 1]");
-  if (!(o->pld_rel_accuracy >= 1e-6 && o->pld_rel_accuracy <= 0.5))
-    return DPACCT_FAIL (DPACCT_EDOM, "PLD accuracy must be in [1e-6, 0.5]");
-  if (o->pld_max_points < 1024)
-    return DPACCT_FAIL (DPACCT_EDOM, "PLD memory cap below 1024 points");
+  /* The ranges were checked when they were set (pld_settings). */
   memset (s, 0, sizeof *s);
-  s->neighbouring = o->neighbouring;
-  s->interval = o->pld_interval;
-  s->rel_accuracy = o->pld_rel_accuracy;
-  s->max_points = o->pld_max_points;
-  s->upper_only = o->upper_only;
-  s->certified = o->certified != 0;
+  s->neighbouring
+    = (dpacct_neighbouring) dpacct_options_int (o, "neighbouring");
+  s->interval = dpacct_options_double (o, "pld-interval");
+  s->rel_accuracy = dpacct_options_double (o, "pld-rel-accuracy");
+  s->max_points = (size_t) dpacct_options_int (o, "pld-max-points");
+  s->upper_only = (int) dpacct_options_int (o, "upper-only");
+  s->certified = dpacct_options_int (o, "certified") != 0;
   return DPACCT_OK;
 }
 
@@ -80,37 +76,24 @@ pld_copy (void *dest, const void *src)
 
 /* ---- events into leaves ------------------------------------------------ */
 
+/* Gaussian and Laplace steps (Gaussian only when certified), unsampled
+ * or Poisson-sampled. */
+static int
+pld_supports_leaf (const void *state, const dpacct_leaf *step)
+{
+  const pld_state *s = state;
+  if (step->sampling == DPACCT_EVENT_SAMPLED_WITHOUT_REPLACEMENT)
+    return DPACCT_EUNSUP;
+  if (step->mechanism == DPACCT_EVENT_GAUSSIAN)
+    return DPACCT_OK;
+  return step->mechanism == DPACCT_EVENT_LAPLACE && !s->certified
+             ? DPACCT_OK : DPACCT_EUNSUP;
+}
+
 static int
 pld_supports (const void *state, const dpacct_event *e)
 {
-  const pld_state *s = state;
-  switch (dpacct_event_get_kind (e))
-    {
-    case DPACCT_EVENT_GAUSSIAN:
-      return DPACCT_OK;
-    case DPACCT_EVENT_LAPLACE: /* certified steps are Gaussian only */
-      return s->certified ? DPACCT_EUNSUP : DPACCT_OK;
-    case DPACCT_EVENT_POISSON_SAMPLED:
-      {
-        dpacct_event_kind base
-          = dpacct_event_get_kind (dpacct_event_get_child (e, 0));
-        if (base != DPACCT_EVENT_GAUSSIAN
-            && (base != DPACCT_EVENT_LAPLACE || s->certified))
-          return DPACCT_EUNSUP;
-        return DPACCT_OK;
-      }
-    case DPACCT_EVENT_SAMPLED_WITHOUT_REPLACEMENT:
-      return DPACCT_EUNSUP;
-    case DPACCT_EVENT_SELF_COMPOSED:
-    case DPACCT_EVENT_SEQUENCE:
-      for (size_t c = 0; c < dpacct_event_get_n_children (e); c++)
-        if (pld_supports (state, dpacct_event_get_child (e, c)) != DPACCT_OK)
-          return DPACCT_EUNSUP;
-      return DPACCT_OK;
-    case DPACCT_EVENT_LAPLACE_L2:
-      return DPACCT_EUNSUP; /* the Lap2 accountants' own */
-    }
-  return DPACCT_EUNSUP;
+  return dpacct_event_leaves_check (e, pld_supports_leaf, state, NULL);
 }
 
 /* Appends the leaves of `e`, each run `count` times, to list/n, merging
@@ -169,7 +152,10 @@ static int
 pld_compose (void *state, const dpacct_event *e, uint64_t count)
 {
   pld_state *s = state;
-  if (pld_supports (s, e) != DPACCT_OK)
+  int supported = pld_supports (s, e);
+  if (supported != DPACCT_OK && supported != DPACCT_EUNSUP)
+    return supported; /* a count past the limit */
+  if (supported != DPACCT_OK)
     return DPACCT_FAIL (DPACCT_EUNSUP,
                         "event not supported by the PLD accountant");
   /* Work on a copy of the list, so that a failure changes nothing. */
@@ -1195,19 +1181,26 @@ pld_guide (const dpacct_accountant_options *o, double rel_tol,
 {
   *guide = *o;
   *guide_tol = 1e-2;
-  if (guide->certified)
+  if (dpacct_options_int (guide, "certified"))
     {
-      guide->certified = 0;
+      dpacct_accountant_options_set_int (guide, "certified", 0);
       *guide_tol = rel_tol;
       return &pld_type;
     }
-  if (guide->pld_interval == 0.0 && guide->pld_rel_accuracy < 0.05)
+  if (dpacct_options_double (guide, "pld-interval") == 0.0
+      && dpacct_options_double (guide, "pld-rel-accuracy") < 0.05)
     {
-      guide->pld_rel_accuracy = 0.05;
+      dpacct_accountant_options_set_double (guide, "pld-rel-accuracy", 0.05);
       return &pld_type;
     }
   return dpacct_accountant_rdp;
 }
+
+static const dpacct_setting pld_settings[] = {
+  { "pld-interval", DPACCT_SETTING_DOUBLE, 0.0, 1.0, 0.0 },
+  { "pld-rel-accuracy", DPACCT_SETTING_DOUBLE, 1e-6, 0.5, 1e-3 },
+  { "pld-max-points", DPACCT_SETTING_INT, 1024, 0x1p62, 0x1p22 },
+};
 
 static const dpacct_accountant_type pld_type = {
   .name = "pld",
@@ -1221,6 +1214,8 @@ static const dpacct_accountant_type pld_type = {
   .delta = pld_delta,
   .guide = pld_guide,
   .epsilon_split = pld_epsilon_split,
+  .settings = pld_settings,
+  .n_settings = sizeof pld_settings / sizeof pld_settings[0],
 };
 
 const dpacct_accountant_type *const dpacct_accountant_pld = &pld_type;

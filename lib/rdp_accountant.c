@@ -48,16 +48,18 @@ static int
 rdp_init (void *state, const dpacct_accountant_options *options)
 {
   rdp_state *s = state;
-  const double *orders = options->orders;
-  size_t n = options->n_orders;
-  if (orders == NULL)
+  const double *orders, *given;
+  size_t n;
+  dpacct_accountant_options_get_doubles (options, "orders", &given, &n);
+  orders = given;
+  if (given == NULL)
     dpacct_rdp_default_orders (&orders, &n);
   /* The default grid is where the search over real orders starts; a
    * list of orders given restricts the search to that list. */
-  int status = dpacct_rdp_grid_init (&s->grid, orders, n,
-                                     options->neighbouring,
-                                     options->certified,
-                                     options->orders == NULL);
+  int status = dpacct_rdp_grid_init (
+      &s->grid, orders, n,
+      (dpacct_neighbouring) dpacct_options_int (options, "neighbouring"),
+      (int) dpacct_options_int (options, "certified"), given == NULL);
   if (status != DPACCT_OK)
     return status;
   status = dpacct_rdp_curve_init (&s->curve, &s->grid);
@@ -99,7 +101,10 @@ static int
 rdp_compose (void *state, const dpacct_event *e, uint64_t count)
 {
   rdp_state *s = state;
-  if (dpacct_rdp_event_supported (&s->grid, e) != DPACCT_OK)
+  int supported = dpacct_rdp_event_supported (&s->grid, e);
+  if (supported != DPACCT_OK && supported != DPACCT_EUNSUP)
+    return supported; /* a count past the limit */
+  if (supported != DPACCT_OK)
     return DPACCT_FAIL (DPACCT_EUNSUP,
                         "event not supported by the RDP accountant");
   dpacct_rdp_curve add;
@@ -223,6 +228,10 @@ rdp_delta (const void *state, double epsilon, dpacct_bound *out)
   return DPACCT_OK;
 }
 
+static const dpacct_setting rdp_settings[] = {
+  { "orders", DPACCT_SETTING_DOUBLES, 1.0 + 0x1p-52, 1e6, 0 },
+};
+
 static const dpacct_accountant_type rdp_type = {
   .name = "rdp",
   .state_size = sizeof (rdp_state),
@@ -233,6 +242,8 @@ static const dpacct_accountant_type rdp_type = {
   .compose = rdp_compose,
   .epsilon = rdp_epsilon,
   .delta = rdp_delta,
+  .settings = rdp_settings,
+  .n_settings = sizeof rdp_settings / sizeof rdp_settings[0],
 };
 
 const dpacct_accountant_type *const dpacct_accountant_rdp = &rdp_type;

@@ -463,43 +463,31 @@ dpacct_rdp_curve_of_event (const dpacct_rdp_grid *g, const dpacct_event *e,
 }
 
 int
+dpacct_rdp_leaf_supported (const void *grid, const dpacct_leaf *leaf)
+{
+  const dpacct_rdp_grid *g = grid;
+  int base = leaf->mechanism;
+  if (base != DPACCT_EVENT_GAUSSIAN && base != DPACCT_EVENT_LAPLACE)
+    return DPACCT_EUNSUP; /* Laplace-L2 is the Lap2 accountants' own */
+  if (leaf->sampling == DPACCT_LEAF_UNSAMPLED)
+    /* Certified bounds cover the Gaussian mechanism only. */
+    return g->certified && base != DPACCT_EVENT_GAUSSIAN ? DPACCT_EUNSUP
+                                                          : DPACCT_OK;
+  int poisson = leaf->sampling == DPACCT_EVENT_POISSON_SAMPLED;
+  /* Poisson sampling under add/remove, and for the Gaussian under
+   * replace-one too; without replacement under replace-one. */
+  if (!poisson && g->neighbouring != DPACCT_REPLACE_ONE)
+    return DPACCT_EUNSUP;
+  if (poisson && g->neighbouring == DPACCT_REPLACE_ONE
+      && base != DPACCT_EVENT_GAUSSIAN)
+    return DPACCT_EUNSUP;
+  if (g->certified && !(poisson && base == DPACCT_EVENT_GAUSSIAN))
+    return DPACCT_EUNSUP;
+  return DPACCT_OK;
+}
+
+int
 dpacct_rdp_event_supported (const dpacct_rdp_grid *g, const dpacct_event *e)
 {
-  switch (dpacct_event_get_kind (e))
-    {
-    case DPACCT_EVENT_GAUSSIAN:
-      return DPACCT_OK;
-    case DPACCT_EVENT_LAPLACE:
-      /* Certified bounds cover the Gaussian mechanism only. */
-      return g->certified ? DPACCT_EUNSUP : DPACCT_OK;
-    case DPACCT_EVENT_POISSON_SAMPLED:
-    case DPACCT_EVENT_SAMPLED_WITHOUT_REPLACEMENT:
-      {
-        int poisson = dpacct_event_get_kind (e) == DPACCT_EVENT_POISSON_SAMPLED;
-        dpacct_event_kind base
-          = dpacct_event_get_kind (dpacct_event_get_child (e, 0));
-        if (base != DPACCT_EVENT_GAUSSIAN && base != DPACCT_EVENT_LAPLACE)
-          return DPACCT_EUNSUP;
-        /* Poisson sampling under add/remove, and for the Gaussian under
-         * replace-one too; without replacement under replace-one. */
-        if (!poisson && g->neighbouring != DPACCT_REPLACE_ONE)
-          return DPACCT_EUNSUP;
-        if (poisson && g->neighbouring == DPACCT_REPLACE_ONE
-            && base != DPACCT_EVENT_GAUSSIAN)
-          return DPACCT_EUNSUP;
-        if (g->certified && !(poisson && base == DPACCT_EVENT_GAUSSIAN))
-          return DPACCT_EUNSUP;
-        return DPACCT_OK;
-      }
-    case DPACCT_EVENT_SELF_COMPOSED:
-    case DPACCT_EVENT_SEQUENCE:
-      for (size_t c = 0; c < dpacct_event_get_n_children (e); c++)
-        if (dpacct_rdp_event_supported (g, dpacct_event_get_child (e, c))
-            != DPACCT_OK)
-          return DPACCT_EUNSUP;
-      return DPACCT_OK;
-    case DPACCT_EVENT_LAPLACE_L2:
-      return DPACCT_EUNSUP; /* the Lap2 accountants' own */
-    }
-  return DPACCT_EUNSUP;
+  return dpacct_event_leaves_check (e, dpacct_rdp_leaf_supported, g, NULL);
 }

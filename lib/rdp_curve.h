@@ -17,6 +17,7 @@
 #include "dpacct/accountant.h"
 #include "dpacct/event.h"
 #include "dpacct/rdp.h"
+#include "internal.h"
 
 /* The orders and the accounting conventions a curve is computed under. */
 typedef struct
@@ -67,7 +68,9 @@ void dpacct_rdp_curve_release (dpacct_rdp_curve *curve);
 int dpacct_rdp_curve_copy (dpacct_rdp_curve *dest, const dpacct_rdp_curve *src,
                            const dpacct_rdp_grid *grid);
 
-/* Structural support: DPACCT_OK or DPACCT_EUNSUP. */
+/* Structural support of one leaf (GRID: a dpacct_rdp_grid), and of every
+ * leaf of an event: DPACCT_OK or DPACCT_EUNSUP. */
+int dpacct_rdp_leaf_supported (const void *grid, const dpacct_leaf *leaf);
 int dpacct_rdp_event_supported (const dpacct_rdp_grid *grid,
                                 const dpacct_event *event);
 

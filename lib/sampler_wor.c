@@ -28,11 +28,10 @@ dpacct_without_replacement_lower (double sigma, double q, uint64_t steps,
     o = *options;
   else
     dpacct_accountant_options_init (&o);
-  o.neighbouring = DPACCT_ADD_REMOVE;
-  o.upper_only = 0;
-  o.certified = 0;
-  o.orders = NULL;
-  o.n_orders = 0;
+  /* The pld accountant reads none of the rdp settings (orders). */
+  dpacct_accountant_options_set_int (&o, "neighbouring", DPACCT_ADD_REMOVE);
+  dpacct_accountant_options_set_int (&o, "upper-only", 0);
+  dpacct_accountant_options_set_int (&o, "certified", 0);
   dpacct_event *event;
   int status = dpacct_dpsgd_event_alloc (0.5 * sigma, q, steps,
                                          q < 1.0 ? DPACCT_SAMPLING_POISSON

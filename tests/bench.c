@@ -65,7 +65,7 @@ time_lap2 (const dpacct_accountant_type *type, uint64_t n, double q,
   double start = now ();
   dpacct_accountant_options o;
   dpacct_accountant_options_init (&o);
-  o.lap2_max_order = max_order;
+  dpacct_accountant_options_set_int (&o, "lap2-max-order", max_order);
   dpacct_event *e;
   dpacct_accountant *acc;
   dpacct_bound b;
@@ -106,7 +106,8 @@ bench_plan (const dpacct_accountant_type *type, double pld_accuracy)
   o.dataset_size = 50000;
   o.epochs = 8;
   if (pld_accuracy > 0)
-    o.accountant_options.pld_rel_accuracy = pld_accuracy;
+    dpacct_accountant_options_set_double (&o.accountant_options,
+                                          "pld-rel-accuracy", pld_accuracy);
   double start = now (), slowest = 0;
   for (int i = 0; i < 5; i++)
     {
@@ -439,7 +440,8 @@ main (int argc, char **argv)
           "in %.1f ms (median of 5)\n", eps, 1e3 * pld[2]);
   dpacct_accountant_options replace;
   dpacct_accountant_options_init (&replace);
-  replace.neighbouring = DPACCT_REPLACE_ONE;
+  dpacct_accountant_options_set_int (&replace, "neighbouring",
+                                     DPACCT_REPLACE_ONE);
   for (int r = 0; r < 5; r++)
     pld[r] = time_epsilon_with (dpacct_accountant_pld, &replace, 1.0, 0.01,
                                 10000, &eps);
@@ -449,7 +451,7 @@ main (int argc, char **argv)
           eps, 1e3 * pld[2]);
   dpacct_accountant_options certified;
   dpacct_accountant_options_init (&certified);
-  certified.certified = 1;
+  dpacct_accountant_options_set_int (&certified, "certified", 1);
   double cert_time = time_epsilon_with (dpacct_accountant_pld, &certified, 1.0,
                                         0.01, 10000, &eps);
   printf ("PLD certified epsilon, same run: upper %.6f in %.2f s\n", eps,

@@ -34,7 +34,7 @@ rdp (dpacct_neighbouring neighbouring)
 {
   dpacct_accountant_options o;
   dpacct_accountant_options_init (&o);
-  o.neighbouring = neighbouring;
+  dpacct_accountant_options_set_int (&o, "neighbouring", neighbouring);
   dpacct_accountant *acc;
   ck_assert_int_eq (dpacct_accountant_alloc (dpacct_accountant_rdp, &o, &acc),
                     DPACCT_OK);
@@ -212,8 +212,7 @@ START_TEST (test_order_at_edge)
   const double narrow[] = { 2, 3, 4 };
   dpacct_accountant_options o;
   dpacct_accountant_options_init (&o);
-  o.orders = narrow;
-  o.n_orders = 3;
+  dpacct_accountant_options_set_doubles (&o, "orders", narrow, 3);
   dpacct_event *e = dpsgd (5.0, 0.001, 100, DPACCT_SAMPLING_POISSON);
   dpacct_accountant *acc;
   ck_assert_int_eq (dpacct_accountant_alloc (dpacct_accountant_rdp, &o, &acc),
@@ -237,21 +236,48 @@ START_TEST (test_argument_errors)
   dpacct_accountant_options o;
   dpacct_accountant *acc;
   const double bad[] = { 2, 1.0 }, fine[] = { 8, 2, 2, 4 };
+  const double *got;
+  size_t n_got;
   dpacct_accountant_options_init (&o);
-  o.orders = bad;
-  o.n_orders = 2;
-  ck_assert_int_eq (dpacct_accountant_alloc (dpacct_accountant_rdp, &o, &acc),
+  /* Settings are refused when set, and a refused one changes nothing. */
+  ck_assert_int_eq (dpacct_accountant_options_set_doubles (&o, "orders", bad,
+                                                           2), DPACCT_EDOM);
+  ck_assert_int_eq (dpacct_accountant_options_set_doubles (&o, "orders", fine,
+                                                           0), DPACCT_EDOM);
+  ck_assert_int_eq (dpacct_accountant_options_get_doubles (&o, "orders", &got,
+                                                           &n_got), DPACCT_OK);
+  ck_assert (got == NULL && n_got == 0);
+  /* unsorted, with a duplicate: accepted */
+  ck_assert_int_eq (dpacct_accountant_options_set_doubles (&o, "orders", fine,
+                                                           4), DPACCT_OK);
+  ck_assert_int_eq (dpacct_accountant_options_set_int (&o, "neighbouring", 7),
                     DPACCT_EDOM);
-  ck_assert (acc == NULL);
-  o.orders = fine;
-  o.n_orders = 0;
-  ck_assert_int_eq (dpacct_accountant_alloc (dpacct_accountant_rdp, &o, &acc),
-                    DPACCT_EDOM);
-  o.n_orders = 4; /* unsorted, with a duplicate: accepted */
-  o.neighbouring = (dpacct_neighbouring) 7;
-  ck_assert_int_eq (dpacct_accountant_alloc (dpacct_accountant_rdp, &o, &acc),
-                    DPACCT_EDOM);
-  o.neighbouring = DPACCT_ADD_REMOVE;
+  ck_assert_int_eq (dpacct_accountant_options_set_int (&o, "no-such-key", 1),
+                    DPACCT_EINVAL);
+  ck_assert_int_eq (dpacct_accountant_options_set_double (&o, "certified", 1),
+                    DPACCT_EINVAL); /* an int setting */
+  int64_t relation = -1;
+  ck_assert_int_eq (dpacct_accountant_options_get_int (&o, "neighbouring",
+                                                       &relation), DPACCT_OK);
+  ck_assert_int_eq (relation, DPACCT_ADD_REMOVE);
+  ck_assert (!dpacct_accountant_options_is_set (&o, "neighbouring"));
+  ck_assert (dpacct_accountant_options_is_set (&o, "orders"));
+  /* Options never initialised are refused, not read past their end. */
+  dpacct_accountant_options garbage;
+  memset (&garbage, 0xff, sizeof garbage);
+  ck_assert_int_eq (dpacct_accountant_options_set_int (&garbage, "certified",
+                                                       1), DPACCT_EINVAL);
+  ck_assert_int_eq (dpacct_accountant_alloc (dpacct_accountant_rdp, &garbage,
+                                             &acc), DPACCT_EINVAL);
+  /* Which type reads which setting. */
+  ck_assert (dpacct_accountant_type_takes (dpacct_accountant_rdp, "orders"));
+  ck_assert (!dpacct_accountant_type_takes (dpacct_accountant_pld, "orders"));
+  ck_assert (dpacct_accountant_type_takes (dpacct_accountant_pld,
+                                           "certified"));
+  ck_assert (dpacct_accountant_type_takes (dpacct_accountant_lap2_paper,
+                                           "lap2-paper-upper-tail"));
+  ck_assert (!dpacct_accountant_type_takes (dpacct_accountant_lap2,
+                                            "lap2-paper-upper-tail"));
   ck_assert_int_eq (dpacct_accountant_alloc (NULL, &o, &acc), DPACCT_EINVAL);
   ck_assert_int_eq (dpacct_accountant_alloc (dpacct_accountant_rdp, &o, NULL),
                     DPACCT_EINVAL);
@@ -271,7 +297,7 @@ START_TEST (test_argument_errors)
   ck_assert (b.upper == 0.0);
   dpacct_accountant_free (acc);
   /* Certified bounds do not cover Laplace: unsupported, not wrong. */
-  o.certified = 1;
+  dpacct_accountant_options_set_int (&o, "certified", 1);
   ck_assert_int_eq (dpacct_accountant_alloc (dpacct_accountant_rdp, &o, &acc),
                     DPACCT_OK);
   dpacct_event *lap;
@@ -296,8 +322,7 @@ START_TEST (test_out_of_memory)
     orders[i] = 2.0 + (double) i;
   dpacct_accountant_options o;
   dpacct_accountant_options_init (&o);
-  o.orders = orders;
-  o.n_orders = 100000;
+  dpacct_accountant_options_set_doubles (&o, "orders", orders, 100000);
   /* Each allocation is small; keep allocating accountants until the
    * limit is reached, then check the failure was reported cleanly. */
   dpacct_accountant *accs[1000];

@@ -731,7 +731,7 @@ run_epsilon (const dpacct_accountant_type *type, unsigned max_order,
 {
   dpacct_accountant_options o;
   dpacct_accountant_options_init (&o);
-  o.lap2_max_order = max_order;
+  dpacct_accountant_options_set_int (&o, "lap2-max-order", max_order);
   return run_epsilon_with (type, &o, n, b_over_c, q, steps, delta, bound);
 }
 
@@ -775,7 +775,7 @@ START_TEST (test_counterexample)
                1e-5, &paper);
   dpacct_accountant_options o;
   dpacct_accountant_options_init (&o);
-  o.lap2_lower_bound = 1;
+  dpacct_accountant_options_set_int (&o, "lap2-lower-bound", 1);
   run_epsilon_with (dpacct_accountant_lap2, &o, 26010, 0.5, 0.0043, 5860,
                     1e-5, &sound);
   ck_assert_msg (fabs (paper.upper - 5.970196) < 1e-6, "paper %.7f",
@@ -798,7 +798,7 @@ START_TEST (test_laplace_exact_sandwich)
   test_table *t = test_table_load ("laplace_exact.csv");
   dpacct_accountant_options o;
   dpacct_accountant_options_init (&o);
-  o.lap2_lower_bound = 1;
+  dpacct_accountant_options_set_int (&o, "lap2-lower-bound", 1);
   for (size_t r = 0; r < t->n_rows; r++)
     {
       double b = test_table_number (t, r, 0);
@@ -833,8 +833,8 @@ START_TEST (test_epsilon_sandwich)
                                0.01, 1000, 1e-5, &bn);
       dpacct_accountant_options o;
       dpacct_accountant_options_init (&o);
-      o.orders = orders;
-      o.n_orders = (size_t) gauss_orders_max - 1;
+      dpacct_accountant_options_set_doubles (&o, "orders", orders,
+                                             (size_t) gauss_orders_max - 1);
       dpacct_event *e;
       dpacct_accountant *acc;
       dpacct_bound g;
@@ -967,18 +967,17 @@ START_TEST (test_support)
   dpacct_accountant_options o;
   dpacct_accountant *acc = NULL;
   dpacct_accountant_options_init (&o);
-  o.neighbouring = DPACCT_REPLACE_ONE;
+  dpacct_accountant_options_set_int (&o, "neighbouring", DPACCT_REPLACE_ONE);
   ck_assert_int_eq (dpacct_accountant_alloc (dpacct_accountant_lap2, &o, &acc),
                     DPACCT_EDOM);
   ck_assert_ptr_null (acc);
   dpacct_accountant_options_init (&o);
-  o.certified = 1;
+  dpacct_accountant_options_set_int (&o, "certified", 1);
   ck_assert_int_eq (dpacct_accountant_alloc (dpacct_accountant_lap2_paper, &o,
                                              &acc), DPACCT_EUNSUP);
   dpacct_accountant_options_init (&o);
-  o.lap2_max_order = 10001;
-  ck_assert_int_eq (dpacct_accountant_alloc (dpacct_accountant_lap2, &o, &acc),
-                    DPACCT_EDOM);
+  ck_assert_int_eq (dpacct_accountant_options_set_int (&o, "lap2-max-order",
+                                                       10001), DPACCT_EDOM);
   dpacct_event_free (lap2);
   dpacct_event_free (gauss);
   dpacct_event_free (wor);
@@ -993,7 +992,7 @@ START_TEST (test_paper_upper_tail_and_atomicity)
 {
   dpacct_accountant_options o;
   dpacct_accountant_options_init (&o);
-  o.lap2_paper_upper_tail = 1;
+  dpacct_accountant_options_set_int (&o, "lap2-paper-upper-tail", 1);
   dpacct_event *e, *gauss, *seq;
   dpacct_accountant *upper, *est;
   dpacct_bound bu, be, again;
@@ -1031,7 +1030,7 @@ START_TEST (test_lower_bound_unavailable)
 {
   dpacct_accountant_options o;
   dpacct_accountant_options_init (&o);
-  o.lap2_lower_bound = 1;
+  dpacct_accountant_options_set_int (&o, "lap2-lower-bound", 1);
   dpacct_bound b;
   run_epsilon_with (dpacct_accountant_lap2, &o, UINT64_C (100000000000), 1.0,
                     0.01, 100, 1e-5, &b);

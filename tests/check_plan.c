@@ -396,7 +396,8 @@ shape_rows (const dpacct_accountant_type *type, double epsilon,
 {
   dpacct_plan_options o;
   options_for (&o, type, epsilon, 50000, 8);
-  o.accountant_options.pld_rel_accuracy = 0.05;
+  dpacct_accountant_options_set_double (&o.accountant_options,
+                                        "pld-rel-accuracy", 0.05);
   o.calibration.rel_tol = 1e-2;
   for (size_t i = 0; i < N_SHAPE; i++)
     ck_assert_int_eq (dpacct_plan_row_compute (&o, shape_batches[i], &rows[i]),

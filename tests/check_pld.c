@@ -289,21 +289,20 @@ START_TEST (test_errors_and_atomic_compose)
 {
   dpacct_accountant_options o;
   dpacct_accountant *acc;
+  double accuracy = 0.0;
   dpacct_accountant_options_init (&o);
-  o.pld_rel_accuracy = 0.0;
-  ck_assert_int_eq (dpacct_accountant_alloc (dpacct_accountant_pld, &o, &acc),
-                    DPACCT_EDOM);
-  dpacct_accountant_options_init (&o);
-  o.pld_interval = 2.0;
-  ck_assert_int_eq (dpacct_accountant_alloc (dpacct_accountant_pld, &o, &acc),
-                    DPACCT_EDOM);
-  dpacct_accountant_options_init (&o);
-  o.pld_max_points = 10;
-  ck_assert_int_eq (dpacct_accountant_alloc (dpacct_accountant_pld, &o, &acc),
-                    DPACCT_EDOM);
+  ck_assert_int_eq (dpacct_accountant_options_set_double (
+                        &o, "pld-rel-accuracy", 0.0), DPACCT_EDOM);
+  ck_assert_int_eq (dpacct_accountant_options_get_double (
+                        &o, "pld-rel-accuracy", &accuracy), DPACCT_OK);
+  ck_assert (accuracy == 1e-3); /* the default, unchanged */
+  ck_assert_int_eq (dpacct_accountant_options_set_double (&o, "pld-interval",
+                                                          2.0), DPACCT_EDOM);
+  ck_assert_int_eq (dpacct_accountant_options_set_int (&o, "pld-max-points",
+                                                       10), DPACCT_EDOM);
   /* A fixed grid finer than the memory cap allows: a clear ENOMEM. */
-  o.pld_max_points = 1024;
-  o.pld_interval = 1e-6;
+  dpacct_accountant_options_set_int (&o, "pld-max-points", 1024);
+  dpacct_accountant_options_set_double (&o, "pld-interval", 1e-6);
   ck_assert_int_eq (dpacct_accountant_alloc (dpacct_accountant_pld, &o, &acc),
                     DPACCT_OK);
   dpacct_event *good, *wor;
@@ -339,7 +338,7 @@ pld_epsilon_at (const dpacct_event *e, double delta, double accuracy)
 {
   dpacct_accountant_options o;
   dpacct_accountant_options_init (&o);
-  o.pld_rel_accuracy = accuracy;
+  dpacct_accountant_options_set_double (&o, "pld-rel-accuracy", accuracy);
   dpacct_accountant *acc;
   dpacct_bound b;
   ck_assert_int_eq (dpacct_accountant_alloc (dpacct_accountant_pld, &o, &acc),

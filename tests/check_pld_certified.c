@@ -17,7 +17,7 @@ certified_accountant (const dpacct_accountant_type *type, const dpacct_event *e)
   dpacct_accountant_options o;
   dpacct_accountant *acc;
   dpacct_accountant_options_init (&o);
-  o.certified = 1;
+  dpacct_accountant_options_set_int (&o, "certified", 1);
   ck_assert_int_eq (dpacct_accountant_alloc (type, &o, &acc), DPACCT_OK);
   ck_assert_int_eq (dpacct_accountant_compose (acc, e, 1), DPACCT_OK);
   return acc;
@@ -304,7 +304,7 @@ START_TEST (test_laplace_refused)
   dpacct_accountant *acc;
   dpacct_event *lap, *sampled;
   dpacct_accountant_options_init (&o);
-  o.certified = 1;
+  dpacct_accountant_options_set_int (&o, "certified", 1);
   ck_assert_int_eq (dpacct_accountant_alloc (dpacct_accountant_pld, &o, &acc),
                     DPACCT_OK);
   ck_assert_int_eq (dpacct_event_laplace_alloc (1.0, &lap), DPACCT_OK);

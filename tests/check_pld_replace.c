@@ -28,8 +28,8 @@ accountant (const dpacct_accountant_type *type, dpacct_neighbouring rel,
 {
   dpacct_accountant_options o;
   dpacct_accountant_options_init (&o);
-  o.neighbouring = rel;
-  o.certified = certified;
+  dpacct_accountant_options_set_int (&o, "neighbouring", rel);
+  dpacct_accountant_options_set_int (&o, "certified", certified);
   dpacct_accountant *acc;
   ck_assert_int_eq (dpacct_accountant_alloc (type, &o, &acc), DPACCT_OK);
   ck_assert_int_eq (dpacct_accountant_compose (acc, e, 1), DPACCT_OK);
@@ -394,10 +394,10 @@ START_TEST (test_rdp_replace_one)
         double a = alphas[i];
         dpacct_accountant_options o;
         dpacct_accountant_options_init (&o);
-        o.neighbouring = DPACCT_REPLACE_ONE;
-        o.orders = &a;
-        o.n_orders = 1;
-        o.certified = certified;
+        dpacct_accountant_options_set_int (&o, "neighbouring",
+                                           DPACCT_REPLACE_ONE);
+        dpacct_accountant_options_set_doubles (&o, "orders", &a, 1);
+        dpacct_accountant_options_set_int (&o, "certified", certified);
         dpacct_accountant *acc;
         dpacct_bound b;
         ck_assert_int_eq (dpacct_accountant_alloc (dpacct_accountant_rdp, &o,
@@ -557,7 +557,7 @@ START_TEST (test_laplace)
                  more.upper);
   dpacct_accountant_options o;
   dpacct_accountant_options_init (&o);
-  o.neighbouring = DPACCT_REPLACE_ONE;
+  dpacct_accountant_options_set_int (&o, "neighbouring", DPACCT_REPLACE_ONE);
   dpacct_accountant *acc;
   dpacct_bound b;
   ck_assert_int_eq (dpacct_accountant_alloc (dpacct_accountant_rdp, &o, &acc),

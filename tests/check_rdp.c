@@ -143,8 +143,7 @@ START_TEST (test_epsilon_is_improved_conversion_of_exact)
             want = fmax (want, 0.0);
             dpacct_accountant_options o;
             dpacct_accountant_options_init (&o);
-            o.orders = orders;
-            o.n_orders = n;
+            dpacct_accountant_options_set_doubles (&o, "orders", orders, n);
             dpacct_event *ev;
             dpacct_accountant *acc;
             dpacct_bound b;
@@ -174,7 +173,7 @@ dpsgd_accountant (double sigma, double q, uint64_t steps, int certified)
 {
   dpacct_accountant_options o;
   dpacct_accountant_options_init (&o);
-  o.certified = certified;
+  dpacct_accountant_options_set_int (&o, "certified", certified);
   dpacct_event *ev;
   dpacct_accountant *acc;
   ck_assert_int_eq (dpacct_dpsgd_event_alloc (sigma, q, steps,
@@ -260,8 +259,7 @@ epsilon_on_orders (double sigma, double q, uint64_t steps, double delta,
 {
   dpacct_accountant_options o;
   dpacct_accountant_options_init (&o);
-  o.orders = orders;
-  o.n_orders = n;
+  dpacct_accountant_options_set_doubles (&o, "orders", orders, n);
   dpacct_event *ev;
   dpacct_accountant *acc;
   dpacct_bound b;
@@ -339,9 +337,8 @@ event_epsilon (const dpacct_event *event, dpacct_neighbouring relation,
 {
   dpacct_accountant_options o;
   dpacct_accountant_options_init (&o);
-  o.neighbouring = relation;
-  o.orders = orders;
-  o.n_orders = n;
+  dpacct_accountant_options_set_int (&o, "neighbouring", relation);
+  dpacct_accountant_options_set_doubles (&o, "orders", orders, n);
   dpacct_accountant *acc;
   dpacct_bound b;
   ck_assert_int_eq (dpacct_accountant_alloc (dpacct_accountant_rdp, &o, &acc),
@@ -659,8 +656,7 @@ START_TEST (test_certified_close_above)
   const double orders[] = { 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64 };
   dpacct_accountant_options o;
   dpacct_accountant_options_init (&o);
-  o.orders = orders;
-  o.n_orders = 11;
+  dpacct_accountant_options_set_doubles (&o, "orders", orders, 11);
   dpacct_event *ev;
   ck_assert_int_eq (dpacct_dpsgd_event_alloc (1.1, 0.004, 10000,
                                               DPACCT_SAMPLING_POISSON, &ev),
@@ -669,7 +665,7 @@ START_TEST (test_certified_close_above)
   for (int c = 0; c <= 1; c++)
     {
       dpacct_accountant *acc;
-      o.certified = c;
+      dpacct_accountant_options_set_int (&o, "certified", c);
       ck_assert_int_eq (dpacct_accountant_alloc (dpacct_accountant_rdp, &o, &acc),
                         DPACCT_OK);
       ck_assert_int_eq (dpacct_accountant_compose (acc, ev, 1), DPACCT_OK);

@@ -107,8 +107,7 @@ START_TEST (test_rdp_additive)
                         DPACCT_OK);
       dpacct_accountant_options o;
       dpacct_accountant_options_init (&o);
-      o.orders = &orders[k];
-      o.n_orders = 1;
+      dpacct_accountant_options_set_doubles (&o, "orders", &orders[k], 1);
       dpacct_bound b = bound_of (dpacct_accountant_rdp, &o, e, 1e-6);
       ck_assert_rel (b.upper, want, 1e-12, "order %g", orders[k]);
     }

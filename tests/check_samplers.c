@@ -391,7 +391,7 @@ START_TEST (test_without_replacement_lower)
   ck_assert_int_eq (dpacct_accountant_alloc (dpacct_accountant_pld, &o, &pld),
                     DPACCT_OK);
   ck_assert_int_eq (dpacct_accountant_compose (pld, e, 1), DPACCT_OK);
-  o.neighbouring = DPACCT_REPLACE_ONE;
+  dpacct_accountant_options_set_int (&o, "neighbouring", DPACCT_REPLACE_ONE);
   ck_assert_int_eq (dpacct_accountant_alloc (dpacct_accountant_rdp, &o, &rdp),
                     DPACCT_OK);
   ck_assert_int_eq (dpacct_accountant_compose (rdp, w, 1), DPACCT_OK);

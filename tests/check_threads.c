@@ -82,7 +82,7 @@ run_job (const job *j)
                                            DPACCT_SAMPLING_POISSON, &e);
   dpacct_accountant_options options;
   dpacct_accountant_options_init (&options);
-  options.certified = j->certified;
+  dpacct_accountant_options_set_int (&options, "certified", j->certified);
   if (out.status == DPACCT_OK)
     out.status = dpacct_accountant_alloc (type, &options, &acc);
   if (out.status == DPACCT_OK)

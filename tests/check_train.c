@@ -537,7 +537,7 @@ lap2_epsilon (double b_over_s, uint64_t n, double q, uint64_t steps)
 {
   dpacct_accountant_options ao;
   dpacct_accountant_options_init (&ao);
-  ao.lap2_lower_bound = 0;
+  dpacct_accountant_options_set_int (&ao, "lap2-lower-bound", 0);
   dpacct_event *e;
   dpacct_accountant *acc;
   dpacct_bound bound;

@@ -43,7 +43,10 @@ cmd_bound_warning (const cli_options *options,
                 "(--max-order); pass a larger --max-order", bound->order);
       return text;
     }
-  if (type != dpacct_accountant_pld)
+  /* Accountants that refine a grid to an accuracy (those that read
+   * "pld-rel-accuracy") say when they stopped short of it; the others
+   * when their order is at the edge of those searched. */
+  if (!dpacct_accountant_type_takes (type, "pld-rel-accuracy"))
     return cmd_edge_warning (bound, text, size);
   /* The library stops refining at the memory cap, with bounds that are
    * valid but wider than asked (the lower side is refined until the gap is

@@ -117,8 +117,10 @@ new_accountant (const cli_options *o, const dpacct_accountant_type *type,
 {
   dpacct_accountant_options settings;
   cli_accountant_options (o, &settings);
-  settings.upper_only = upper_only;
-  settings.lap2_lower_bound = !upper_only;
+  dpacct_accountant_options_set_int (&settings, "upper-only",
+                                     upper_only != 0);
+  dpacct_accountant_options_set_int (&settings, "lap2-lower-bound",
+                                     !upper_only);
   int status = dpacct_accountant_alloc (type, &settings, out);
   return status ? cli_library_failure (type, status, "an accountant") : 0;
 }
@@ -305,7 +307,7 @@ calibrate_unknown (const cli_options *o, const cli_phases *r,
   dpacct_accountant_options settings;
   dpacct_calibration_options calibration;
   cli_accountant_options (o, &settings);
-  settings.upper_only = 1;
+  dpacct_accountant_options_set_int (&settings, "upper-only", 1);
   dpacct_calibration_options_init (&calibration);
   calibration.rel_tol = o->rel_tol;
   int status = dpacct_calibrate_noise (type, &settings, make_run, (void *) r,

@@ -123,6 +123,22 @@ describe_accountant (const cli_options *o, int list_all, cli_assumptions *a)
   a->fields[a->n++] = accountant;
 }
 
+/* The accountants' settings: the orders where one reads them, whether
+ * upper bounds are certified, and the PLD grid where one reads it. */
+static void
+describe_settings (const cli_options *o, cli_assumptions *a)
+{
+  if (cli_takes (o, "orders"))
+    {
+      cli_orders_text (o, a->orders, sizeof a->orders);
+      a->fields[a->n++] = out_text ("orders", "RDP orders", a->orders);
+    }
+  a->fields[a->n++] = out_text ("certified", "certified upper bounds",
+                                o->certified ? "yes" : "no");
+  if (cli_takes (o, "pld-rel-accuracy"))
+    describe_pld (o, a);
+}
+
 void
 cli_describe_run (const cli_options *o, const cli_run *run, int with_noise,
                   cli_assumptions *a)
@@ -145,15 +161,7 @@ cli_describe_run (const cli_options *o, const cli_run *run, int with_noise,
                                    cli_neighbouring_name (o->neighbouring)),
                       o, OPT_NEIGHBOURING);
   describe_steps (o, run, a);
-  if (cli_uses (o, dpacct_accountant_rdp))
-    {
-      cli_orders_text (o, a->orders, sizeof a->orders);
-      a->fields[a->n++] = out_text ("orders", "RDP orders", a->orders);
-    }
-  a->fields[a->n++] = out_text ("certified", "certified upper bounds",
-                                o->certified ? "yes" : "no");
-  if (cli_uses (o, dpacct_accountant_pld))
-    describe_pld (o, a);
+  describe_settings (o, a);
 }
 
 void
@@ -203,15 +211,5 @@ cli_describe_phases (const cli_options *o, const cli_phases *r,
   cli_add_assumption (a, out_text ("neighbouring", "neighbouring relation",
                                    cli_neighbouring_name (o->neighbouring)),
                       o, OPT_NEIGHBOURING);
-  for (size_t i = 0; i < o->n_accountants; i++)
-    if (strcmp (o->accountants[i]->name, "rdp") == 0)
-      {
-        cli_orders_text (o, a->orders, sizeof a->orders);
-        a->fields[a->n++] = out_text ("orders", "RDP orders", a->orders);
-      }
-  a->fields[a->n++] = out_text ("certified", "certified upper bounds",
-                                o->certified ? "yes" : "no");
-  for (size_t i = 0; i < o->n_accountants; i++)
-    if (strcmp (o->accountants[i]->name, "pld") == 0)
-      describe_pld (o, a);
+  describe_settings (o, a);
 }

@@ -145,16 +145,6 @@ static const option_info option_table[OPT_N] = {
   [OPT_HELP] = { "help", NULL, "", "print this help and exit" },
 };
 
-/* Accountant names the tool knows of for Gaussian noise, in the order
- * "all" reports them; those the library does not (yet) provide are left
- * out.  (The Lap2 accountants take Laplace noise; see below.) */
-static const char *const accountant_names[] = { "rdp", "pld" };
-enum { N_ACCOUNTANT_NAMES
-       = sizeof accountant_names / sizeof accountant_names[0] };
-/* The same for Laplace noise on L2-clipped gradients. */
-static const char *const lap2_names[] = { "lap2", "lap2-paper" };
-enum { N_LAP2_NAMES = sizeof lap2_names / sizeof lap2_names[0] };
-
 enum { LONG_OPTION_BASE = 256 };
 
 /* ------------------------------------------------------------ messages */
@@ -261,39 +251,40 @@ lookup_name (const char *text, const char *const *names, int n)
   return -1;
 }
 
+/* Whether TYPE composes one unsampled step of Gaussian noise (LAPLACE_L2
+ * 0) or of Laplace noise on an L2-clipped sum (1): asked of the library. */
+static int
+composes (const dpacct_accountant_type *type, int laplace_l2)
+{
+  dpacct_event *step = NULL;
+  int status = laplace_l2 ? dpacct_event_laplace_l2_alloc (1.0, 1, &step)
+                          : dpacct_event_gaussian_alloc (1.0, &step);
+  int yes = status == DPACCT_OK && type != NULL
+            && dpacct_accountant_explain (type, NULL, step, NULL, 0)
+                   == DPACCT_OK;
+  dpacct_event_free (step);
+  return yes;
+}
+
 int
 cli_is_lap2 (const dpacct_accountant_type *type)
 {
-  /* Asked of the library, not known here: an accountant of Laplace noise
-   * on L2-clipped sums is one that composes such a step and no Gaussian
-   * one. */
-  dpacct_event *gauss = NULL, *laplace = NULL;
-  int lap2 = 0;
-  if (type != NULL && dpacct_event_gaussian_alloc (1.0, &gauss) == DPACCT_OK
-      && dpacct_event_laplace_l2_alloc (1.0, 1, &laplace) == DPACCT_OK)
-    lap2 = dpacct_accountant_explain (type, NULL, gauss, NULL, 0) != DPACCT_OK
-           && dpacct_accountant_explain (type, NULL, laplace, NULL, 0)
-                  == DPACCT_OK;
-  dpacct_event_free (gauss);
-  dpacct_event_free (laplace);
-  return lap2;
+  /* An accountant of Laplace noise on L2-clipped sums is one that
+   * composes such a step and no Gaussian one. */
+  return composes (type, 1) && !composes (type, 0);
 }
 
-/* "all": every accountant of the run's kind of noise, known once all the
- * options are read. */
+/* "all": every accountant the library provides that composes the run's
+ * kind of noise, in the library's order, known once all the options are
+ * read. */
 static void
 select_all (cli_options *o)
 {
-  const char *const *names = o->laplace ? lap2_names : accountant_names;
-  int n = o->laplace ? N_LAP2_NAMES : N_ACCOUNTANT_NAMES;
+  const dpacct_accountant_type *type;
   o->n_accountants = 0;
-  for (int i = 0; i < n; i++)
-    {
-      const dpacct_accountant_type *type
-        = dpacct_accountant_type_by_name (names[i]);
-      if (type != NULL && o->n_accountants < CLI_MAX_ACCOUNTANTS)
-        o->accountants[o->n_accountants++] = type;
-    }
+  for (size_t i = 0; (type = dpacct_accountant_type_at (i)) != NULL; i++)
+    if (composes (type, o->laplace) && o->n_accountants < CLI_MAX_ACCOUNTANTS)
+      o->accountants[o->n_accountants++] = type;
 }
 
 /* Sets the accountants of O to NAME: one the library provides, or "all"
@@ -322,21 +313,25 @@ parse_accountant (const char *text, cli_options *o)
   if (select_accountants (text, o) == 0)
     return 0;
   char known[128] = "";
-  for (int i = 0; i < N_ACCOUNTANT_NAMES + N_LAP2_NAMES; i++)
+  const dpacct_accountant_type *type;
+  for (size_t i = 0; (type = dpacct_accountant_type_at (i)) != NULL; i++)
     {
-      const char *name = i < N_ACCOUNTANT_NAMES
-                             ? accountant_names[i]
-                             : lap2_names[i - N_ACCOUNTANT_NAMES];
-      if (dpacct_accountant_type_by_name (name) != NULL)
-        {
-          strncat (known, name, sizeof known - strlen (known) - 1);
-          strncat (known, ", ", sizeof known - strlen (known) - 1);
-        }
+      strncat (known, type->name, sizeof known - strlen (known) - 1);
+      strncat (known, ", ", sizeof known - strlen (known) - 1);
     }
   strncat (known, "all", sizeof known - strlen (known) - 1);
   out_error ("--accountant %s: unknown accountant; available: %s", text,
              known);
   return 1;
+}
+
+int
+cli_takes (const cli_options *options, const char *key)
+{
+  for (size_t i = 0; i < options->n_accountants; i++)
+    if (dpacct_accountant_type_takes (options->accountants[i], key))
+      return 1;
+  return 0;
 }
 
 int
@@ -800,9 +795,14 @@ set_initial_values (cli_options *o, const char *command)
   o->rel_tol = calibration.rel_tol;
   dpacct_accountant_options accounting;
   dpacct_accountant_options_init (&accounting);
-  o->pld_interval = accounting.pld_interval;
-  o->pld_accuracy = accounting.pld_rel_accuracy;
-  o->max_points = accounting.pld_max_points;
+  int64_t max_points = 0;
+  dpacct_accountant_options_get_double (&accounting, "pld-interval",
+                                        &o->pld_interval);
+  dpacct_accountant_options_get_double (&accounting, "pld-rel-accuracy",
+                                        &o->pld_accuracy);
+  dpacct_accountant_options_get_int (&accounting, "pld-max-points",
+                                     &max_points);
+  o->max_points = (uint64_t) max_points;
   o->plateau_tolerance = DPACCT_PLAN_DEFAULT_PLATEAU_TOLERANCE;
   o->min_steps = DPACCT_PLAN_DEFAULT_MIN_STEPS;
   o->clips[0] = 1.0;
@@ -974,36 +974,89 @@ cli_check_accountants (const cli_options *o)
   return check_accountants (o);
 }
 
+/* The options that are one accountant setting each, and its key: an
+ * option no accountant chosen reads is refused, naming one that does. */
+static const struct
+{
+  cli_option_id id;
+  const char *key;
+} setting_options[] = {
+  { OPT_ORDERS, "orders" },
+  { OPT_PLD_INTERVAL, "pld-interval" },
+  { OPT_PLD_ACCURACY, "pld-rel-accuracy" },
+  { OPT_MAX_POINTS, "pld-max-points" },
+};
+
+/* The first type the library provides that reads KEY (NULL: none). */
+static const dpacct_accountant_type *
+type_taking (const char *key)
+{
+  const dpacct_accountant_type *type;
+  for (size_t i = 0; (type = dpacct_accountant_type_at (i)) != NULL; i++)
+    if (dpacct_accountant_type_takes (type, key))
+      return type;
+  return NULL;
+}
+
+/* The first accountant chosen that cannot compose one step of Gaussian
+ * noise sampled without replacement under its settings, and the first
+ * type that can under replace-one, both asked of the library; 0 when
+ * every one can. */
+static int
+sampling_refused (const cli_options *o, const dpacct_accountant_type **refuses,
+                  const dpacct_accountant_type **instead)
+{
+  dpacct_accountant_options settings;
+  dpacct_event *step = NULL;
+  *refuses = *instead = NULL;
+  if (o->sampling != DPACCT_SAMPLING_WITHOUT_REPLACEMENT
+      || dpacct_dpsgd_event_alloc (1.0, 0.5, 1, o->sampling, &step)
+             != DPACCT_OK)
+    return 0;
+  cli_accountant_options (o, &settings);
+  for (size_t i = 0; i < o->n_accountants && *refuses == NULL; i++)
+    if (!cli_is_lap2 (o->accountants[i])
+        && dpacct_accountant_explain (o->accountants[i], &settings, step,
+                                      NULL, 0) == DPACCT_EUNSUP)
+      *refuses = o->accountants[i];
+  /* Sampling without replacement is accounted under replace-one. */
+  dpacct_accountant_options_set_int (&settings, "neighbouring",
+                                     DPACCT_REPLACE_ONE);
+  const dpacct_accountant_type *type;
+  for (size_t i = 0; *refuses != NULL
+                     && (type = dpacct_accountant_type_at (i)) != NULL
+                     && *instead == NULL; i++)
+    if (dpacct_accountant_explain (type, &settings, step, NULL, 0)
+        == DPACCT_OK)
+      *instead = type;
+  dpacct_event_free (step);
+  return *refuses != NULL && *instead != NULL;
+}
+
 /* What the accountants chosen cannot do, said before any computing. */
 static int
 check_accountants (const cli_options *o)
 {
-  cli_option_mask pld_options = OPT_BIT (OPT_PLD_INTERVAL)
-                         | OPT_BIT (OPT_PLD_ACCURACY)
-                         | OPT_BIT (OPT_MAX_POINTS);
-  int rdp = cli_uses (o, dpacct_accountant_rdp);
-  int pld = cli_uses (o, dpacct_accountant_pld);
-  if (pld && o->sampling == DPACCT_SAMPLING_WITHOUT_REPLACEMENT)
+  const dpacct_accountant_type *refuses, *instead;
+  if (sampling_refused (o, &refuses, &instead))
     {
-      out_error ("the pld accountant does not support sampling without "
-                 "replacement; use --accountant rdp");
+      out_error ("the %s accountant does not support sampling without "
+                 "replacement; use --accountant %s", refuses->name,
+                 instead->name);
       return 1;
     }
-  if (!rdp && (o->given & OPT_BIT (OPT_ORDERS)))
+  for (size_t i = 0; i < sizeof setting_options / sizeof setting_options[0];
+       i++)
     {
-      out_error ("--orders applies to the rdp accountant only (the "
-                 "accountant is %s); add --accountant rdp or --accountant all",
-                 o->accountant_name);
-      return 1;
-    }
-  if (!pld && (o->given & pld_options))
-    {
-      int id = (o->given & OPT_BIT (OPT_PLD_INTERVAL)) ? OPT_PLD_INTERVAL
-               : (o->given & OPT_BIT (OPT_PLD_ACCURACY)) ? OPT_PLD_ACCURACY
-                                                          : OPT_MAX_POINTS;
-      out_error ("--%s applies to the pld accountant only (the accountant is "
-                 "%s); add --accountant pld or --accountant all",
-                 option_table[id].name, o->accountant_name);
+      const dpacct_accountant_type *reader
+        = type_taking (setting_options[i].key);
+      if (!(o->given & OPT_BIT (setting_options[i].id)) || reader == NULL
+          || cli_takes (o, setting_options[i].key))
+        continue;
+      out_error ("--%s applies to the %s accountant only (the accountant is "
+                 "%s); add --accountant %s or --accountant all",
+                 option_table[setting_options[i].id].name, reader->name,
+                 o->accountant_name, reader->name);
       return 1;
     }
   return 0;
@@ -1192,20 +1245,28 @@ void
 cli_accountant_options (const cli_options *options,
                         dpacct_accountant_options *out)
 {
+  /* The parser checked every value against the ranges the library
+   * takes, so no setter refuses one. */
   dpacct_accountant_options_init (out);
-  out->neighbouring = options->neighbouring;
-  out->certified = options->certified;
-  out->pld_interval = options->pld_interval;
-  out->pld_rel_accuracy = options->pld_accuracy;
-  out->pld_max_points = options->max_points > SIZE_MAX
-                            ? SIZE_MAX : (size_t) options->max_points;
-  out->lap2_max_order = options->max_order;
-  out->lap2_lower_bound = options->want_lower;
+  dpacct_accountant_options_set_int (out, "neighbouring",
+                                     options->neighbouring);
+  dpacct_accountant_options_set_int (out, "certified",
+                                     options->certified != 0);
+  dpacct_accountant_options_set_double (out, "pld-interval",
+                                        options->pld_interval);
+  dpacct_accountant_options_set_double (out, "pld-rel-accuracy",
+                                        options->pld_accuracy);
+  dpacct_accountant_options_set_int (out, "pld-max-points",
+                                     options->max_points > INT64_MAX
+                                         ? INT64_MAX
+                                         : (int64_t) options->max_points);
+  dpacct_accountant_options_set_int (out, "lap2-max-order",
+                                     options->max_order);
+  dpacct_accountant_options_set_int (out, "lap2-lower-bound",
+                                     options->want_lower != 0);
   if (options->n_orders > 0)
-    {
-      out->orders = options->orders;
-      out->n_orders = options->n_orders;
-    }
+    dpacct_accountant_options_set_doubles (out, "orders", options->orders,
+                                           options->n_orders);
 }
 
 void
@@ -1239,7 +1300,9 @@ int
 cli_library_failure (const dpacct_accountant_type *type, int status,
                      const char *what)
 {
-  if (status == DPACCT_ENOMEM && type == dpacct_accountant_pld)
+  /* The accountants with a memory cap say how to lift it. */
+  if (status == DPACCT_ENOMEM
+      && dpacct_accountant_type_takes (type, "pld-max-points"))
     return out_library_failure_hint (status, what,
                                      "raise --max-points, or loosen "
                                      "--pld-accuracy or --pld-interval");

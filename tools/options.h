@@ -252,6 +252,9 @@ int cli_is_lap2 (const dpacct_accountant_type *type);
 
 /* Nonzero when OPTIONS account with TYPE (alone or among others). */
 int cli_uses (const cli_options *options, const dpacct_accountant_type *type);
+/* Nonzero when an accountant chosen reads the library setting KEY
+ * ("orders", "pld-rel-accuracy", ...). */
+int cli_takes (const cli_options *options, const char *key);
 
 /* An accountant of TYPE, set up from OPTIONS, that has composed the
  * DP-SGD RUN at noise NOISE: the noise multiplier sigma, or for the Lap2

@@ -20,40 +20,98 @@ typedef enum {
   DPACCT_REPLACE_ONE  /* datasets differ by replacing one example */
 } dpacct_neighbouring;
 
-/* Settings of an accountant.  Initialise with dpacct_accountant_options_init,
- * then change what you need; fields a type does not use are ignored. */
-typedef struct {
-  dpacct_neighbouring neighbouring;
-  /* RDP orders (all > 1), or NULL for the type's default grid.  Copied. */
-  const double *orders;
-  size_t n_orders;
-  /* Nonzero: upper bounds are certified (MPFR, directed rounding). */
-  int certified;
-  /* Lap2: the largest moment order lambda (orders are 1..lap2_max_order;
-   * 0: 2048 for lap2, 512 for lap2-paper), and, for lap2-paper, nonzero to
-   * charge the coordinates past the exact head at a guaranteed upper
-   * bound instead of a quadrature estimate. */
-  unsigned lap2_max_order;
-  int lap2_paper_upper_tail;
-  /* lap2: nonzero to also compute the lower side, from the PLD of a
-   * post-processing of the mechanism (seconds rather than milliseconds;
-   * default 0: lower is NaN).  Calibration never computes it. */
-  int lap2_lower_bound;
-  /* PLD: the loss grid's interval (0: chosen from rel_accuracy), the
-   * accuracy asked of the bounds (default 1e-3: the grid is refined until
-   * the upper bound is within rel_accuracy / 2 of the exact value, as
-   * estimated from its h^2 convergence, and the lower bound until
-   * upper - lower <= 10 rel_accuracy * upper), and the most grid points one
-   * FFT may use (default 2^22, about 64 MiB of work arrays). */
-  double pld_interval;
-  double pld_rel_accuracy;
-  size_t pld_max_points;
-  /* Nonzero: only the upper side is wanted (lower is NaN); calibration
-   * sets it, since only the upper bound decides. */
-  int upper_only;
+/* Settings of an accountant: an opaque object of fixed size, so that it
+ * lives on the stack or inside another struct (dpacct_plan_options), read
+ * and written by key only.  Each accountant type declares the settings it
+ * reads (dpacct_accountant_type.settings), so a new accountant adds keys,
+ * never fields.  Initialise with dpacct_accountant_options_init (every
+ * setting at its default), then set what you need:
+ *
+ *   dpacct_accountant_options o;
+ *   dpacct_accountant_options_init (&o);
+ *   dpacct_accountant_options_set_int (&o, "neighbouring",
+ *                                      DPACCT_REPLACE_ONE);
+ *   dpacct_accountant_options_set_double (&o, "pld-rel-accuracy", 1e-4);
+ *
+ * Keys every type reads:
+ *   "neighbouring"  int: DPACCT_ADD_REMOVE (default) or DPACCT_REPLACE_ONE
+ *   "certified"     int 0/1: upper bounds certified (MPFR, directed
+ *                   rounding); default 0
+ *   "upper-only"    int 0/1: only the upper side is wanted (lower is NaN);
+ *                   calibration sets it, since only the upper bound decides
+ * rdp:
+ *   "orders"        doubles, each in (1, 10^6], 1 to 100000 of them: the
+ *                   RDP orders (default: the type's grid, searched over real
+ *                   orders too).  Borrowed: keep the array alive until the
+ *                   accountant is allocated (it copies them).
+ * lap2, lap2-paper:
+ *   "lap2-max-order"         int in [0, 10000]: the largest moment order
+ *                            lambda (0: 2048 for lap2, 512 for lap2-paper)
+ *   "lap2-paper-upper-tail"  int 0/1: lap2-paper charges the coordinates
+ *                            past the exact head at a guaranteed upper bound
+ *                            instead of a quadrature estimate
+ *   "lap2-lower-bound"       int 0/1: lap2 also computes the lower side,
+ *                            from the PLD of a post-processing (seconds
+ *                            rather than milliseconds; default 0: NaN)
+ * pld:
+ *   "pld-interval"      double in [0, 1]: the loss grid's interval (0, the
+ *                       default: chosen from the accuracy)
+ *   "pld-rel-accuracy"  double in [1e-6, 0.5], default 1e-3: the grid is
+ *                       refined until the upper bound is within half of it
+ *                       of the exact value (estimated from its h^2
+ *                       convergence), and the lower until upper - lower <=
+ *                       10 times it times upper
+ *   "pld-max-points"    int in [1024, 2^62], default 2^22 (about 64 MiB of
+ *                       work arrays): the most grid points one FFT may use
+ *
+ * A setter returns DPACCT_OK; DPACCT_EINVAL for a NULL argument, a key no
+ * type reads, or a key of another kind (an int key set as a double); or
+ * DPACCT_EDOM for a value out of the key's range, and then changes
+ * nothing.  Types still refuse settings they cannot honour when an
+ * accountant is allocated (the lap2 ones: replace-one, certified). */
+typedef struct
+{
+  uint64_t opaque_[64]; /* private: use the functions below */
 } dpacct_accountant_options;
 
 void dpacct_accountant_options_init (dpacct_accountant_options *options);
+int dpacct_accountant_options_set_int (dpacct_accountant_options *options,
+                                       const char *key, int64_t value);
+int dpacct_accountant_options_set_double (dpacct_accountant_options *options,
+                                          const char *key, double value);
+int dpacct_accountant_options_set_doubles (dpacct_accountant_options *options,
+                                           const char *key,
+                                           const double *values, size_t n);
+/* The value of KEY (its default when not set); DPACCT_EINVAL for an
+ * unknown key or one of another kind.  get_doubles gives NULL and 0 for a
+ * list not set. */
+int dpacct_accountant_options_get_int (
+    const dpacct_accountant_options *options, const char *key, int64_t *value);
+int dpacct_accountant_options_get_double (
+    const dpacct_accountant_options *options, const char *key, double *value);
+int dpacct_accountant_options_get_doubles (
+    const dpacct_accountant_options *options, const char *key,
+    const double **values, size_t *n);
+/* Nonzero when KEY was set (even to its default). */
+int dpacct_accountant_options_is_set (const dpacct_accountant_options *options,
+                                      const char *key);
+
+/* One setting a type reads: its key, kind, allowed range (of each element
+ * for a list) and default (ints and doubles). */
+typedef enum
+{
+  DPACCT_SETTING_INT,
+  DPACCT_SETTING_DOUBLE,
+  DPACCT_SETTING_DOUBLES
+} dpacct_setting_kind;
+
+typedef struct
+{
+  const char *key;
+  dpacct_setting_kind kind;
+  double min, max;
+  double default_value;
+} dpacct_setting;
 
 /* A bound on epsilon (for a given delta) or on delta (for a given epsilon).
  * Each side is a bound in the named direction; a side the accountant
@@ -112,6 +170,10 @@ typedef struct dpacct_accountant_type {
    * and the lower side at delta_lower (>= delta_upper) in one query. */
   int (*epsilon_split) (const void *state, double delta_upper,
                         double delta_lower, dpacct_bound *out);
+  /* The settings it reads besides the common ones ("neighbouring",
+   * "certified", "upper-only"). */
+  const dpacct_setting *settings;
+  size_t n_settings;
 } dpacct_accountant_type;
 
 extern const dpacct_accountant_type *const dpacct_accountant_rdp;
@@ -129,6 +191,10 @@ const dpacct_accountant_type *dpacct_accountant_type_by_name (const char *name);
 /* The I-th type the library provides (rdp, pld, lap2, lap2-paper), or
  * NULL past the last: "every accountant" without naming one. */
 const dpacct_accountant_type *dpacct_accountant_type_at (size_t i);
+
+/* Nonzero when TYPE reads the setting KEY (the common ones included). */
+int dpacct_accountant_type_takes (const dpacct_accountant_type *type,
+                                  const char *key);
 
 /* Can an accountant of TYPE with OPTIONS compose EVENT, and if not, why?
  * DPACCT_OK, or DPACCT_EUNSUP (DPACCT_EDOM for bad options or event) with

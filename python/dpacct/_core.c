@@ -107,7 +107,7 @@ to_count (PyObject *object, void *address)
 typedef struct {
   const dpacct_accountant_type *type;
   dpacct_accountant_options options;
-  double *orders; /* owned; options.orders points here */
+  double *orders; /* owned; the "orders" setting points here */
 } settings;
 
 static void
@@ -127,6 +127,29 @@ optional_real (PyObject *object, double *out)
     return -1;
   *out = value;
   return 0;
+}
+
+/* -1 with the library's error raised unless STATUS is DPACCT_OK. */
+static int
+set_status (int status)
+{
+  if (status == DPACCT_OK)
+    return 0;
+  raise_status (status);
+  return -1;
+}
+
+/* A setting given as a Python number, or None for the library's default. */
+static int
+optional_setting (PyObject *object, const char *key, settings *s)
+{
+  double value;
+  if (object == Py_None)
+    return 0;
+  if (optional_real (object, &value))
+    return -1;
+  return set_status (dpacct_accountant_options_set_double (&s->options, key,
+                                                           value));
 }
 
 static int
@@ -152,9 +175,8 @@ orders_parse (PyObject *orders, settings *s)
       if (s->orders[i] == -1.0 && PyErr_Occurred ())
         return -1;
     }
-  s->options.orders = s->orders;
-  s->options.n_orders = (size_t) n;
-  return 0;
+  return set_status (dpacct_accountant_options_set_doubles (
+      &s->options, "orders", s->orders, (size_t) n));
 }
 
 static int
@@ -176,24 +198,34 @@ settings_parse (PyObject *tuple, settings *s)
       return -1;
     }
   dpacct_accountant_options_init (&s->options);
-  s->options.neighbouring = neighbouring ? DPACCT_REPLACE_ONE
-                                         : DPACCT_ADD_REMOVE;
-  s->options.certified = certified;
-  s->options.lap2_lower_bound = lap2_lower;
+  dpacct_accountant_options *o = &s->options;
   uint64_t points = 0, order = 0;
-  if (optional_real (interval, &s->options.pld_interval)
-      || optional_real (accuracy, &s->options.pld_rel_accuracy)
+  forget_error ();
+  /* Counts past INT64_MAX are out of every range: the setter says so. */
+  if (set_status (dpacct_accountant_options_set_int (
+          o, "neighbouring",
+          neighbouring ? DPACCT_REPLACE_ONE : DPACCT_ADD_REMOVE))
+      || set_status (dpacct_accountant_options_set_int (o, "certified",
+                                                        certified != 0))
+      || set_status (dpacct_accountant_options_set_int (o, "lap2-lower-bound",
+                                                        lap2_lower))
+      || optional_setting (interval, "pld-interval", s)
+      || optional_setting (accuracy, "pld-rel-accuracy", s)
       || (max_points != Py_None && !to_count (max_points, &points))
       || (max_order != Py_None && !to_count (max_order, &order))
+      || (max_points != Py_None
+          && set_status (dpacct_accountant_options_set_int (
+              o, "pld-max-points",
+              points > INT64_MAX ? INT64_MAX : (int64_t) points)))
+      || (max_order != Py_None
+          && set_status (dpacct_accountant_options_set_int (
+              o, "lap2-max-order",
+              order > INT64_MAX ? INT64_MAX : (int64_t) order)))
       || orders_parse (orders, s))
     {
       settings_clear (s);
       return -1;
     }
-  if (max_points != Py_None)
-    s->options.pld_max_points = points > SIZE_MAX ? SIZE_MAX : (size_t) points;
-  if (max_order != Py_None)
-    s->options.lap2_max_order = order > UINT_MAX ? UINT_MAX : (unsigned) order;
   return 0;
 }
 
@@ -226,34 +258,55 @@ typedef struct {
   uint64_t steps;
 } phase;
 
+/* Reads a Python sequence into a new array of *N items of SIZE bytes
+ * (PyMem_Free it), each by CONVERT (nonzero on success, with an exception
+ * set on failure); WHAT names the sequence in the TypeError.  The one
+ * loop behind the phase lists and the batch-size lists. */
 static int
-phases_parse (PyObject *list, phase **out, Py_ssize_t *n)
+sequence_parse (PyObject *object, const char *what, size_t size,
+                int (*convert) (PyObject *item, void *out), void **out,
+                Py_ssize_t *n)
 {
-  PyObject *seq = PySequence_Fast (list, "phases must be a sequence");
+  PyObject *seq = PySequence_Fast (object, what);
   if (seq == NULL)
     return -1;
   *n = PySequence_Fast_GET_SIZE (seq);
-  *out = PyMem_Calloc (*n > 0 ? (size_t) *n : 1, sizeof **out);
-  if (*out == NULL)
+  char *items = PyMem_Calloc (*n > 0 ? (size_t) *n : 1, size);
+  if (items == NULL)
     {
       Py_DECREF (seq);
       PyErr_NoMemory ();
       return -1;
     }
   for (Py_ssize_t i = 0; i < *n; i++)
-    {
-      phase *p = &(*out)[i];
-      if (!PyArg_ParseTuple (PySequence_Fast_GET_ITEM (seq, i), "ddO&:phase",
-                             &p->noise, &p->q, to_count, &p->steps))
-        {
-          Py_DECREF (seq);
-          PyMem_Free (*out);
-          *out = NULL;
-          return -1;
-        }
-    }
+    if (!convert (PySequence_Fast_GET_ITEM (seq, i), items + (size_t) i * size))
+      {
+        Py_DECREF (seq);
+        PyMem_Free (items);
+        return -1;
+      }
   Py_DECREF (seq);
+  *out = items;
   return 0;
+}
+
+/* One phase: (noise, sampling rate, steps). */
+static int
+to_phase (PyObject *item, void *out)
+{
+  phase *p = out;
+  return PyArg_ParseTuple (item, "ddO&:phase", &p->noise, &p->q, to_count,
+                           &p->steps);
+}
+
+static int
+phases_parse (PyObject *list, phase **out, Py_ssize_t *n)
+{
+  void *items = NULL;
+  int status = sequence_parse (list, "phases must be a sequence",
+                               sizeof **out, to_phase, &items, n);
+  *out = items;
+  return status;
 }
 
 /* The event of one phase, as the command line builds it: a Gaussian
@@ -498,27 +551,11 @@ plan_result (const dpacct_plan_row *rows, size_t n,
 static int
 batch_sizes_parse (PyObject *object, uint64_t **out, Py_ssize_t *n)
 {
-  PyObject *seq = PySequence_Fast (object, "batch_sizes must be a sequence");
-  if (seq == NULL)
-    return -1;
-  *n = PySequence_Fast_GET_SIZE (seq);
-  *out = PyMem_Calloc (*n > 0 ? (size_t) *n : 1, sizeof **out);
-  if (*out == NULL)
-    {
-      Py_DECREF (seq);
-      PyErr_NoMemory ();
-      return -1;
-    }
-  for (Py_ssize_t i = 0; i < *n; i++)
-    if (!to_count (PySequence_Fast_GET_ITEM (seq, i), &(*out)[i]))
-      {
-        Py_DECREF (seq);
-        PyMem_Free (*out);
-        *out = NULL;
-        return -1;
-      }
-  Py_DECREF (seq);
-  return 0;
+  void *items = NULL;
+  int status = sequence_parse (object, "batch_sizes must be a sequence",
+                               sizeof **out, to_count, &items, n);
+  *out = items;
+  return status;
 }
 
 PyDoc_STRVAR (plan_doc,
