@@ -299,7 +299,8 @@ mlp_workspace_alloc (const mlp *net, mlp_workspace **out)
   ws->dact = calloc (widest, sizeof (double));
   ws->gsum = calloc (widest, sizeof (double));
   ws->mat = calloc (largest, sizeof (double));
-  if (!ok || !ws->hidden0 || !ws->nonzero || !ws->n_nonzero || !ws->logits || !ws->dact || !ws->gsum
+  if (!ok || !ws->hidden0 || !ws->nonzero || !ws->n_nonzero || !ws->logits
+      || !ws->dact || !ws->gsum
       || !ws->mat)
     {
       mlp_workspace_free (ws);
