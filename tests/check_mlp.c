@@ -18,6 +18,8 @@
 
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_rng.h>
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
 
 /* A plain MLP, a sequence layer (4 tokens of 3 features) and a deeper
  * sequence network: every layer kind the norms must handle. */
@@ -417,6 +419,87 @@ START_TEST (test_step_clips_each_example)
 }
 END_TEST
 
+/* The blocked products (MLP_BLOCK examples at a time, W_0 transposed)
+ * give the bits of the one-example path: a noiseless step over 2.3
+ * blocks equals the step summed example by example with
+ * mlp_example_accumulate, and block predictions and losses equal
+ * mlp_predict's and mlp_example_loss's, for every shape and set. */
+START_TEST (test_blocks_equal_one_at_a_time)
+{
+  const size_t n_ex = 2 * MLP_BLOCK + 5;
+  for (size_t k = 0; k < N_SHAPES; k++)
+    for (size_t m = 0; m < 3; m++)
+      {
+        const mlp_shape *s = &shapes[k];
+        float *x;
+        unsigned char *y;
+        synthetic (s, n_ex, test_seed () + 40 + k, &x, &y);
+        mlp_workspace *ws;
+        mlp *net = make_net (s, 6 + k, &ws);
+        size_t n = mlp_param_count (net);
+        double *want = calloc (n, sizeof *want);
+        double *grad = malloc (n * sizeof *grad);
+        double *p0 = malloc (n * sizeof *p0);
+        mlp_dp_step_options o = step_options (modes[m]);
+        o.q = 1.0;
+        o.sigma = 0.0;
+        o.clip = 0.5;
+        for (size_t i = 0; i < n_ex; i++)
+          {
+            mlp_example_backward (net, ws, x + i * features (s), y[i]);
+            double norm = mlp_example_norm (net, ws, modes[m],
+                                            o.norm_method);
+            mlp_example_accumulate (net, ws, modes[m],
+                                    norm > o.clip ? o.clip / norm : 1.0,
+                                    want);
+          }
+        unsigned predicted[MLP_BLOCK];
+        double loss[MLP_BLOCK];
+        mlp_prepare_blocks (net, ws);
+        for (size_t first = 0; first < n_ex; first += MLP_BLOCK)
+          {
+            size_t count = n_ex - first < MLP_BLOCK ? n_ex - first
+                                                    : MLP_BLOCK;
+            ck_assert_int_eq (mlp_predict_block (net, ws, x, y, first, count,
+                                                 predicted, loss),
+                              DPACCT_OK);
+            for (size_t e = 0; e < count; e++)
+              {
+                const float *xe = x + (first + e) * features (s);
+                ck_assert_uint_eq (predicted[e], mlp_predict (net, ws, xe));
+                ck_assert (loss[e]
+                           == mlp_example_loss (net, ws, xe, y[first + e]));
+              }
+          }
+        ck_assert_int_eq (mlp_predict_block (net, ws, x, y, 0,
+                                             MLP_BLOCK + 1, predicted,
+                                             loss), DPACCT_EDOM);
+        memcpy (p0, mlp_params (net), n * sizeof *p0);
+        gsl_rng *r = gsl_rng_alloc (gsl_rng_mt19937);
+        mlp_dp_step_stats stats;
+        ck_assert_int_eq (mlp_dp_step (net, ws, x, y, n_ex, &o, r, r, grad,
+                                       &stats), DPACCT_OK);
+        double step = o.learning_rate / o.expected_batch;
+        for (size_t p = 0; p < n; p++)
+          {
+            double expect = mlp_is_trainable (net, modes[m], p)
+                              ? p0[p] - step * (want[p] + 0.0) : p0[p];
+            ck_assert_msg (mlp_params (net)[p] == expect,
+                           "shape %zu mode %zu parameter %zu: %.17g, want "
+                           "%.17g", k, m, p, mlp_params (net)[p], expect);
+          }
+        gsl_rng_free (r);
+        free (p0);
+        free (want);
+        free (grad);
+        free (x);
+        free (y);
+        mlp_workspace_free (ws);
+        mlp_free (net);
+      }
+}
+END_TEST
+
 /* The noise on each trainable coordinate has std sigma * C (flat): the
  * difference between a noisy and a noiseless step from the same state,
  * over 940 coordinates, has sample variance within 6 standard errors
@@ -759,6 +842,300 @@ START_TEST (test_run_pretrained_bitfit)
 }
 END_TEST
 
+
+/* ------------------------------------------------------------ diagnostics */
+
+/* Every sampled example's step, norm and label, as the trainer saw them. */
+typedef struct {
+  size_t n, capacity;
+  uint64_t *step;
+  double *norm;
+  unsigned *label;
+} norm_log;
+
+static void
+log_norm (uint64_t step, double norm, unsigned y, void *context)
+{
+  norm_log *log = context;
+  if (log->n == log->capacity)
+    {
+      log->capacity = log->capacity ? 2 * log->capacity : 256;
+      log->step = realloc (log->step, log->capacity * sizeof *log->step);
+      log->norm = realloc (log->norm, log->capacity * sizeof *log->norm);
+      log->label = realloc (log->label, log->capacity * sizeof *log->label);
+      ck_assert (log->step && log->norm && log->label);
+    }
+  log->step[log->n] = step;
+  log->norm[log->n] = norm;
+  log->label[log->n++] = y;
+}
+
+/* The per-epoch records against the logged norms, grouped, sorted and
+ * interpolated independently (GSL's quantile of sorted data): 3.5 epochs
+ * make 4 records, the last one half an epoch; the clip sits among the
+ * norms so that the clip fraction and the weights are not trivial. */
+START_TEST (test_epoch_diagnostics_against_sort)
+{
+  dpacct_dataset *train;
+  ck_assert_int_eq (dpacct_dataset_synthetic (300, 8, 3, 3.0, 4, &train),
+                    DPACCT_OK);
+  dpacct_train_options o;
+  mlp_run_options run;
+  dpacct_train_report r;
+  run_defaults (&o, &run, MLP_TRAIN_ALL);
+  run.tokens = 1;
+  o.epochs = 3.5;
+  o.clip = 3.0;
+  o.learning_rate = 0.05;
+  norm_log log = { 0 };
+  run.observe_norm = log_norm;
+  run.observe_context = &log;
+  ck_assert_int_eq (mlp_train_run (train, NULL, &o, &run, &r), DPACCT_OK);
+  ck_assert_uint_eq (r.steps, 21); /* ceil(3.5 * 300 / 50) */
+  ck_assert_uint_eq (r.n_epoch_records, 4);
+  ck_assert (r.epochs_per_record == 3.5 / 4);
+  double *v = malloc (log.n * sizeof *v);
+  ck_assert (v);
+  size_t total = 0, clipped_total = 0;
+  uint64_t next_step = 0;
+  for (size_t e = 0; e < 4; e++)
+    {
+      const dpacct_epoch_record *rec = &r.epoch[e];
+      size_t n = 0, clipped = 0, seen[3] = { 0 };
+      double weight[3] = { 0 };
+      for (size_t k = 0; k < log.n; k++)
+        if (log.step[k] * 4 / r.steps == e)
+          {
+            v[n++] = log.norm[k];
+            clipped += log.norm[k] > o.clip;
+            seen[log.label[k]]++;
+            weight[log.label[k]] += log.norm[k] > o.clip
+                                      ? o.clip / log.norm[k] : 1.0;
+          }
+      ck_assert_uint_eq (rec->first_step, next_step);
+      next_step += rec->steps;
+      ck_assert_uint_eq (rec->sampled, n);
+      ck_assert (n > 100);
+      gsl_sort (v, 1, n);
+      for (size_t k = 0; k < DPACCT_NORM_QUANTILES; k++)
+        {
+          double want = gsl_stats_quantile_from_sorted_data
+            (v, 1, n, dpacct_norm_quantile_levels[k]);
+          ck_assert_rel (rec->norm_quantile[k], want, 1e-14,
+                         "record %zu quantile %zu", e, k);
+        }
+      ck_assert (rec->norm_quantile[0] <= rec->norm_quantile[2]
+                 && rec->norm_quantile[2] <= rec->norm_quantile[4]);
+      ck_assert (rec->clip_fraction == (double) clipped / (double) n);
+      ck_assert_msg (clipped > 0 && clipped < n, "record %zu: %zu of %zu "
+                     "clipped", e, clipped, n);
+      for (size_t c = 0; c < 3; c++)
+        ck_assert_rel (rec->class_weight[c], weight[c] / (double) seen[c],
+                       1e-14, "record %zu class %zu", e, c);
+      ck_assert (isnan (rec->class_weight[3]));
+      total += n;
+      clipped_total += clipped;
+    }
+  ck_assert_uint_eq (next_step, r.steps);
+  ck_assert_uint_eq (total, log.n);
+  ck_assert_rel (r.clip_fraction, (double) clipped_total / (double) total,
+                 1e-15, "whole-run clip fraction");
+  ck_assert_rel (r.batch_mean * (double) r.steps, (double) total, 1e-12,
+                 "sampled examples");
+  free (v);
+  free (log.step);
+  free (log.norm);
+  free (log.label);
+  dpacct_dataset_free (train);
+}
+END_TEST
+
+/* The head trainer fills the same records: one per epoch, together the
+ * whole run's examples and clip fraction; more epochs than records group
+ * them. */
+START_TEST (test_head_epoch_records_add_up)
+{
+  dpacct_dataset *train;
+  ck_assert_int_eq (dpacct_dataset_synthetic (200, 4, 3, 3.0, 4, &train),
+                    DPACCT_OK);
+  dpacct_train_options o;
+  dpacct_train_report r;
+  dpacct_train_options_init (&o);
+  o.batch_size = 20;
+  o.epochs = 3;
+  o.clip = 0.5;
+  o.epsilon = 4;
+  ck_assert_int_eq (dpacct_train_run (train, NULL, &o, &r), DPACCT_OK);
+  ck_assert_uint_eq (r.n_epoch_records, 3);
+  double sampled = 0, clipped = 0;
+  for (size_t e = 0; e < 3; e++)
+    {
+      ck_assert_uint_eq (r.epoch[e].steps, 10);
+      sampled += (double) r.epoch[e].sampled;
+      clipped += r.epoch[e].clip_fraction * (double) r.epoch[e].sampled;
+      ck_assert (r.epoch[e].norm_quantile[1] <= r.epoch[e].norm_quantile[3]);
+    }
+  ck_assert_rel (sampled, r.batch_mean * (double) r.steps, 1e-12, "sampled");
+  ck_assert_rel (clipped / sampled, r.clip_fraction, 1e-12, "clipped");
+  o.epochs = 40;
+  o.batch_size = 200;
+  ck_assert_int_eq (dpacct_train_run (train, NULL, &o, &r), DPACCT_OK);
+  ck_assert_uint_eq (r.n_epoch_records, DPACCT_MAX_EPOCH_RECORDS);
+  ck_assert (r.epochs_per_record == 40.0 / DPACCT_MAX_EPOCH_RECORDS);
+  uint64_t steps = 0;
+  for (size_t e = 0; e < r.n_epoch_records; e++)
+    steps += r.epoch[e].steps;
+  ck_assert_uint_eq (steps, 40);
+  dpacct_dataset_free (train);
+}
+END_TEST
+
+/* ------------------------------------------------------------ transfer */
+
+/* The transfer split keeps the examples of the listed classes, in order,
+ * with their labels and the full class count. */
+START_TEST (test_select_classes)
+{
+  dpacct_dataset *all, *part;
+  ck_assert_int_eq (dpacct_dataset_synthetic (90, 3, 3, 3.0, 5, &all),
+                    DPACCT_OK);
+  unsigned wanted[] = { 2, 0 };
+  ck_assert_int_eq (dpacct_dataset_select_classes (all, wanted, 2, &part),
+                    DPACCT_OK);
+  size_t j = 0;
+  for (size_t i = 0; i < all->n; i++)
+    if (all->y[i] != 1)
+      {
+        ck_assert_uint_eq (part->y[j], all->y[i]);
+        ck_assert (memcmp (part->x + j * 3, all->x + i * 3,
+                           3 * sizeof *all->x) == 0);
+        j++;
+      }
+  ck_assert_uint_eq (part->n, j);
+  ck_assert_uint_eq (part->n_classes, 3);
+  dpacct_dataset_free (part);
+  unsigned bad = 3;
+  ck_assert_int_eq (dpacct_dataset_select_classes (all, &bad, 1, &part),
+                    DPACCT_EDOM);
+  ck_assert (part == NULL);
+  ck_assert_int_eq (dpacct_dataset_select_classes (all, wanted, 0, &part),
+                    DPACCT_EDOM);
+  ck_assert_int_eq (dpacct_dataset_select_classes (NULL, wanted, 1, &part),
+                    DPACCT_EINVAL);
+  dpacct_dataset_free (all);
+}
+END_TEST
+
+/* Public pretraining through the public API: the same seed gives the
+ * same bits, another seed another network; no epochs is no pretraining;
+ * bad pretraining settings are refused. */
+START_TEST (test_public_pretraining_is_deterministic)
+{
+  dpacct_dataset *all, *train, *test, *public, *half;
+  ck_assert_int_eq (dpacct_dataset_synthetic (700, 8, 4, 3.0, 6, &all),
+                    DPACCT_OK);
+  ck_assert_int_eq (dpacct_dataset_subset (all, 0, 300, &train), DPACCT_OK);
+  ck_assert_int_eq (dpacct_dataset_subset (all, 300, 200, &test), DPACCT_OK);
+  ck_assert_int_eq (dpacct_dataset_subset (all, 500, 200, &public),
+                    DPACCT_OK);
+  unsigned first_half[] = { 0, 1 };
+  ck_assert_int_eq (dpacct_dataset_select_classes (public, first_half, 2,
+                                                   &half), DPACCT_OK);
+  dpacct_train_options o;
+  mlp_run_options unused;
+  run_defaults (&o, &unused, MLP_TRAIN_ALL);
+  o.epochs = 1;
+  dpacct_mlp_options m;
+  dpacct_mlp_options_init (&m);
+  ck_assert (m.public_data == NULL && m.pretrain_epochs == 5
+             && m.pretrain_batch == 64 && m.pretrain_learning_rate == 0.1);
+  m.hidden = 8;
+  m.public_data = half;
+  dpacct_train_report r[4];
+  ck_assert_int_eq (dpacct_train_mlp_run (train, test, &o, &m, &r[0]),
+                    DPACCT_OK);
+  ck_assert_int_eq (dpacct_train_mlp_run (train, test, &o, &m, &r[1]),
+                    DPACCT_OK);
+  ck_assert (r[0].loss == r[1].loss && r[0].train_loss == r[1].train_loss
+             && r[0].epoch[0].norm_quantile[2]
+                  == r[1].epoch[0].norm_quantile[2]);
+  m.init_seed = 2;
+  ck_assert_int_eq (dpacct_train_mlp_run (train, test, &o, &m, &r[2]),
+                    DPACCT_OK);
+  ck_assert (r[2].loss != r[0].loss);
+  m.init_seed = 1;
+  m.pretrain_epochs = 0;
+  ck_assert_int_eq (dpacct_train_mlp_run (train, test, &o, &m, &r[2]),
+                    DPACCT_OK);
+  m.public_data = NULL;
+  ck_assert_int_eq (dpacct_train_mlp_run (train, test, &o, &m, &r[3]),
+                    DPACCT_OK);
+  ck_assert (r[2].loss == r[3].loss && r[2].loss != r[0].loss);
+  m.public_data = half;
+  m.pretrain_epochs = 1;
+  m.pretrain_batch = 0;
+  ck_assert_int_eq (dpacct_train_mlp_run (train, test, &o, &m, &r[2]),
+                    DPACCT_EDOM);
+  m.pretrain_batch = 10;
+  m.pretrain_learning_rate = NAN;
+  ck_assert_int_eq (dpacct_train_mlp_run (train, test, &o, &m, &r[2]),
+                    DPACCT_EDOM);
+  m.pretrain_learning_rate = 0;
+  ck_assert_int_eq (dpacct_train_mlp_run (train, test, &o, &m, &r[2]),
+                    DPACCT_EDOM);
+  dpacct_dataset_free (all);
+  dpacct_dataset_free (train);
+  dpacct_dataset_free (test);
+  dpacct_dataset_free (public);
+  dpacct_dataset_free (half);
+}
+END_TEST
+
+/* The audit on the network: the correct trainer stays below its claim,
+ * while no clipping is caught above it (1,000 pairs; half the noise
+ * needs tens of thousands at epsilon 2, for the head as for the network:
+ * make check-audit-slow). */
+START_TEST (test_audit_on_the_network)
+{
+  const dpacct_audit_variant variants[] = { DPACCT_AUDIT_CORRECT,
+                                            DPACCT_AUDIT_NO_CLIPPING };
+  for (size_t v = 0; v < 2; v++)
+    {
+      dpacct_audit_options a;
+      dpacct_audit_result r;
+      dpacct_audit_options_init (&a);
+      ck_assert (a.model == DPACCT_MODEL_HEAD && a.hidden == 8);
+      a.model = DPACCT_MODEL_MLP;
+      a.pairs = 1000;
+      a.seed = test_seed ();
+      a.variant = variants[v];
+      ck_assert_int_eq (dpacct_audit_run (&a, &r), DPACCT_OK);
+      ck_assert (r.epsilon_claimed <= 2.0 && r.epsilon_claimed > 1.9);
+      if (v == 0)
+        ck_assert_msg (r.epsilon_lower >= 0
+                         && r.epsilon_lower <= r.epsilon_claimed,
+                       "correct MLP: %g > %g", r.epsilon_lower,
+                       r.epsilon_claimed);
+      else
+        ck_assert_msg (r.epsilon_lower > r.epsilon_claimed,
+                       "variant %zu: %g <= %g", v, r.epsilon_lower,
+                       r.epsilon_claimed);
+    }
+  dpacct_audit_options a;
+  dpacct_audit_result r;
+  dpacct_audit_options_init (&a);
+  a.model = DPACCT_MODEL_MLP;
+  a.hidden = 0;
+  ck_assert_int_eq (dpacct_audit_run (&a, &r), DPACCT_EDOM);
+  a.hidden = 8;
+  a.shuffle = 1;
+  ck_assert_int_eq (dpacct_audit_run (&a, &r), DPACCT_EUNSUP);
+  a.shuffle = 0;
+  a.model = (dpacct_model) 5;
+  ck_assert_int_eq (dpacct_audit_run (&a, &r), DPACCT_EDOM);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -774,6 +1151,7 @@ main (void)
   TCase *dpsgd = tcase_create ("dpsgd");
   tcase_add_test (dpsgd, test_bitfit_and_probe_freeze_the_rest);
   tcase_add_test (dpsgd, test_step_clips_each_example);
+  tcase_add_test (dpsgd, test_blocks_equal_one_at_a_time);
   tcase_add_test (dpsgd, test_step_noise_scale);
   tcase_add_test (dpsgd, test_init_and_pretraining_are_deterministic);
   tcase_add_test (dpsgd, test_bad_input_is_rejected);
@@ -782,6 +1160,14 @@ main (void)
   tcase_add_test (runs, test_run_calibrates_and_learns);
   tcase_add_test (runs, test_run_laplace_dimension_is_trainable_count);
   tcase_add_test (runs, test_run_pretrained_bitfit);
+  tcase_add_test (runs, test_epoch_diagnostics_against_sort);
+  tcase_add_test (runs, test_head_epoch_records_add_up);
+  tcase_add_test (runs, test_select_classes);
+  tcase_add_test (runs, test_public_pretraining_is_deterministic);
   suite_add_tcase (s, runs);
+  TCase *audit = tcase_create ("audit");
+  tcase_set_timeout (audit, 120);
+  tcase_add_test (audit, test_audit_on_the_network);
+  suite_add_tcase (s, audit);
   return test_run_suite (s);
 }
