@@ -367,7 +367,8 @@ step_set_build (const pld_state *s, pld_direction dir, int upper, double h,
 
 /* Mean of the composed loss under the tilt (the derivative of the
  * composed log-MGF there), and the composed log-MGF itself in *log_mgf;
- * log_mass[i] holds step i's log masses. */
+ * log_mass[i] holds step i's log masses.  Terms below e^-40 of the
+ * largest do not move the mean. */
 static double
 tilted_mean (const step_set *set, double *const *log_mass, double tilt,
              double *log_mgf)
@@ -377,24 +378,12 @@ tilted_mean (const step_set *set, double *const *log_mass, double tilt,
   for (size_t i = 0; i < set->n; i++)
     {
       const pld_step *st = &set->steps[i];
-      const double *lm = log_mass[i];
-      double c0 = st->first * st->h, top = -INFINITY;
-      for (size_t k = 0; k < st->n; k++)
-        top = fmax (top, lm[k] + tilt * (c0 + (double) k * st->h));
-      /* Terms below e^-40 of the largest do not move the mean. */
-      double m0 = 0.0, m1 = 0.0;
-      for (size_t k = 0; k < st->n; k++)
-        {
-          double c = c0 + (double) k * st->h, x = lm[k] + tilt * c - top;
-          if (x < -40.0)
-            continue;
-          double w = exp (x);
-          m0 += w;
-          m1 += w * c;
-        }
+      pld_tilted t;
+      dpacct_pld_tilt_moments (log_mass[i], st->n, st->first, st->h, tilt,
+                               40.0, PLD_SMALL_DROPPED, &t);
       double count = (double) set->factors[i].count;
-      mean += count * (m0 > 0.0 ? m1 / m0 : 0.0);
-      *log_mgf += count * (top + log (m0));
+      mean += count * t.mean;
+      *log_mgf += count * t.log_mgf;
     }
   return mean;
 }
@@ -429,49 +418,42 @@ free_log_masses (const step_set *set, double **log_mass)
   free (log_mass);
 }
 
-/* The smallest tilt (by bisection, to 1e-3) at which `above` holds, from
- * 0 up to 1e6; 0 when it holds at 0 already. */
-typedef int tilt_test (const step_set *set, double *const *log_mass,
-                       double tilt, double target);
-
-static double
-smallest_tilt (const step_set *set, double *const *log_mass, tilt_test *above,
-               double target)
+/* What a tilt search tests: the steps, their log masses and the target
+ * (an epsilon, or the log of a tail probability). */
+typedef struct
 {
-  if (above (set, log_mass, 0.0, target))
-    return 0.0;
-  double lo = 0.0, hi = 1.0;
-  while (hi < 1e6 && !above (set, log_mass, hi, target))
-    lo = hi, hi *= 4.0;
-  /* The centre need not be exact: the error bounds use the tilt taken. */
-  for (int i = 0; i < 40 && hi - lo > 1e-3 * hi; i++)
-    {
-      double mid = 0.5 * (lo + hi);
-      if (above (set, log_mass, mid, target))
-        hi = mid;
-      else
-        lo = mid;
-    }
-  return hi;
-}
+  const step_set *set;
+  double *const *log_mass;
+  double target;
+} tilt_goal;
 
 static int
-mean_reaches (const step_set *set, double *const *log_mass, double tilt,
-              double eps)
+mean_reaches (const void *context, double tilt)
 {
+  const tilt_goal *g = context;
   double k;
-  return tilted_mean (set, log_mass, tilt, &k) >= eps;
+  return tilted_mean (g->set, g->log_mass, tilt, &k) >= g->target;
 }
 
 /* The tilted mean m sits where the Chernoff estimate of P(L > m),
  * exp(K(tilt) - tilt m), has fallen to the target (its log); K - tilt m
  * decreases in the tilt. */
 static int
-tail_reaches (const step_set *set, double *const *log_mass, double tilt,
-              double log_target)
+tail_reaches (const void *context, double tilt)
 {
-  double k, m = tilted_mean (set, log_mass, tilt, &k);
-  return k - tilt * m <= log_target;
+  const tilt_goal *g = context;
+  double k, m = tilted_mean (g->set, g->log_mass, tilt, &k);
+  return k - tilt * m <= g->target;
+}
+
+/* The centre need not be exact (the error bounds use the tilt taken), so
+ * tilts are searched to 1e-3. */
+static double
+smallest_tilt (const step_set *set, double *const *log_mass,
+               pld_tilt_test *reached, double target)
+{
+  tilt_goal goal = { set, log_mass, target };
+  return dpacct_pld_tilt_search (reached, &goal, 1e-3, PLD_TILT_REACHED);
 }
 
 /* The tilt that centres the composed loss at `eps` (the saddle point:

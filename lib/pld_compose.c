@@ -57,44 +57,15 @@ tail_sums (pld_composed *c)
 
 /* log sum_k m_k e^{theta c_k} over a step's finite masses, given their
  * logarithms (-Inf for empty points).  Terms below e^-40 of the largest
- * are not exponentiated but counted at e^-40 each, so the result is never
- * below the true value (the Chernoff bound below rests on it). */
+ * are counted at e^-40 each, so the result is never below the true value
+ * (the Chernoff bound below rests on it). */
 static double
 log_mgf (const pld_step *s, const double *log_mass, double theta)
 {
-  double top = -INFINITY, th = theta * s->h, start = theta * s->first * s->h;
-  for (size_t k = 0; k < s->n; k++)
-    top = fmax (top, log_mass[k] + start + th * (double) k);
-  if (top == -INFINITY)
-    return -INFINITY;
-  double sum = 0.0, small = 0.0;
-  for (size_t k = 0; k < s->n; k++)
-    {
-      double x = log_mass[k] + start + th * (double) k - top;
-      if (x > -40.0)
-        sum += exp (x);
-      else if (x > -INFINITY)
-        small += 1.0;
-    }
-  return top + log (sum + small * exp (-40.0));
-}
-
-/* Mean and variance of a step's tilted (normalised) distribution. */
-static void
-tilted_moments (const pld_step *s, const double *log_mass, double tilt,
-                double log_m, double *mean, double *var)
-{
-  double m1 = 0.0, m2 = 0.0;
-  for (size_t k = 0; k < s->n; k++)
-    if (log_mass[k] > -INFINITY)
-      {
-        double c = (s->first + (long) k) * s->h;
-        double w = exp (log_mass[k] + tilt * c - log_m);
-        m1 += w * c;
-        m2 += w * c * c;
-      }
-  *mean = m1;
-  *var = fmax (m2 - m1 * m1, 0.0);
+  pld_tilted t;
+  dpacct_pld_tilt_moments (log_mass, s->n, s->first, s->h, theta, 40.0,
+                           PLD_SMALL_COUNTED, &t);
+  return t.log_mgf;
 }
 
 /* The Chernoff exponents of the tilted composition on a fixed grid of
@@ -359,11 +330,12 @@ dpacct_pld_compose (const pld_factor *f, size_t nf, double tilt,
   uint64_t total_count = 0;
   for (size_t j = 0; j < nf; j++)
     {
-      double m, v;
-      log_m[j] = log_mgf (f[j].step, log_mass[j], tilt);
-      tilted_moments (f[j].step, log_mass[j], tilt, log_m[j], &m, &v);
-      mean += (double) f[j].count * m;
-      var += (double) f[j].count * v;
+      pld_tilted t;
+      dpacct_pld_tilt_moments (log_mass[j], f[j].step->n, f[j].step->first,
+                               h, tilt, 40.0, PLD_SMALL_COUNTED, &t);
+      log_m[j] = t.log_mgf;
+      mean += (double) f[j].count * t.mean;
+      var += (double) f[j].count * t.var;
       log_scale += (double) f[j].count * log_m[j];
       finite += (double) f[j].count * log1p (-f[j].step->infinity);
       widest = f[j].step->n > widest ? f[j].step->n : widest;
