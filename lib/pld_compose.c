@@ -196,6 +196,15 @@ fft_size (double x)
   return best;
 }
 
+/* Where loss index c lands in a circular window of n points: c mod n,
+ * in [0, n). */
+static size_t
+wrap_index (long c, size_t n)
+{
+  long r = c % (long) n;
+  return (size_t) (r < 0 ? r + (long) n : r);
+}
+
 /* Real and imaginary part of coefficient k of a half-complex array in
  * GSL's mixed-radix layout (re at 2k - 1, im at 2k; for even n the
  * Nyquist term is real, at n - 1). */
@@ -420,12 +429,12 @@ dpacct_pld_compose (const pld_factor *f, size_t nf, double tilt,
       const pld_step *s = f[j].step;
       memset (work, 0, n * sizeof *work);
       double norm2 = 0.0;
-      for (size_t k = 0; k < s->n; k++)
+      size_t pos = wrap_index (s->first, n);
+      for (size_t k = 0; k < s->n; k++, pos = pos + 1 == n ? 0 : pos + 1)
         if (s->mass[k] > 0.0)
           {
             long c = s->first + (long) k;
             double w = exp (log_mass[j][k] + tilt * c * h - log_m[j]);
-            size_t pos = (size_t) (((c % (long) n) + (long) n) % (long) n);
             work[pos] += w;
             norm2 += w * w;
           }
@@ -466,12 +475,9 @@ dpacct_pld_compose (const pld_factor *f, size_t nf, double tilt,
   /* Unwrap: the window's first index. */
   long start = whole ? (long) lowest : (long) floor ((mean - half) / h);
   double *mass = work;
-  for (size_t i = 0; i < n; i++)
-    {
-      long c = start + (long) i;
-      size_t pos = (size_t) (((c % (long) n) + (long) n) % (long) n);
-      mass[i] = acc[pos];
-    }
+  size_t at = wrap_index (start, n);
+  memcpy (mass, acc + at, (n - at) * sizeof *mass);
+  memcpy (mass + (n - at), acc, at * sizeof *mass);
   free (acc);
   free (log_m);
   free_log_masses (log_mass, nf);

@@ -557,6 +557,84 @@ START_TEST (test_error_term_on_each_side)
 }
 END_TEST
 
+/* One transform per phase, each raised to its count and multiplied in,
+ * then one inverse: phases of unsampled Gaussian steps at different noise
+ * compose to the Gaussian mechanism of mu = sqrt(sum T_i / sigma_i^2),
+ * whose delta is known exactly (MPFR).  The composition of the phases as
+ * given and of the same phases cut into more factors (other powers, more
+ * products) agree within their error terms, and each sandwiches the exact
+ * delta: the pessimistic steps' upper delta above it, the optimistic
+ * steps' lower delta below it. */
+static double
+phases_delta (int pessimistic, int cut, double eps, pld_side side,
+              double *estimate)
+{
+  const double sigma[] = { 2.0, 0.8, 5.0 };
+  const uint64_t steps[] = { 10, 3, 1000 };
+  const double h = 5e-3;
+  pld_step st[3];
+  pld_factor f[6];
+  size_t nf = 0;
+  for (size_t i = 0; i < 3; i++)
+    {
+      pld_pair pair = { PLD_GAUSSIAN, sigma[i], 1.0, PLD_REMOVE };
+      double lo, hi;
+      dpacct_pld_pair_range (&pair, 40.0, &lo, &hi);
+      long first = (long) floor (lo / h) - 1;
+      size_t n = (size_t) (ceil (hi / h) + 2 - (double) first);
+      ck_assert_int_eq (pessimistic
+                        ? dpacct_pld_step_pessimistic (&pair, h, first, n,
+                                                       &st[i])
+                        : dpacct_pld_step_optimistic (&pair, h, first, n,
+                                                      &st[i]),
+                        DPACCT_OK);
+      /* Cut: 10 = 3 + 7, 3 = 1 + 2, 1000 = 489 + 511. */
+      uint64_t part = i == 0 ? 3 : i == 1 ? 1 : 489;
+      if (cut)
+        {
+          f[nf++] = (pld_factor) { &st[i], part };
+          f[nf++] = (pld_factor) { &st[i], steps[i] - part };
+        }
+      else
+        f[nf++] = (pld_factor) { &st[i], steps[i] };
+    }
+  pld_composed c;
+  ck_assert_int_eq (dpacct_pld_compose (f, nf, 0.5, 1 << 22, NULL, &c),
+                    DPACCT_OK);
+  double delta = dpacct_pld_composed_delta (&c, eps, side);
+  *estimate = dpacct_pld_composed_delta (&c, eps, PLD_ESTIMATE);
+  dpacct_pld_composed_release (&c);
+  for (size_t i = 0; i < 3; i++)
+    dpacct_pld_step_release (&st[i]);
+  return delta;
+}
+
+START_TEST (test_phases_powered_and_multiplied)
+{
+  double mu = sqrt (10.0 / 4.0 + 3.0 / 0.64 + 1000.0 / 25.0);
+  const double epsilons[] = { 35.0, 45.0, 55.0 };
+  for (size_t k = 0; k < 3; k++)
+    {
+      double eps = epsilons[k], exact = test_exact_gaussian_delta (1.0 / mu,
+                                                                   1.0, eps);
+      double e1, e2, e3, e4;
+      double upper = phases_delta (1, 0, eps, PLD_UPPER, &e1);
+      double upper_cut = phases_delta (1, 1, eps, PLD_UPPER, &e2);
+      double lower = phases_delta (0, 0, eps, PLD_LOWER, &e3);
+      double lower_cut = phases_delta (0, 1, eps, PLD_LOWER, &e4);
+      ck_assert_msg (lower <= exact && lower_cut <= exact && exact <= upper
+                     && exact <= upper_cut,
+                     "eps %g: exact %.17g, lower %.17g %.17g, upper %.17g "
+                     "%.17g", eps, exact, lower, lower_cut, upper, upper_cut);
+      ck_assert_msg (fabs (e1 - e2) <= (upper - e1) + (upper_cut - e2)
+                     && fabs (e3 - e4) <= (e3 - lower) + (e4 - lower_cut)
+                     && upper <= exact * 1.01 && lower >= exact * 0.99,
+                     "eps %g: estimates %.17g, %.17g (upper), %.17g, %.17g "
+                     "(lower), exact %.17g", eps, e1, e2, e3, e4, exact);
+    }
+}
+END_TEST
+
 /* A lower bound above the upper one by more than rounding is a numerical
  * failure (the CLI exits 2), never lowered into a plausible pair; within
  * rounding the lower side is lowered to the upper. */
@@ -598,6 +676,7 @@ main (void)
   tcase_add_test (small, test_two_steps_exact);
   tcase_add_test (small, test_error_term_on_each_side);
   tcase_add_test (small, test_inverted_pair_reported);
+  tcase_add_test (small, test_phases_powered_and_multiplied);
   suite_add_tcase (s, small);
   return test_run_suite (s);
 }
