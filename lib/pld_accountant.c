@@ -529,6 +529,8 @@ typedef struct
   double tilt[2];
   double upper[2];
   pld_fft_plan plan[2][2]; /* [upper][direction] */
+  double delta_tail_log; /* where the steps' grids end, asked for a tiny
+                          * delta (see one_bound; 0: not yet) */
 } centring;
 
 static void
@@ -539,22 +541,20 @@ centring_release (centring *at)
       dpacct_pld_fft_plan_release (&at->plan[side][d]);
 }
 
-/* One side of the bound (epsilon for `given` delta, or delta for `given`
- * epsilon) in one direction on grid h. */
+/* One side of the bound in one direction on grid h, each step's grid
+ * ending where its tail is below e^-tail_log; *infinity is the composed
+ * mass at +infinity (a part of an upper delta). */
 static int
-one_bound (const pld_state *s, pld_direction dir, double h, int upper,
-           question ask, double given, centring *at, double *result)
+bound_with_tails (const pld_state *s, pld_direction dir, double h, int upper,
+                  question ask, double given, double tail_log, centring *at,
+                  double *result, double *infinity)
 {
   int d = dir == PLD_ADD;
   step_set set;
-  /* Truncated tail mass, summed over all steps, stays below 1e-4 of the
-   * delta asked for (1e-20 when delta is what is asked). */
-  double budget = (ask == ASK_EPSILON ? 1e-4 * given : 1e-20) / total_steps (s);
   int status = step_set_build (s, dir, upper, h,
                                upper ? dpacct_pld_step_pessimistic
                                      : dpacct_pld_step_optimistic,
-                               fmin (-log (budget), 700.0), s->max_points,
-                               &set);
+                               tail_log, s->max_points, &set);
   if (status != DPACCT_OK)
     return status;
   pld_composed c;
@@ -574,9 +574,45 @@ one_bound (const pld_state *s, pld_direction dir, double h, int upper,
       *result = ask == ASK_EPSILON
                 ? dpacct_pld_composed_epsilon (&c, given, side)
                 : dpacct_pld_composed_delta (&c, given, side);
+      *infinity = c.infinity;
       dpacct_pld_composed_release (&c);
     }
   step_set_release (&set);
+  return status;
+}
+
+/* One side of the bound (epsilon for `given` delta, or delta for `given`
+ * epsilon) in one direction on grid h.  Each step's grid ends where its
+ * tail is below 1e-4 of the delta asked for over the steps (1e-20 over
+ * the steps when delta is asked).  The pessimistic steps count the cut
+ * tails at +infinity, in delta: asked for delta, where they make most of
+ * the upper bound (a tiny delta), the tails are cut to 1e-4 of the rest
+ * of it, and from there on on every rung (at most e^-700 a step). */
+static int
+one_bound (const pld_state *s, pld_direction dir, double h, int upper,
+           question ask, double given, centring *at, double *result)
+{
+  double steps = total_steps (s);
+  double tail_log = fmin (-log ((ask == ASK_EPSILON ? 1e-4 * given : 1e-20)
+                                / steps), 700.0);
+  if (ask == ASK_DELTA && upper)
+    tail_log = fmax (tail_log, at->delta_tail_log);
+  double infinity = 0.0;
+  int status = bound_with_tails (s, dir, h, upper, ask, given, tail_log, at,
+                                 result, &infinity);
+  while (status == DPACCT_OK && ask == ASK_DELTA && upper
+         && infinity > 1e-3 * *result && tail_log < 700.0)
+    {
+      double rest = fmax (*result - infinity, 1e-300), finer = *result;
+      tail_log = fmin (fmax (-log (1e-4 * rest / steps), tail_log + 10.0),
+                       700.0);
+      status = bound_with_tails (s, dir, h, upper, ask, given, tail_log, at,
+                                 &finer, &infinity);
+      if (status == DPACCT_ENOMEM)
+        return DPACCT_OK; /* the bound with the shorter grid stands */
+      *result = fmin (*result, finer);
+      at->delta_tail_log = tail_log;
+    }
   return status;
 }
 
@@ -914,7 +950,8 @@ witness_lower (const pld_state *s, question ask, double given, double h,
 {
   centring own = { { NAN, NAN }, { NAN, NAN }, { INFINITY, INFINITY },
                    { { { 0, NULL, NULL, NULL }, { 0, NULL, NULL, NULL } },
-                    { { 0, NULL, NULL, NULL }, { 0, NULL, NULL, NULL } } } };
+                    { { 0, NULL, NULL, NULL }, { 0, NULL, NULL, NULL } } },
+                   0.0 };
   grid_bracket tried = { NAN, 0.0 };
   int status = DPACCT_OK;
   *lower = NAN;
@@ -1045,7 +1082,8 @@ pair_bounds (const pld_state *s, question ask, double given,
     }
   centring at = { { NAN, NAN }, { NAN, NAN }, { INFINITY, INFINITY },
                   { { { 0, NULL, NULL, NULL }, { 0, NULL, NULL, NULL } },
-                    { { 0, NULL, NULL, NULL }, { 0, NULL, NULL, NULL } } } };
+                    { { 0, NULL, NULL, NULL }, { 0, NULL, NULL, NULL } } },
+                  0.0 };
   int witness = lower_from_witness (s);
   ladder lad;
   int status = refine (s, ask, given, !s->upper_only && !witness, &at, &lad);

@@ -635,6 +635,52 @@ START_TEST (test_phases_powered_and_multiplied)
 }
 END_TEST
 
+/* Tiny deltas: the steps' cut tails, counted at +infinity in the upper
+ * delta, once set a floor of about 1e-20 under it (at sigma 2, 10
+ * unsampled steps and epsilon 25 the upper bound was 3e-26 where the
+ * exact delta is 2.5e-52).  Both bounds sandwich the exact delta (MPFR),
+ * within 1 %; and a sampled run's bounds (sigma 1, q 0.05, 10 steps, at
+ * epsilon 12, where the upper bound was 4e-24) lie within 1 % of each
+ * other, far below that floor. */
+START_TEST (test_tiny_delta)
+{
+  const double epsilons[] = { 19.0, 25.0 };
+  dpacct_event *e;
+  dpacct_accountant *acc;
+  dpacct_bound b;
+  ck_assert_int_eq (dpacct_dpsgd_event_alloc (2.0, 1.0, 10,
+                                              DPACCT_SAMPLING_NONE, &e),
+                    DPACCT_OK);
+  ck_assert_int_eq (dpacct_accountant_alloc (dpacct_accountant_pld, NULL,
+                                             &acc), DPACCT_OK);
+  ck_assert_int_eq (dpacct_accountant_compose (acc, e, 1), DPACCT_OK);
+  for (size_t k = 0; k < 2; k++)
+    {
+      double exact = test_exact_gaussian_delta (2.0, 10.0, epsilons[k]);
+      ck_assert_int_eq (dpacct_accountant_delta (acc, epsilons[k], &b),
+                        DPACCT_OK);
+      ck_assert_msg (b.lower <= exact && exact <= b.upper
+                     && b.upper <= 1.01 * exact && exact < 1e-29,
+                     "eps %g: [%.6g, %.6g], exact %.6g", epsilons[k],
+                     b.lower, b.upper, exact);
+    }
+  dpacct_accountant_free (acc);
+  dpacct_event_free (e);
+  ck_assert_int_eq (dpacct_dpsgd_event_alloc (1.0, 0.05, 10,
+                                              DPACCT_SAMPLING_POISSON, &e),
+                    DPACCT_OK);
+  ck_assert_int_eq (dpacct_accountant_alloc (dpacct_accountant_pld, NULL,
+                                             &acc), DPACCT_OK);
+  ck_assert_int_eq (dpacct_accountant_compose (acc, e, 1), DPACCT_OK);
+  ck_assert_int_eq (dpacct_accountant_delta (acc, 12.0, &b), DPACCT_OK);
+  ck_assert_msg (b.lower > 0.0 && b.upper <= 1.01 * b.lower
+                 && b.upper < 1e-29, "sampled, eps 12: [%.6g, %.6g]", b.lower,
+                 b.upper);
+  dpacct_accountant_free (acc);
+  dpacct_event_free (e);
+}
+END_TEST
+
 /* A lower bound above the upper one by more than rounding is a numerical
  * failure (the CLI exits 2), never lowered into a plausible pair; within
  * rounding the lower side is lowered to the upper. */
@@ -677,6 +723,7 @@ main (void)
   tcase_add_test (small, test_error_term_on_each_side);
   tcase_add_test (small, test_inverted_pair_reported);
   tcase_add_test (small, test_phases_powered_and_multiplied);
+  tcase_add_test (small, test_tiny_delta);
   suite_add_tcase (s, small);
   return test_run_suite (s);
 }
