@@ -34,9 +34,9 @@ dpacct_pld_composed_release (pld_composed *c)
  * multiply and an add: A_j = e^{-tilt h} (A_{j+1} + m_{j+1}).  The tilt is
  * never negative, so neither overflows. */
 static int
-tail_sums (pld_composed *c)
+tail_sums (pld_composed *c, double *spare)
 {
-  c->above = malloc (c->n * sizeof *c->above);
+  c->above = spare; /* n doubles the composition no longer needs */
   c->ratio = malloc (c->n * sizeof *c->ratio);
   if (c->above == NULL || c->ratio == NULL)
     return DPACCT_FAIL (DPACCT_ENOMEM, "cannot allocate PLD tail sums");
@@ -478,7 +478,6 @@ dpacct_pld_compose (const pld_factor *f, size_t nf, double tilt,
   size_t at = wrap_index (start, n);
   memcpy (mass, acc + at, (n - at) * sizeof *mass);
   memcpy (mass + (n - at), acc, at * sizeof *mass);
-  free (acc);
   free (log_m);
   free_log_masses (log_mass, nf);
   out->h = h;
@@ -490,7 +489,9 @@ dpacct_pld_compose (const pld_factor *f, size_t nf, double tilt,
   out->infinity = -expm1 (finite);
   out->roundoff = error;
   out->wrapped = wrapped;
-  int status = tail_sums (out);
+  /* acc, free now, holds the tail sums (a new array of this size costs
+   * its page faults, a fair part of a large composition's time). */
+  int status = tail_sums (out, acc);
   if (status != DPACCT_OK)
     dpacct_pld_composed_release (out);
   return status;
