@@ -127,49 +127,59 @@ sign_step (const dpacct_lap2_leaf *leaf, int add, double h, size_t max_points,
   return DPACCT_OK;
 }
 
-/* Tilted mean of the composed loss (sum over factors of count times each
- * step's tilted mean), for centring the FFT at the epsilon asked for. */
-static double
-tilted_mean (const pld_factor *f, size_t nf, double tilt)
+/* Whether the composed loss tilted by `tilt` has its mean (the sum over
+ * factors of count times each step's tilted mean, every term kept) at
+ * eps: what tilt_for searches, over the factors' log masses. */
+typedef struct
 {
+  const pld_factor *f;
+  size_t nf;
+  double **log_mass;
+  double eps;
+} tilt_goal;
+
+static int
+mean_reaches (const void *context, double tilt)
+{
+  const tilt_goal *g = context;
   double mean = 0.0;
-  for (size_t i = 0; i < nf; i++)
+  for (size_t i = 0; i < g->nf; i++)
     {
-      const pld_step *s = f[i].step;
-      double top = -INFINITY, m0 = 0.0, m1 = 0.0;
-      for (size_t k = 0; k < s->n; k++)
-        if (s->mass[k] > 0.0)
-          top = fmax (top, log (s->mass[k]) + tilt * (s->first + (long) k) * s->h);
-      for (size_t k = 0; k < s->n; k++)
-        if (s->mass[k] > 0.0)
-          {
-            double c = (s->first + (long) k) * s->h;
-            double w = exp (log (s->mass[k]) + tilt * c - top);
-            m0 += w;
-            m1 += w * c;
-          }
-      mean += (double) f[i].count * (m0 > 0.0 ? m1 / m0 : 0.0);
+      const pld_step *s = g->f[i].step;
+      pld_tilted t;
+      dpacct_pld_tilt_moments (g->log_mass[i], s->n, s->first, s->h, tilt,
+                               INFINITY, PLD_SMALL_DROPPED, &t);
+      mean += (double) g->f[i].count * t.mean;
     }
-  return mean;
+  return mean >= g->eps;
 }
 
+/* The tilt that centres the composition at eps, for the FFT's window:
+ * the largest (to 1e-6) whose tilted mean is still below it; 0 when memory
+ * runs short (an untilted composition is still correct). */
 static double
 tilt_for (const pld_factor *f, size_t nf, double eps)
 {
-  if (!isfinite (eps) || tilted_mean (f, nf, 0.0) >= eps)
+  if (!isfinite (eps))
     return 0.0;
-  double lo = 0.0, hi = 1.0;
-  while (hi < 1e6 && tilted_mean (f, nf, hi) < eps)
-    lo = hi, hi *= 4.0;
-  for (int i = 0; i < 40 && hi - lo > 1e-6 * hi; i++)
+  double **log_mass = calloc (nf, sizeof *log_mass);
+  int ok = log_mass != NULL;
+  for (size_t i = 0; ok && i < nf; i++)
     {
-      double mid = 0.5 * (lo + hi);
-      if (tilted_mean (f, nf, mid) < eps)
-        lo = mid;
-      else
-        hi = mid;
+      const pld_step *s = f[i].step;
+      log_mass[i] = malloc (s->n * sizeof **log_mass);
+      ok = log_mass[i] != NULL;
+      for (size_t k = 0; ok && k < s->n; k++)
+        log_mass[i][k] = s->mass[k] > 0.0 ? log (s->mass[k]) : -INFINITY;
     }
-  return lo;
+  tilt_goal goal = { f, nf, log_mass, eps };
+  double tilt = ok ? dpacct_pld_tilt_search (mean_reaches, &goal, 1e-6,
+                                             PLD_TILT_SHORT)
+                   : 0.0;
+  for (size_t i = 0; log_mass != NULL && i < nf; i++)
+    free (log_mass[i]);
+  free (log_mass);
+  return tilt;
 }
 
 /* The lower bound of one direction on grid h; DPACCT_ERANGE when the grid

@@ -353,7 +353,8 @@ step_set_build (const pld_state *s, pld_direction dir, int upper, double h,
 
 /* Mean of the composed loss under the tilt (the derivative of the
  * composed log-MGF there), and the composed log-MGF itself in *log_mgf;
- * log_mass[i] holds step i's log masses. */
+ * log_mass[i] holds step i's log masses.  Terms below e^-40 of the
+ * largest do not move the mean. */
 static double
 tilted_mean (const step_set *set, double *const *log_mass, double tilt,
              double *log_mgf)
@@ -363,24 +364,12 @@ tilted_mean (const step_set *set, double *const *log_mass, double tilt,
   for (size_t i = 0; i < set->n; i++)
     {
       const pld_step *st = &set->steps[i];
-      const double *lm = log_mass[i];
-      double c0 = st->first * st->h, top = -INFINITY;
-      for (size_t k = 0; k < st->n; k++)
-        top = fmax (top, lm[k] + tilt * (c0 + (double) k * st->h));
-      /* Terms below e^-40 of the largest do not move the mean. */
-      double m0 = 0.0, m1 = 0.0;
-      for (size_t k = 0; k < st->n; k++)
-        {
-          double c = c0 + (double) k * st->h, x = lm[k] + tilt * c - top;
-          if (x < -40.0)
-            continue;
-          double w = exp (x);
-          m0 += w;
-          m1 += w * c;
-        }
+      pld_tilted t;
+      dpacct_pld_tilt_moments (log_mass[i], st->n, st->first, st->h, tilt,
+                               40.0, PLD_SMALL_DROPPED, &t);
       double count = (double) set->factors[i].count;
-      mean += count * (m0 > 0.0 ? m1 / m0 : 0.0);
-      *log_mgf += count * (top + log (m0));
+      mean += count * t.mean;
+      *log_mgf += count * t.log_mgf;
     }
   return mean;
 }
@@ -415,49 +404,42 @@ free_log_masses (const step_set *set, double **log_mass)
   free (log_mass);
 }
 
-/* The smallest tilt (by bisection, to 1e-3) at which `above` holds, from
- * 0 up to 1e6; 0 when it holds at 0 already. */
-typedef int tilt_test (const step_set *set, double *const *log_mass,
-                       double tilt, double target);
-
-static double
-smallest_tilt (const step_set *set, double *const *log_mass, tilt_test *above,
-               double target)
+/* What a tilt search tests: the steps, their log masses and the target
+ * (an epsilon, or the log of a tail probability). */
+typedef struct
 {
-  if (above (set, log_mass, 0.0, target))
-    return 0.0;
-  double lo = 0.0, hi = 1.0;
-  while (hi < 1e6 && !above (set, log_mass, hi, target))
-    lo = hi, hi *= 4.0;
-  /* The centre need not be exact: the error bounds use the tilt taken. */
-  for (int i = 0; i < 40 && hi - lo > 1e-3 * hi; i++)
-    {
-      double mid = 0.5 * (lo + hi);
-      if (above (set, log_mass, mid, target))
-        hi = mid;
-      else
-        lo = mid;
-    }
-  return hi;
-}
+  const step_set *set;
+  double *const *log_mass;
+  double target;
+} tilt_goal;
 
 static int
-mean_reaches (const step_set *set, double *const *log_mass, double tilt,
-              double eps)
+mean_reaches (const void *context, double tilt)
 {
+  const tilt_goal *g = context;
   double k;
-  return tilted_mean (set, log_mass, tilt, &k) >= eps;
+  return tilted_mean (g->set, g->log_mass, tilt, &k) >= g->target;
 }
 
 /* The tilted mean m sits where the Chernoff estimate of P(L > m),
  * exp(K(tilt) - tilt m), has fallen to the target (its log); K - tilt m
  * decreases in the tilt. */
 static int
-tail_reaches (const step_set *set, double *const *log_mass, double tilt,
-              double log_target)
+tail_reaches (const void *context, double tilt)
 {
-  double k, m = tilted_mean (set, log_mass, tilt, &k);
-  return k - tilt * m <= log_target;
+  const tilt_goal *g = context;
+  double k, m = tilted_mean (g->set, g->log_mass, tilt, &k);
+  return k - tilt * m <= g->target;
+}
+
+/* The centre need not be exact (the error bounds use the tilt taken), so
+ * tilts are searched to 1e-3. */
+static double
+smallest_tilt (const step_set *set, double *const *log_mass,
+               pld_tilt_test *reached, double target)
+{
+  tilt_goal goal = { set, log_mass, target };
+  return dpacct_pld_tilt_search (reached, &goal, 1e-3, PLD_TILT_REACHED);
 }
 
 /* The tilt that centres the composed loss at `eps` (the saddle point:
@@ -533,6 +515,8 @@ typedef struct
   double tilt[2];
   double upper[2];
   pld_fft_plan plan[2][2]; /* [upper][direction] */
+  double delta_tail_log; /* where the steps' grids end, asked for a tiny
+                          * delta (see one_bound; 0: not yet) */
 } centring;
 
 static void
@@ -543,22 +527,20 @@ centring_release (centring *at)
       dpacct_pld_fft_plan_release (&at->plan[side][d]);
 }
 
-/* One side of the bound (epsilon for `given` delta, or delta for `given`
- * epsilon) in one direction on grid h. */
+/* One side of the bound in one direction on grid h, each step's grid
+ * ending where its tail is below e^-tail_log; *infinity is the composed
+ * mass at +infinity (a part of an upper delta). */
 static int
-one_bound (const pld_state *s, pld_direction dir, double h, int upper,
-           question ask, double given, centring *at, double *result)
+bound_with_tails (const pld_state *s, pld_direction dir, double h, int upper,
+                  question ask, double given, double tail_log, centring *at,
+                  double *result, double *infinity)
 {
   int d = dir == PLD_ADD;
   step_set set;
-  /* Truncated tail mass, summed over all steps, stays below 1e-4 of the
-   * delta asked for (1e-20 when delta is what is asked). */
-  double budget = (ask == ASK_EPSILON ? 1e-4 * given : 1e-20) / total_steps (s);
   int status = step_set_build (s, dir, upper, h,
                                upper ? dpacct_pld_step_pessimistic
                                      : dpacct_pld_step_optimistic,
-                               fmin (-log (budget), 700.0), s->max_points,
-                               &set);
+                               tail_log, s->max_points, &set);
   if (status != DPACCT_OK)
     return status;
   pld_composed c;
@@ -578,9 +560,45 @@ one_bound (const pld_state *s, pld_direction dir, double h, int upper,
       *result = ask == ASK_EPSILON
                 ? dpacct_pld_composed_epsilon (&c, given, side)
                 : dpacct_pld_composed_delta (&c, given, side);
+      *infinity = c.infinity;
       dpacct_pld_composed_release (&c);
     }
   step_set_release (&set);
+  return status;
+}
+
+/* One side of the bound (epsilon for `given` delta, or delta for `given`
+ * epsilon) in one direction on grid h.  Each step's grid ends where its
+ * tail is below 1e-4 of the delta asked for over the steps (1e-20 over
+ * the steps when delta is asked).  The pessimistic steps count the cut
+ * tails at +infinity, in delta: asked for delta, where they make most of
+ * the upper bound (a tiny delta), the tails are cut to 1e-4 of the rest
+ * of it, and from there on on every rung (at most e^-700 a step). */
+static int
+one_bound (const pld_state *s, pld_direction dir, double h, int upper,
+           question ask, double given, centring *at, double *result)
+{
+  double steps = total_steps (s);
+  double tail_log = fmin (-log ((ask == ASK_EPSILON ? 1e-4 * given : 1e-20)
+                                / steps), 700.0);
+  if (ask == ASK_DELTA && upper)
+    tail_log = fmax (tail_log, at->delta_tail_log);
+  double infinity = 0.0;
+  int status = bound_with_tails (s, dir, h, upper, ask, given, tail_log, at,
+                                 result, &infinity);
+  while (status == DPACCT_OK && ask == ASK_DELTA && upper
+         && infinity > 1e-3 * *result && tail_log < 700.0)
+    {
+      double rest = fmax (*result - infinity, 1e-300), finer = *result;
+      tail_log = fmin (fmax (-log (1e-4 * rest / steps), tail_log + 10.0),
+                       700.0);
+      status = bound_with_tails (s, dir, h, upper, ask, given, tail_log, at,
+                                 &finer, &infinity);
+      if (status == DPACCT_ENOMEM)
+        return DPACCT_OK; /* the bound with the shorter grid stands */
+      *result = fmin (*result, finer);
+      at->delta_tail_log = tail_log;
+    }
   return status;
 }
 
@@ -918,7 +936,8 @@ witness_lower (const pld_state *s, question ask, double given, double h,
 {
   centring own = { { NAN, NAN }, { NAN, NAN }, { INFINITY, INFINITY },
                    { { { 0, NULL, NULL, NULL }, { 0, NULL, NULL, NULL } },
-                    { { 0, NULL, NULL, NULL }, { 0, NULL, NULL, NULL } } } };
+                    { { 0, NULL, NULL, NULL }, { 0, NULL, NULL, NULL } } },
+                   0.0 };
   grid_bracket tried = { NAN, 0.0 };
   int status = DPACCT_OK;
   *lower = NAN;
@@ -1049,7 +1068,8 @@ pair_bounds (const pld_state *s, question ask, double given,
     }
   centring at = { { NAN, NAN }, { NAN, NAN }, { INFINITY, INFINITY },
                   { { { 0, NULL, NULL, NULL }, { 0, NULL, NULL, NULL } },
-                    { { 0, NULL, NULL, NULL }, { 0, NULL, NULL, NULL } } } };
+                    { { 0, NULL, NULL, NULL }, { 0, NULL, NULL, NULL } } },
+                  0.0 };
   int witness = lower_from_witness (s);
   ladder lad;
   int status = refine (s, ask, given, given_lower, !s->upper_only && !witness,

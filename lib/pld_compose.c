@@ -34,9 +34,9 @@ dpacct_pld_composed_release (pld_composed *c)
  * multiply and an add: A_j = e^{-tilt h} (A_{j+1} + m_{j+1}).  The tilt is
  * never negative, so neither overflows. */
 static int
-tail_sums (pld_composed *c)
+tail_sums (pld_composed *c, double *spare)
 {
-  c->above = malloc (c->n * sizeof *c->above);
+  c->above = spare; /* n doubles the composition no longer needs */
   c->ratio = malloc (c->n * sizeof *c->ratio);
   if (c->above == NULL || c->ratio == NULL)
     return DPACCT_FAIL (DPACCT_ENOMEM, "cannot allocate PLD tail sums");
@@ -57,44 +57,15 @@ tail_sums (pld_composed *c)
 
 /* log sum_k m_k e^{theta c_k} over a step's finite masses, given their
  * logarithms (-Inf for empty points).  Terms below e^-40 of the largest
- * are not exponentiated but counted at e^-40 each, so the result is never
- * below the true value (the Chernoff bound below rests on it). */
+ * are counted at e^-40 each, so the result is never below the true value
+ * (the Chernoff bound below rests on it). */
 static double
 log_mgf (const pld_step *s, const double *log_mass, double theta)
 {
-  double top = -INFINITY, th = theta * s->h, start = theta * s->first * s->h;
-  for (size_t k = 0; k < s->n; k++)
-    top = fmax (top, log_mass[k] + start + th * (double) k);
-  if (top == -INFINITY)
-    return -INFINITY;
-  double sum = 0.0, small = 0.0;
-  for (size_t k = 0; k < s->n; k++)
-    {
-      double x = log_mass[k] + start + th * (double) k - top;
-      if (x > -40.0)
-        sum += exp (x);
-      else if (x > -INFINITY)
-        small += 1.0;
-    }
-  return top + log (sum + small * exp (-40.0));
-}
-
-/* Mean and variance of a step's tilted (normalised) distribution. */
-static void
-tilted_moments (const pld_step *s, const double *log_mass, double tilt,
-                double log_m, double *mean, double *var)
-{
-  double m1 = 0.0, m2 = 0.0;
-  for (size_t k = 0; k < s->n; k++)
-    if (log_mass[k] > -INFINITY)
-      {
-        double c = (s->first + (long) k) * s->h;
-        double w = exp (log_mass[k] + tilt * c - log_m);
-        m1 += w * c;
-        m2 += w * c * c;
-      }
-  *mean = m1;
-  *var = fmax (m2 - m1 * m1, 0.0);
+  pld_tilted t;
+  dpacct_pld_tilt_moments (log_mass, s->n, s->first, s->h, theta, 40.0,
+                           PLD_SMALL_COUNTED, &t);
+  return t.log_mgf;
 }
 
 /* The Chernoff exponents of the tilted composition on a fixed grid of
@@ -225,6 +196,15 @@ fft_size (double x)
   return best;
 }
 
+/* Where loss index c lands in a circular window of n points: c mod n,
+ * in [0, n). */
+static size_t
+wrap_index (long c, size_t n)
+{
+  long r = c % (long) n;
+  return (size_t) (r < 0 ? r + (long) n : r);
+}
+
 /* Real and imaginary part of coefficient k of a half-complex array in
  * GSL's mixed-radix layout (re at 2k - 1, im at 2k; for even n the
  * Nyquist term is real, at n - 1). */
@@ -250,12 +230,13 @@ hc_set (double *a, size_t n, size_t k, double re, double im)
     a[2 * k - 1] = re, a[2 * k] = im;
 }
 
-/* z^count in polar form, z = (re, im).  Most frequencies of a long
- * composition decay below the smallest double, and are skipped before
- * the trigonometry. */
+/* z^count in polar form, z = (re, im), for counts too large for
+ * repeated squaring's error bound (see dpacct_pld_compose).  Most
+ * frequencies of a long composition decay below the smallest double, and
+ * are skipped before the trigonometry. */
 static void
-complex_power (double re, double im, uint64_t count, double *out_re,
-               double *out_im)
+complex_power_polar (double re, double im, uint64_t count, double *out_re,
+                     double *out_im)
 {
   double r2 = re * re + im * im;
   double log_mag = (double) count * 0.5 * log (r2);
@@ -268,6 +249,35 @@ complex_power (double re, double im, uint64_t count, double *out_re,
   double angle = fmod ((double) count * atan2 (im, re), 2.0 * M_PI);
   *out_re = mag * cos (angle);
   *out_im = mag * sin (angle);
+}
+
+/* z^count by repeated squaring: a few complex products instead of a
+ * logarithm, an arc tangent and a sine and cosine.  Each product has
+ * relative error at most sqrt(5) u (Brent, Percival and Zimmermann 2007),
+ * so z^count comes out within relative (1 + sqrt(5) u)^(count-1) - 1 of
+ * the exact power of the given z. */
+static void
+complex_power_squaring (double re, double im, uint64_t count, double *out_re,
+                        double *out_im)
+{
+  double pr = 1.0, pi = 0.0;
+  for (;;)
+    {
+      if (count & 1)
+        {
+          double r = pr * re - pi * im;
+          pi = pr * im + pi * re;
+          pr = r;
+        }
+      count >>= 1;
+      if (count == 0)
+        break;
+      double r = re * re - im * im;
+      im = 2.0 * re * im;
+      re = r;
+    }
+  *out_re = pr;
+  *out_im = pi;
 }
 
 void
@@ -329,11 +339,12 @@ dpacct_pld_compose (const pld_factor *f, size_t nf, double tilt,
   uint64_t total_count = 0;
   for (size_t j = 0; j < nf; j++)
     {
-      double m, v;
-      log_m[j] = log_mgf (f[j].step, log_mass[j], tilt);
-      tilted_moments (f[j].step, log_mass[j], tilt, log_m[j], &m, &v);
-      mean += (double) f[j].count * m;
-      var += (double) f[j].count * v;
+      pld_tilted t;
+      dpacct_pld_tilt_moments (log_mass[j], f[j].step->n, f[j].step->first,
+                               h, tilt, 40.0, PLD_SMALL_COUNTED, &t);
+      log_m[j] = t.log_mgf;
+      mean += (double) f[j].count * t.mean;
+      var += (double) f[j].count * t.var;
       log_scale += (double) f[j].count * log_m[j];
       finite += (double) f[j].count * log1p (-f[j].step->infinity);
       widest = f[j].step->n > widest ? f[j].step->n : widest;
@@ -405,37 +416,54 @@ dpacct_pld_compose (const pld_factor *f, size_t nf, double tilt,
    * transform's l2 norm, sqrt(n) |w|_2, and powering multiplies each
    * coefficient's error by at most the count. */
   double gamma = 10.0 * log2 ((double) n) * u;
+  /* Repeated squaring, with the powers' products and those into the
+   * accumulated transform (total_count - 1 in all, each within sqrt(5) u
+   * relative), errs by at most (1 + sqrt(5) u)^total_count - 1 <= 2 sqrt(5)
+   * u total_count relative to coefficients of modulus at most 1 (for
+   * total_count below 2^44), within the polar powering's bound below;
+   * zeroing powers below e^-745 and subnormal products add less than
+   * 1e-300, far below that bound's constant 8 u. */
+  int squaring = total_count <= ((uint64_t) 1 << 44);
   for (size_t j = 0; j < nf; j++)
     {
       const pld_step *s = f[j].step;
       memset (work, 0, n * sizeof *work);
       double norm2 = 0.0;
-      for (size_t k = 0; k < s->n; k++)
+      size_t pos = wrap_index (s->first, n);
+      for (size_t k = 0; k < s->n; k++, pos = pos + 1 == n ? 0 : pos + 1)
         if (s->mass[k] > 0.0)
           {
             long c = s->first + (long) k;
             double w = exp (log_mass[j][k] + tilt * c * h - log_m[j]);
-            size_t pos = (size_t) (((c % (long) n) + (long) n) % (long) n);
             work[pos] += w;
             norm2 += w * w;
           }
       gsl_fft_real_transform (work, 1, n, tables->forward, tables->scratch);
       error += (double) f[j].count * gamma * sqrt (norm2);
-      /* Raise to the count and multiply into the accumulated transform. */
+      /* Raise to the count and multiply into the accumulated transform.
+       * A coefficient whose power is below e^-745 in modulus (|z|^2 below
+       * `vanishes`) is set to 0, and an accumulated 0 stays 0 whatever is
+       * multiplied into it: long compositions leave few frequencies. */
+      double vanishes = exp (-1490.0 / (double) f[j].count);
       for (size_t k = 0; k <= n / 2; k++)
         {
-          double re, im, pr, pi;
-          hc_get (work, n, k, &re, &im);
-          complex_power (re, im, f[j].count, &pr, &pi);
+          double re, im, pr, pi, ar = 1.0, ai = 0.0;
           if (j > 0)
             {
-              double ar, ai;
               hc_get (acc, n, k, &ar, &ai);
-              double r = ar * pr - ai * pi;
-              pi = ar * pi + ai * pr;
-              pr = r;
+              if (ar == 0.0 && ai == 0.0)
+                continue;
             }
-          hc_set (acc, n, k, pr, pi);
+          hc_get (work, n, k, &re, &im);
+          if (!(re * re + im * im >= vanishes))
+            pr = pi = 0.0;
+          else if (squaring)
+            complex_power_squaring (re, im, f[j].count, &pr, &pi);
+          else
+            complex_power_polar (re, im, f[j].count, &pr, &pi);
+          double r = ar * pr - ai * pi;
+          pi = ar * pi + ai * pr;
+          hc_set (acc, n, k, r, pi);
         }
     }
   gsl_fft_halfcomplex_inverse (acc, 1, n, tables->inverse, tables->scratch);
@@ -447,13 +475,9 @@ dpacct_pld_compose (const pld_factor *f, size_t nf, double tilt,
   /* Unwrap: the window's first index. */
   long start = whole ? (long) lowest : (long) floor ((mean - half) / h);
   double *mass = work;
-  for (size_t i = 0; i < n; i++)
-    {
-      long c = start + (long) i;
-      size_t pos = (size_t) (((c % (long) n) + (long) n) % (long) n);
-      mass[i] = acc[pos];
-    }
-  free (acc);
+  size_t at = wrap_index (start, n);
+  memcpy (mass, acc + at, (n - at) * sizeof *mass);
+  memcpy (mass + (n - at), acc, at * sizeof *mass);
   free (log_m);
   free_log_masses (log_mass, nf);
   out->h = h;
@@ -465,7 +489,9 @@ dpacct_pld_compose (const pld_factor *f, size_t nf, double tilt,
   out->infinity = -expm1 (finite);
   out->roundoff = error;
   out->wrapped = wrapped;
-  int status = tail_sums (out);
+  /* acc, free now, holds the tail sums (a new array of this size costs
+   * its page faults, a fair part of a large composition's time). */
+  int status = tail_sums (out, acc);
   if (status != DPACCT_OK)
     dpacct_pld_composed_release (out);
   return status;

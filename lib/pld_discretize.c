@@ -78,13 +78,15 @@ dpacct_pld_step_pessimistic (const pld_pair *pair, double h, long first,
    * raises the curve). */
   out->mass[0] = -expm1 (log_p[0]);
   double one_minus_e_minus_h = -expm1 (-h);
+  double p_here = exp (log_p[0]);
   for (size_t k = 0; k + 1 < n; k++)
     {
-      double e = (first + (long) k) * h;
+      double e = (first + (long) k) * h, p_next = exp (log_p[k + 1]);
       /* P- and Q-mass of the interval (e_k, e_k+1], split between its ends
        * so that both are kept: the curve then interpolates the true one
        * at every grid point and is linear (above it) in between. */
-      double pm = exp (log_p[k]) - exp (log_p[k + 1]);
+      double pm = p_here - p_next;
+      p_here = p_next;
       double qm_scaled = exp (log_q[k] + e) - exp (log_q[k + 1] + e);
       double upper = (pm - qm_scaled) / one_minus_e_minus_h;
       upper = fmin (fmax (upper, 0.0), fmax (pm, 0.0));
@@ -225,11 +227,13 @@ dpacct_pld_step_optimistic (const pld_pair *pair, double h, long first,
   merger m = { h, n, out->mass, 0.0, 0.0, MERGE_NONE };
   double e0 = first * h;
   merge_atom (&m, -1, -expm1 (log_p[0]), exp (log (-expm1 (log_q[0])) + e0));
+  double p_here = exp (log_p[0]);
   for (size_t k = 0; k + 1 < n; k++)
     {
-      double e = (first + (long) k) * h;
-      merge_atom (&m, (long) k, exp (log_p[k]) - exp (log_p[k + 1]),
+      double e = (first + (long) k) * h, p_next = exp (log_p[k + 1]);
+      merge_atom (&m, (long) k, p_here - p_next,
                   exp (log_q[k] + e) - exp (log_q[k + 1] + e));
+      p_here = p_next;
     }
   merge_atom (&m, (long) n - 1, exp (log_p[n - 1]),
               exp (log_q[n - 1] + (first + (long) n - 1) * h));

@@ -71,6 +71,35 @@ int dpacct_pld_step_optimistic (const pld_pair *pair, double h, long first,
 int dpacct_pld_certified_step (const pld_pair *pair, double h, long first,
                                size_t n, pld_step *out);
 
+/* Exponential tilting of a step's masses m_k = e^{log_mass[k]} at losses
+ * c_k = (first + k) h (pld_tilt.c).  Terms below e^-cut of the largest
+ * (cut = +Inf keeps all) leave the moments out; in log_mgf they are
+ * dropped (an estimate, at most the true value) or each counted at
+ * e^-cut of the largest (never below it: what a Chernoff bound needs). */
+typedef enum { PLD_SMALL_DROPPED, PLD_SMALL_COUNTED } pld_small_terms;
+
+typedef struct
+{
+  double log_mgf;   /* log sum_k m_k e^{theta c_k} */
+  double mean, var; /* of the tilted, normalised distribution */
+} pld_tilted;
+
+void dpacct_pld_tilt_moments (const double *log_mass, size_t n, long first,
+                              double h, double theta, double cut,
+                              pld_small_terms small, pld_tilted *out);
+
+/* The smallest tilt in [0, 1e6] at which `reached` holds (it must turn
+ * true once and stay so as the tilt grows), found by bisection until the
+ * bracket is within rel_tol of its top; either end of the bracket: where
+ * the test holds (PLD_TILT_REACHED) or the last tilt where it failed
+ * (PLD_TILT_SHORT).  0 when it holds at 0; about 1e6 when it does not
+ * hold below that. */
+typedef int pld_tilt_test (const void *context, double tilt);
+typedef enum { PLD_TILT_REACHED, PLD_TILT_SHORT } pld_tilt_end;
+
+double dpacct_pld_tilt_search (pld_tilt_test *reached, const void *context,
+                               double rel_tol, pld_tilt_end end);
+
 /* One kind of step and how many times it is composed. */
 typedef struct
 {

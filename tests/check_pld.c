@@ -556,6 +556,130 @@ START_TEST (test_error_term_on_each_side)
 }
 END_TEST
 
+/* One transform per phase, each raised to its count and multiplied in,
+ * then one inverse: phases of unsampled Gaussian steps at different noise
+ * compose to the Gaussian mechanism of mu = sqrt(sum T_i / sigma_i^2),
+ * whose delta is known exactly (MPFR).  The composition of the phases as
+ * given and of the same phases cut into more factors (other powers, more
+ * products) agree within their error terms, and each sandwiches the exact
+ * delta: the pessimistic steps' upper delta above it, the optimistic
+ * steps' lower delta below it. */
+static double
+phases_delta (int pessimistic, int cut, double eps, pld_side side,
+              double *estimate)
+{
+  const double sigma[] = { 2.0, 0.8, 5.0 };
+  const uint64_t steps[] = { 10, 3, 1000 };
+  const double h = 5e-3;
+  pld_step st[3];
+  pld_factor f[6];
+  size_t nf = 0;
+  for (size_t i = 0; i < 3; i++)
+    {
+      pld_pair pair = { PLD_GAUSSIAN, sigma[i], 1.0, PLD_REMOVE };
+      double lo, hi;
+      dpacct_pld_pair_range (&pair, 40.0, &lo, &hi);
+      long first = (long) floor (lo / h) - 1;
+      size_t n = (size_t) (ceil (hi / h) + 2 - (double) first);
+      ck_assert_int_eq (pessimistic
+                        ? dpacct_pld_step_pessimistic (&pair, h, first, n,
+                                                       &st[i])
+                        : dpacct_pld_step_optimistic (&pair, h, first, n,
+                                                      &st[i]),
+                        DPACCT_OK);
+      /* Cut: 10 = 3 + 7, 3 = 1 + 2, 1000 = 489 + 511. */
+      uint64_t part = i == 0 ? 3 : i == 1 ? 1 : 489;
+      if (cut)
+        {
+          f[nf++] = (pld_factor) { &st[i], part };
+          f[nf++] = (pld_factor) { &st[i], steps[i] - part };
+        }
+      else
+        f[nf++] = (pld_factor) { &st[i], steps[i] };
+    }
+  pld_composed c;
+  ck_assert_int_eq (dpacct_pld_compose (f, nf, 0.5, 1 << 22, NULL, &c),
+                    DPACCT_OK);
+  double delta = dpacct_pld_composed_delta (&c, eps, side);
+  *estimate = dpacct_pld_composed_delta (&c, eps, PLD_ESTIMATE);
+  dpacct_pld_composed_release (&c);
+  for (size_t i = 0; i < 3; i++)
+    dpacct_pld_step_release (&st[i]);
+  return delta;
+}
+
+START_TEST (test_phases_powered_and_multiplied)
+{
+  double mu = sqrt (10.0 / 4.0 + 3.0 / 0.64 + 1000.0 / 25.0);
+  const double epsilons[] = { 35.0, 45.0, 55.0 };
+  for (size_t k = 0; k < 3; k++)
+    {
+      double eps = epsilons[k], exact = test_exact_gaussian_delta (1.0 / mu,
+                                                                   1.0, eps);
+      double e1, e2, e3, e4;
+      double upper = phases_delta (1, 0, eps, PLD_UPPER, &e1);
+      double upper_cut = phases_delta (1, 1, eps, PLD_UPPER, &e2);
+      double lower = phases_delta (0, 0, eps, PLD_LOWER, &e3);
+      double lower_cut = phases_delta (0, 1, eps, PLD_LOWER, &e4);
+      ck_assert_msg (lower <= exact && lower_cut <= exact && exact <= upper
+                     && exact <= upper_cut,
+                     "eps %g: exact %.17g, lower %.17g %.17g, upper %.17g "
+                     "%.17g", eps, exact, lower, lower_cut, upper, upper_cut);
+      ck_assert_msg (fabs (e1 - e2) <= (upper - e1) + (upper_cut - e2)
+                     && fabs (e3 - e4) <= (e3 - lower) + (e4 - lower_cut)
+                     && upper <= exact * 1.01 && lower >= exact * 0.99,
+                     "eps %g: estimates %.17g, %.17g (upper), %.17g, %.17g "
+                     "(lower), exact %.17g", eps, e1, e2, e3, e4, exact);
+    }
+}
+END_TEST
+
+/* Tiny deltas: the steps' cut tails, counted at +infinity in the upper
+ * delta, once set a floor of about 1e-20 under it (at sigma 2, 10
+ * unsampled steps and epsilon 25 the upper bound was 3e-26 where the
+ * exact delta is 2.5e-52).  Both bounds sandwich the exact delta (MPFR),
+ * within 1 %; and a sampled run's bounds (sigma 1, q 0.05, 10 steps, at
+ * epsilon 12, where the upper bound was 4e-24) lie within 1 % of each
+ * other, far below that floor. */
+START_TEST (test_tiny_delta)
+{
+  const double epsilons[] = { 19.0, 25.0 };
+  dpacct_event *e;
+  dpacct_accountant *acc;
+  dpacct_bound b;
+  ck_assert_int_eq (dpacct_dpsgd_event_alloc (2.0, 1.0, 10,
+                                              DPACCT_SAMPLING_NONE, &e),
+                    DPACCT_OK);
+  ck_assert_int_eq (dpacct_accountant_alloc (dpacct_accountant_pld, NULL,
+                                             &acc), DPACCT_OK);
+  ck_assert_int_eq (dpacct_accountant_compose (acc, e, 1), DPACCT_OK);
+  for (size_t k = 0; k < 2; k++)
+    {
+      double exact = test_exact_gaussian_delta (2.0, 10.0, epsilons[k]);
+      ck_assert_int_eq (dpacct_accountant_delta (acc, epsilons[k], &b),
+                        DPACCT_OK);
+      ck_assert_msg (b.lower <= exact && exact <= b.upper
+                     && b.upper <= 1.01 * exact && exact < 1e-29,
+                     "eps %g: [%.6g, %.6g], exact %.6g", epsilons[k],
+                     b.lower, b.upper, exact);
+    }
+  dpacct_accountant_free (acc);
+  dpacct_event_free (e);
+  ck_assert_int_eq (dpacct_dpsgd_event_alloc (1.0, 0.05, 10,
+                                              DPACCT_SAMPLING_POISSON, &e),
+                    DPACCT_OK);
+  ck_assert_int_eq (dpacct_accountant_alloc (dpacct_accountant_pld, NULL,
+                                             &acc), DPACCT_OK);
+  ck_assert_int_eq (dpacct_accountant_compose (acc, e, 1), DPACCT_OK);
+  ck_assert_int_eq (dpacct_accountant_delta (acc, 12.0, &b), DPACCT_OK);
+  ck_assert_msg (b.lower > 0.0 && b.upper <= 1.01 * b.lower
+                 && b.upper < 1e-29, "sampled, eps 12: [%.6g, %.6g]", b.lower,
+                 b.upper);
+  dpacct_accountant_free (acc);
+  dpacct_event_free (e);
+}
+END_TEST
+
 /* A lower bound above the upper one by more than rounding is a numerical
  * failure (the CLI exits 2), never lowered into a plausible pair; within
  * rounding the lower side is lowered to the upper. */
@@ -597,6 +721,8 @@ main (void)
   tcase_add_test (small, test_two_steps_exact);
   tcase_add_test (small, test_error_term_on_each_side);
   tcase_add_test (small, test_inverted_pair_reported);
+  tcase_add_test (small, test_phases_powered_and_multiplied);
+  tcase_add_test (small, test_tiny_delta);
   suite_add_tcase (s, small);
   return test_run_suite (s);
 }
