@@ -232,7 +232,8 @@ train_data_load (const cli_options *o, uint64_t default_private,
     {
       train_progress ("computing features");
       if (dpacct_pca_transform (pca, priv, &d->private_set)
-          || dpacct_pca_transform (pca, test, &d->test_set))
+          || dpacct_pca_transform (pca, test, &d->test_set)
+          || dpacct_pca_transform (pca, pub, &d->public_set))
         rc = out_library_failure (DPACCT_ENOMEM, "the features");
     }
   train_progress_done ();
@@ -252,5 +253,6 @@ train_data_free (train_data *d)
 {
   dpacct_dataset_free (d->private_set);
   dpacct_dataset_free (d->test_set);
-  d->private_set = d->test_set = NULL;
+  dpacct_dataset_free (d->public_set);
+  d->private_set = d->test_set = d->public_set = NULL;
 }

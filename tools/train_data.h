@@ -12,6 +12,7 @@
 typedef struct {
   dpacct_dataset *private_set; /* features of the private part */
   dpacct_dataset *test_set;    /* features of the test set */
+  dpacct_dataset *public_set;  /* features of the public part */
   const char *name;            /* "fashion-mnist" or the file */
   uint64_t public_size;
   size_t features;             /* K */
