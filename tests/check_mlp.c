@@ -18,6 +18,8 @@
 
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_rng.h>
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
 
 /* A plain MLP, a sequence layer (4 tokens of 3 features) and a deeper
  * sequence network: every layer kind the norms must handle. */
@@ -759,6 +761,255 @@ START_TEST (test_run_pretrained_bitfit)
 }
 END_TEST
 
+
+/* ------------------------------------------------------------ diagnostics */
+
+/* Every sampled example's step, norm and label, as the trainer saw them. */
+typedef struct {
+  size_t n, capacity;
+  uint64_t *step;
+  double *norm;
+  unsigned *label;
+} norm_log;
+
+static void
+log_norm (uint64_t step, double norm, unsigned y, void *context)
+{
+  norm_log *log = context;
+  if (log->n == log->capacity)
+    {
+      log->capacity = log->capacity ? 2 * log->capacity : 256;
+      log->step = realloc (log->step, log->capacity * sizeof *log->step);
+      log->norm = realloc (log->norm, log->capacity * sizeof *log->norm);
+      log->label = realloc (log->label, log->capacity * sizeof *log->label);
+      ck_assert (log->step && log->norm && log->label);
+    }
+  log->step[log->n] = step;
+  log->norm[log->n] = norm;
+  log->label[log->n++] = y;
+}
+
+/* The per-epoch records against the logged norms, grouped, sorted and
+ * interpolated independently (GSL's quantile of sorted data): 3.5 epochs
+ * make 4 records, the last one half an epoch; the clip sits among the
+ * norms so that the clip fraction and the weights are not trivial. */
+START_TEST (test_epoch_diagnostics_against_sort)
+{
+  dpacct_dataset *train;
+  ck_assert_int_eq (dpacct_dataset_synthetic (300, 8, 3, 3.0, 4, &train),
+                    DPACCT_OK);
+  dpacct_train_options o;
+  mlp_run_options run;
+  dpacct_train_report r;
+  run_defaults (&o, &run, MLP_TRAIN_ALL);
+  run.tokens = 1;
+  o.epochs = 3.5;
+  o.clip = 3.0;
+  o.learning_rate = 0.05;
+  norm_log log = { 0 };
+  run.observe_norm = log_norm;
+  run.observe_context = &log;
+  ck_assert_int_eq (mlp_train_run (train, NULL, &o, &run, &r), DPACCT_OK);
+  ck_assert_uint_eq (r.steps, 21); /* ceil(3.5 * 300 / 50) */
+  ck_assert_uint_eq (r.n_epoch_records, 4);
+  ck_assert (r.epochs_per_record == 3.5 / 4);
+  double *v = malloc (log.n * sizeof *v);
+  ck_assert (v);
+  size_t total = 0, clipped_total = 0;
+  uint64_t next_step = 0;
+  for (size_t e = 0; e < 4; e++)
+    {
+      const dpacct_epoch_record *rec = &r.epoch[e];
+      size_t n = 0, clipped = 0, seen[3] = { 0 };
+      double weight[3] = { 0 };
+      for (size_t k = 0; k < log.n; k++)
+        if (log.step[k] * 4 / r.steps == e)
+          {
+            v[n++] = log.norm[k];
+            clipped += log.norm[k] > o.clip;
+            seen[log.label[k]]++;
+            weight[log.label[k]] += log.norm[k] > o.clip
+                                      ? o.clip / log.norm[k] : 1.0;
+          }
+      ck_assert_uint_eq (rec->first_step, next_step);
+      next_step += rec->steps;
+      ck_assert_uint_eq (rec->sampled, n);
+      ck_assert (n > 100);
+      gsl_sort (v, 1, n);
+      for (size_t k = 0; k < DPACCT_NORM_QUANTILES; k++)
+        {
+          double want = gsl_stats_quantile_from_sorted_data
+            (v, 1, n, dpacct_norm_quantile_levels[k]);
+          ck_assert_rel (rec->norm_quantile[k], want, 1e-14,
+                         "record %zu quantile %zu", e, k);
+        }
+      ck_assert (rec->norm_quantile[0] <= rec->norm_quantile[2]
+                 && rec->norm_quantile[2] <= rec->norm_quantile[4]);
+      ck_assert (rec->clip_fraction == (double) clipped / (double) n);
+      ck_assert_msg (clipped > 0 && clipped < n, "record %zu: %zu of %zu "
+                     "clipped", e, clipped, n);
+      for (size_t c = 0; c < 3; c++)
+        ck_assert_rel (rec->class_weight[c], weight[c] / (double) seen[c],
+                       1e-14, "record %zu class %zu", e, c);
+      ck_assert (isnan (rec->class_weight[3]));
+      total += n;
+      clipped_total += clipped;
+    }
+  ck_assert_uint_eq (next_step, r.steps);
+  ck_assert_uint_eq (total, log.n);
+  ck_assert_rel (r.clip_fraction, (double) clipped_total / (double) total,
+                 1e-15, "whole-run clip fraction");
+  ck_assert_rel (r.batch_mean * (double) r.steps, (double) total, 1e-12,
+                 "sampled examples");
+  free (v);
+  free (log.step);
+  free (log.norm);
+  free (log.label);
+  dpacct_dataset_free (train);
+}
+END_TEST
+
+/* The head trainer fills the same records: one per epoch, together the
+ * whole run's examples and clip fraction; more epochs than records group
+ * them. */
+START_TEST (test_head_epoch_records_add_up)
+{
+  dpacct_dataset *train;
+  ck_assert_int_eq (dpacct_dataset_synthetic (200, 4, 3, 3.0, 4, &train),
+                    DPACCT_OK);
+  dpacct_train_options o;
+  dpacct_train_report r;
+  dpacct_train_options_init (&o);
+  o.batch_size = 20;
+  o.epochs = 3;
+  o.clip = 0.5;
+  o.epsilon = 4;
+  ck_assert_int_eq (dpacct_train_run (train, NULL, &o, &r), DPACCT_OK);
+  ck_assert_uint_eq (r.n_epoch_records, 3);
+  double sampled = 0, clipped = 0;
+  for (size_t e = 0; e < 3; e++)
+    {
+      ck_assert_uint_eq (r.epoch[e].steps, 10);
+      sampled += (double) r.epoch[e].sampled;
+      clipped += r.epoch[e].clip_fraction * (double) r.epoch[e].sampled;
+      ck_assert (r.epoch[e].norm_quantile[1] <= r.epoch[e].norm_quantile[3]);
+    }
+  ck_assert_rel (sampled, r.batch_mean * (double) r.steps, 1e-12, "sampled");
+  ck_assert_rel (clipped / sampled, r.clip_fraction, 1e-12, "clipped");
+  o.epochs = 40;
+  o.batch_size = 200;
+  ck_assert_int_eq (dpacct_train_run (train, NULL, &o, &r), DPACCT_OK);
+  ck_assert_uint_eq (r.n_epoch_records, DPACCT_MAX_EPOCH_RECORDS);
+  ck_assert (r.epochs_per_record == 40.0 / DPACCT_MAX_EPOCH_RECORDS);
+  uint64_t steps = 0;
+  for (size_t e = 0; e < r.n_epoch_records; e++)
+    steps += r.epoch[e].steps;
+  ck_assert_uint_eq (steps, 40);
+  dpacct_dataset_free (train);
+}
+END_TEST
+
+/* ------------------------------------------------------------ transfer */
+
+/* The transfer split keeps the examples of the listed classes, in order,
+ * with their labels and the full class count. */
+START_TEST (test_select_classes)
+{
+  dpacct_dataset *all, *part;
+  ck_assert_int_eq (dpacct_dataset_synthetic (90, 3, 3, 3.0, 5, &all),
+                    DPACCT_OK);
+  unsigned wanted[] = { 2, 0 };
+  ck_assert_int_eq (dpacct_dataset_select_classes (all, wanted, 2, &part),
+                    DPACCT_OK);
+  size_t j = 0;
+  for (size_t i = 0; i < all->n; i++)
+    if (all->y[i] != 1)
+      {
+        ck_assert_uint_eq (part->y[j], all->y[i]);
+        ck_assert (memcmp (part->x + j * 3, all->x + i * 3,
+                           3 * sizeof *all->x) == 0);
+        j++;
+      }
+  ck_assert_uint_eq (part->n, j);
+  ck_assert_uint_eq (part->n_classes, 3);
+  dpacct_dataset_free (part);
+  unsigned bad = 3;
+  ck_assert_int_eq (dpacct_dataset_select_classes (all, &bad, 1, &part),
+                    DPACCT_EDOM);
+  ck_assert (part == NULL);
+  ck_assert_int_eq (dpacct_dataset_select_classes (all, wanted, 0, &part),
+                    DPACCT_EDOM);
+  ck_assert_int_eq (dpacct_dataset_select_classes (NULL, wanted, 1, &part),
+                    DPACCT_EINVAL);
+  dpacct_dataset_free (all);
+}
+END_TEST
+
+/* Public pretraining through the public API: the same seed gives the
+ * same bits, another seed another network; no epochs is no pretraining;
+ * bad pretraining settings are refused. */
+START_TEST (test_public_pretraining_is_deterministic)
+{
+  dpacct_dataset *all, *train, *test, *public, *half;
+  ck_assert_int_eq (dpacct_dataset_synthetic (700, 8, 4, 3.0, 6, &all),
+                    DPACCT_OK);
+  ck_assert_int_eq (dpacct_dataset_subset (all, 0, 300, &train), DPACCT_OK);
+  ck_assert_int_eq (dpacct_dataset_subset (all, 300, 200, &test), DPACCT_OK);
+  ck_assert_int_eq (dpacct_dataset_subset (all, 500, 200, &public),
+                    DPACCT_OK);
+  unsigned first_half[] = { 0, 1 };
+  ck_assert_int_eq (dpacct_dataset_select_classes (public, first_half, 2,
+                                                   &half), DPACCT_OK);
+  dpacct_train_options o;
+  mlp_run_options unused;
+  run_defaults (&o, &unused, MLP_TRAIN_ALL);
+  o.epochs = 1;
+  dpacct_mlp_options m;
+  dpacct_mlp_options_init (&m);
+  ck_assert (m.public_data == NULL && m.pretrain_epochs == 5
+             && m.pretrain_batch == 64 && m.pretrain_learning_rate == 0.1);
+  m.hidden = 8;
+  m.public_data = half;
+  dpacct_train_report r[4];
+  ck_assert_int_eq (dpacct_train_mlp_run (train, test, &o, &m, &r[0]),
+                    DPACCT_OK);
+  ck_assert_int_eq (dpacct_train_mlp_run (train, test, &o, &m, &r[1]),
+                    DPACCT_OK);
+  ck_assert (r[0].loss == r[1].loss && r[0].train_loss == r[1].train_loss
+             && r[0].epoch[0].norm_quantile[2]
+                  == r[1].epoch[0].norm_quantile[2]);
+  m.init_seed = 2;
+  ck_assert_int_eq (dpacct_train_mlp_run (train, test, &o, &m, &r[2]),
+                    DPACCT_OK);
+  ck_assert (r[2].loss != r[0].loss);
+  m.init_seed = 1;
+  m.pretrain_epochs = 0;
+  ck_assert_int_eq (dpacct_train_mlp_run (train, test, &o, &m, &r[2]),
+                    DPACCT_OK);
+  m.public_data = NULL;
+  ck_assert_int_eq (dpacct_train_mlp_run (train, test, &o, &m, &r[3]),
+                    DPACCT_OK);
+  ck_assert (r[2].loss == r[3].loss && r[2].loss != r[0].loss);
+  m.public_data = half;
+  m.pretrain_epochs = 1;
+  m.pretrain_batch = 0;
+  ck_assert_int_eq (dpacct_train_mlp_run (train, test, &o, &m, &r[2]),
+                    DPACCT_EDOM);
+  m.pretrain_batch = 10;
+  m.pretrain_learning_rate = NAN;
+  ck_assert_int_eq (dpacct_train_mlp_run (train, test, &o, &m, &r[2]),
+                    DPACCT_EDOM);
+  m.pretrain_learning_rate = 0;
+  ck_assert_int_eq (dpacct_train_mlp_run (train, test, &o, &m, &r[2]),
+                    DPACCT_EDOM);
+  dpacct_dataset_free (all);
+  dpacct_dataset_free (train);
+  dpacct_dataset_free (test);
+  dpacct_dataset_free (public);
+  dpacct_dataset_free (half);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -782,6 +1033,10 @@ main (void)
   tcase_add_test (runs, test_run_calibrates_and_learns);
   tcase_add_test (runs, test_run_laplace_dimension_is_trainable_count);
   tcase_add_test (runs, test_run_pretrained_bitfit);
+  tcase_add_test (runs, test_epoch_diagnostics_against_sort);
+  tcase_add_test (runs, test_head_epoch_records_add_up);
+  tcase_add_test (runs, test_select_classes);
+  tcase_add_test (runs, test_public_pretraining_is_deterministic);
   suite_add_tcase (s, runs);
   return test_run_suite (s);
 }

@@ -57,6 +57,16 @@ int dpacct_dataset_read_csv (const char *path, size_t max_examples,
                              dpacct_dataset **out, char *error,
                              size_t error_size);
 
+/* The examples of DATA whose label is one of the COUNT labels in CLASSES,
+ * copied in their order; the labels and n_classes are kept as they are,
+ * so that a network pretrained on the subset has an output for every
+ * class.  For a transfer split: pretrain in public on five of ten
+ * classes, fine-tune in private on all ten.  DPACCT_EDOM when no example
+ * is selected or a listed label is not below n_classes. */
+int dpacct_dataset_select_classes (const dpacct_dataset *data,
+                                   const unsigned *classes, size_t count,
+                                   dpacct_dataset **out);
+
 /* N examples of DIM features in N_CLASSES Gaussian clusters whose centres
  * lie SEPARATION apart (per-coordinate unit noise), from SEED. */
 int dpacct_dataset_synthetic (size_t n, size_t dim, size_t n_classes,
@@ -141,6 +151,30 @@ typedef struct {
 
 void dpacct_train_options_init (dpacct_train_options *options);
 
+/* Non-private diagnostics of one epoch (they read the private data and
+ * are NOT released under the privacy guarantee): over the examples
+ * sampled in the epoch's steps, the quantiles of their gradient norms
+ * before clipping, the fraction clipped, and the weight each class kept.
+ * Runs of more than DPACCT_MAX_EPOCH_RECORDS epochs group several epochs
+ * into a record (see dpacct_train_report.epochs_per_record). */
+#define DPACCT_MAX_EPOCH_RECORDS 32
+#define DPACCT_NORM_QUANTILES 5
+typedef struct {
+  uint64_t first_step, steps; /* the steps [first_step, first_step+steps) */
+  size_t sampled;             /* examples sampled in them */
+  /* 10, 25, 50, 75 and 90 % quantiles of the per-example gradient norms
+   * before clipping, exact: linear interpolation between order statistics
+   * (the sorted norms v_0..v_{n-1} give v at position p (n - 1), as R's
+   * type 7 and numpy's default).  NaN when nothing was sampled. */
+  double norm_quantile[DPACCT_NORM_QUANTILES];
+  double clip_fraction;       /* sampled examples with ||g|| > C */
+  /* Per class, as dpacct_train_report.class_weight (NaN: none sampled). */
+  double class_weight[DPACCT_MAX_CLASSES];
+} dpacct_epoch_record;
+
+/* The quantile levels of dpacct_epoch_record.norm_quantile. */
+extern const double dpacct_norm_quantile_levels[DPACCT_NORM_QUANTILES];
+
 typedef struct {
   uint64_t steps;
   /* sigma: the noise's std on the sum over S; for Laplace sqrt(2) b / S. */
@@ -173,6 +207,13 @@ typedef struct {
   double noise_std, noise_std_predicted, noise_sumsq;
   double accumulated_noise, accumulated_predicted, accumulated_sumsq;
   double seconds;           /* CPU time of the training loop */
+  /* Non-private per-epoch diagnostics, in step order: record e covers
+   * the steps t with floor(t R / T) = e for R = n_epoch_records =
+   * min(ceil(epochs), DPACCT_MAX_EPOCH_RECORDS), so each spans about
+   * epochs / R epochs (epochs_per_record). */
+  size_t n_epoch_records;
+  double epochs_per_record;
+  dpacct_epoch_record epoch[DPACCT_MAX_EPOCH_RECORDS];
 } dpacct_train_report;
 
 /* Trains the head on PRIVATE_DATA and evaluates it on TEST_DATA (NULL:
@@ -197,6 +238,16 @@ typedef struct {
                                  layer (must divide dim); 1 */
   dpacct_trainable trainable; /* all */
   unsigned long init_seed;    /* the network's initialisation; 1 */
+  /* Public warm start: non-private minibatch SGD on PUBLIC_DATA (same
+   * dim, labels below the private set's classes) before private
+   * fine-tuning, every parameter trained, the examples reshuffled each
+   * epoch from init_seed: deterministic for a seed.  NULL: none (the
+   * network starts from its random initialisation).  A real transfer
+   * pretrains on part of the classes (dpacct_dataset_select_classes). */
+  const dpacct_dataset *public_data;  /* NULL */
+  size_t pretrain_epochs;             /* 5; 0: no pretraining */
+  size_t pretrain_batch;              /* 64 */
+  double pretrain_learning_rate;      /* 0.1 */
 } dpacct_mlp_options;
 
 void dpacct_mlp_options_init (dpacct_mlp_options *options);

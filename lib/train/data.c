@@ -75,6 +75,41 @@ dpacct_dataset_subset (const dpacct_dataset *data, size_t first, size_t count,
   return DPACCT_OK;
 }
 
+int
+dpacct_dataset_select_classes (const dpacct_dataset *data,
+                               const unsigned *classes, size_t count,
+                               dpacct_dataset **out)
+{
+  if (data == NULL || out == NULL || (classes == NULL && count > 0))
+    return DPACCT_FAIL (DPACCT_EINVAL, "NULL pointer");
+  *out = NULL;
+  unsigned char wanted[DPACCT_MAX_CLASSES] = { 0 };
+  for (size_t k = 0; k < count; k++)
+    {
+      if (classes[k] >= data->n_classes)
+        return DPACCT_FAIL (DPACCT_EDOM, "a selected class is not below "
+                                         "the data set's classes");
+      wanted[classes[k]] = 1;
+    }
+  size_t kept = 0;
+  for (size_t i = 0; i < data->n; i++)
+    kept += wanted[data->y[i]];
+  if (kept == 0)
+    return DPACCT_FAIL (DPACCT_EDOM, "no example has a selected class");
+  int status = dpacct_dataset_alloc (kept, data->dim, data->n_classes, out);
+  if (status != DPACCT_OK)
+    return status;
+  size_t j = 0;
+  for (size_t i = 0; i < data->n; i++)
+    if (wanted[data->y[i]])
+      {
+        memcpy ((*out)->x + j * data->dim, data->x + i * data->dim,
+                data->dim * sizeof *data->x);
+        (*out)->y[j++] = data->y[i];
+      }
+  return DPACCT_OK;
+}
+
 uint64_t
 dpacct_dataset_fingerprint (const dpacct_dataset *data)
 {

@@ -581,14 +581,22 @@ mlp_dp_step (mlp *net, mlp_workspace *ws, const float *x, const unsigned char *y
       double norm = mlp_example_norm (net, ws, o->trainable, o->norm_method);
       mlp_example_accumulate (net, ws, o->trainable, clip_factor (o, norm),
                               grad);
+      double weight = o->clipping == DPACCT_CLIP_AUTOMATIC
+                        ? o->gamma / (norm + o->gamma)
+                        : norm > o->clip ? o->clip / norm : 1.0;
+      int clipped = norm > (o->clipping == DPACCT_CLIP_AUTOMATIC
+                              ? o->gamma : o->clip);
       stats->batch++;
       stats->class_seen[y[i]]++;
-      stats->class_weight[y[i]] += o->clipping == DPACCT_CLIP_AUTOMATIC
-                                     ? o->gamma / (norm + o->gamma)
-                                     : norm > o->clip ? o->clip / norm : 1.0;
-      stats->clipped += norm > (o->clipping == DPACCT_CLIP_AUTOMATIC
-                                  ? o->gamma : o->clip);
+      stats->class_weight[y[i]] += weight;
+      stats->clipped += clipped;
       stats->norm_sum += norm;
+      if (o->diagnostics
+          && (status = epoch_stats_add (o->diagnostics, norm, y[i], weight,
+                                        clipped)))
+        return status;
+      if (o->observe)
+        o->observe (norm, y[i], o->observe_context);
     }
   double sensitivity = o->clipping == DPACCT_CLIP_FLAT ? o->clip : 1.0;
   double step = o->learning_rate / o->expected_batch;

@@ -12,6 +12,7 @@
 #define DPACCT_MLP_INTERNAL_H
 
 #include "dpacct/train.h"
+#include "epoch_stats.h"
 
 #include <stddef.h>
 
@@ -121,6 +122,12 @@ typedef struct {
   double q;                 /* Poisson sampling rate */
   double expected_batch;    /* divisor: q N, data-independent */
   double learning_rate;
+  /* Each sampled example's norm, label, kept weight and whether it was
+   * clipped go here too (NULL: nowhere). */
+  epoch_stats *diagnostics;
+  /* For tests: called with each sampled example's norm and label. */
+  void (*observe) (double norm, unsigned y, void *context);
+  void *observe_context;
 } mlp_dp_step_options;
 
 typedef struct {
@@ -169,6 +176,11 @@ typedef struct {
   const dpacct_dataset *public_data;
   size_t pretrain_epochs, pretrain_batch;
   double pretrain_learning_rate;
+  /* For tests: called with each sampled example's step, norm before
+   * clipping and label (NULL: not called). */
+  void (*observe_norm) (uint64_t step, double norm, unsigned y,
+                        void *context);
+  void *observe_context;
   /* out: bit l set where layer l's norm used the ghost formula. */
   unsigned ghost_layers;
 } mlp_run_options;

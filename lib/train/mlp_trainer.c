@@ -13,6 +13,19 @@
 #include <string.h>
 #include <time.h>
 
+/* Forwards a step's norms to the run's test observer with the step. */
+typedef struct {
+  const mlp_run_options *run;
+  uint64_t step;
+} observer;
+
+static void
+observe_step (double norm, unsigned y, void *context)
+{
+  observer *w = context;
+  w->run->observe_norm (w->step, norm, y, w->run->observe_context);
+}
+
 static int
 check_run (const dpacct_dataset *priv, const dpacct_dataset *test,
            const dpacct_train_options *o, const mlp_run_options *run)
@@ -25,6 +38,12 @@ check_run (const dpacct_dataset *priv, const dpacct_dataset *test,
   if ((test && test->dim != priv->dim)
       || (run->public_data && run->public_data->dim != priv->dim))
     return DPACCT_FAIL (DPACCT_EDOM, "the data sets' dimensions differ");
+  if (run->public_data && run->pretrain_epochs > 0
+      && (run->pretrain_batch < 1
+          || !(run->pretrain_learning_rate > 0)
+          || !isfinite (run->pretrain_learning_rate)))
+    return DPACCT_FAIL (DPACCT_EDOM, "pretraining needs a batch size of at "
+                                     "least 1 and a positive learning rate");
   if (o->batch_size < 1 || o->batch_size > priv->n)
     return DPACCT_FAIL (DPACCT_EDOM, "batch size must be in [1, N]");
   if (o->noise == DPACCT_NOISE_LAPLACE
@@ -144,6 +163,7 @@ mlp_train_run (const dpacct_dataset *priv, const dpacct_dataset *test,
 
   mlp *net = NULL;
   mlp_workspace *ws = NULL;
+  epoch_stats diagnostics = { 0 };
   double *grad = NULL;
   gsl_rng *sampling = gsl_rng_alloc (gsl_rng_mt19937);
   gsl_rng *noise = gsl_rng_alloc (gsl_rng_mt19937);
@@ -157,7 +177,7 @@ mlp_train_run (const dpacct_dataset *priv, const dpacct_dataset *test,
       goto done;
     }
   mlp_init (net, run->init_seed);
-  if (run->public_data
+  if (run->public_data && run->pretrain_epochs > 0
       && (status = mlp_pretrain (net, ws, run->public_data->x,
                                  run->public_data->y, run->public_data->n,
                                  run->pretrain_epochs, run->pretrain_batch,
@@ -166,20 +186,30 @@ mlp_train_run (const dpacct_dataset *priv, const dpacct_dataset *test,
     goto done;
   gsl_rng_set (sampling, o->sampling_seed);
   gsl_rng_set (noise, o->noise_seed);
+  if ((status = epoch_stats_init (&diagnostics, rep, o->epochs, steps,
+                                  q * (double) priv->n)))
+    goto done;
   mlp_dp_step_options step = {
     .trainable = run->trainable, .norm_method = run->norm_method,
     .clipping = o->clipping, .clip = o->clip, .gamma = o->gamma,
     .noise = o->noise, .sigma = o->noise == DPACCT_NOISE_LAPLACE ? 0 : sigma,
     .laplace_scale = o->noise == DPACCT_NOISE_LAPLACE ? b : 0, .q = q,
     .expected_batch = (double) o->batch_size,
-    .learning_rate = o->learning_rate
+    .learning_rate = o->learning_rate, .diagnostics = &diagnostics
   };
+  observer watch = { run, 0 };
+  if (run->observe_norm)
+    {
+      step.observe = observe_step;
+      step.observe_context = &watch;
+    }
   size_t sampled = 0, clipped = 0, batch_min = SIZE_MAX, batch_max = 0;
   double noise_sumsq = 0, weight_sum[DPACCT_MAX_CLASSES] = { 0 };
   size_t seen[DPACCT_MAX_CLASSES] = { 0 };
   for (uint64_t t = 0; t < steps; t++)
     {
       mlp_dp_step_stats stats;
+      watch.step = t;
       if ((status = mlp_dp_step (net, ws, priv->x, priv->y, priv->n, &step,
                                  sampling, noise, grad, &stats)))
         goto done;
@@ -195,6 +225,7 @@ mlp_train_run (const dpacct_dataset *priv, const dpacct_dataset *test,
         batch_min = stats.batch;
       if (stats.batch > batch_max)
         batch_max = stats.batch;
+      epoch_stats_end_step (&diagnostics, t);
     }
   run->ghost_layers = 0;
   for (size_t l = 0; l < shape.layers; l++)
@@ -233,6 +264,7 @@ mlp_train_run (const dpacct_dataset *priv, const dpacct_dataset *test,
   evaluate (net, ws, priv, &unused, &rep->train_loss, NULL);
   rep->seconds = (double) (clock () - start) / CLOCKS_PER_SEC;
 done:
+  epoch_stats_free (&diagnostics);
   gsl_rng_free (sampling);
   gsl_rng_free (noise);
   free (grad);
@@ -249,6 +281,10 @@ dpacct_mlp_options_init (dpacct_mlp_options *m)
   m->tokens = 1;
   m->trainable = DPACCT_TRAINABLE_ALL;
   m->init_seed = 1;
+  m->public_data = NULL;
+  m->pretrain_epochs = 5;
+  m->pretrain_batch = 64;
+  m->pretrain_learning_rate = 0.1;
 }
 
 int
@@ -271,5 +307,9 @@ dpacct_train_mlp_run (const dpacct_dataset *private_data,
                                                           : MLP_TRAIN_ALL;
   run.norm_method = MLP_NORM_MIXED;
   run.init_seed = m->init_seed;
+  run.public_data = m->public_data;
+  run.pretrain_epochs = m->pretrain_epochs;
+  run.pretrain_batch = m->pretrain_batch;
+  run.pretrain_learning_rate = m->pretrain_learning_rate;
   return mlp_train_run (private_data, test_data, options, &run, report);
 }

@@ -11,6 +11,7 @@
  * actually added is measured as it is drawn, for the validation of the
  * noise predictions. */
 #include "train_internal.h"
+#include "epoch_stats.h"
 #include "dpacct/calibrate.h"
 #include "dpacct/event.h"
 #include "dpacct/lap2.h"
@@ -447,6 +448,18 @@ train_run (const dpacct_dataset *priv, const dpacct_dataset *test,
     }
   for (size_t i = 0; perm != NULL && i < slots; i++)
     perm[i] = i;
+  epoch_stats diagnostics;
+  if ((status = epoch_stats_init (&diagnostics, rep, o->epochs, steps,
+                                  q * (double) n)))
+    {
+      gsl_rng_free (sampling);
+      gsl_rng_free (noise);
+      free (released);
+      free (observed);
+      free (perm);
+      model_free (&m);
+      return status;
+    }
 
   double fault_factor = fault == TRAIN_HALF_NOISE ? 0.5 : 1.0;
   double noise_std = sigma * sensitivity * fault_factor;
@@ -506,6 +519,9 @@ train_run (const dpacct_dataset *priv, const dpacct_dataset *test,
               weight_sum[y] += weight;
               seen[y]++;
               clipped_count += clipped;
+              if (!status)
+                status = epoch_stats_add (&diagnostics, sqrt (rr * xx), y,
+                                          weight, clipped);
             }
         }
       sampled_total += batch;
@@ -527,6 +543,7 @@ train_run (const dpacct_dataset *priv, const dpacct_dataset *test,
           hook->statistic += canary_projection (&m, hook, released);
         }
       optimizer_step (&m, o, inv_batch, t);
+      epoch_stats_end_step (&diagnostics, t);
       if (o->progress && (t + 1) % every == 0)
         o->progress (t + 1, steps, o->progress_context);
     }
@@ -579,7 +596,8 @@ train_run (const dpacct_dataset *priv, const dpacct_dataset *test,
   gsl_rng_free (sampling);
   gsl_rng_free (noise);
   model_free (&m);
-  return DPACCT_OK;
+  epoch_stats_free (&diagnostics);
+  return status;
 }
 
 double
