@@ -91,6 +91,12 @@ START_TEST (test_pooled_sd_against_hand_computation)
                  1e-15, "spread 3 x 1");
   ck_assert (isnan (validate_spread (0.5, 0, 3)));
   ck_assert (isnan (validate_spread (NAN, 3, 3)));
+  /* Student's t: 12.706 at one degree of freedom, 2.776 at four. */
+  ck_assert_rel (validate_spread_t (0.1, 2), 12.7062047361747 * 0.1 / sqrt (2),
+                 1e-9, "t spread, 2 seeds");
+  ck_assert_rel (validate_spread_t (0.1, 5), 2.77644510519779 * 0.1 / sqrt (5),
+                 1e-9, "t spread, 5 seeds");
+  ck_assert (isnan (validate_spread_t (0.1, 1)));
 }
 END_TEST
 

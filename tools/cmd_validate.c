@@ -41,12 +41,8 @@ static const cli_defaults defaults = { 1e-5, NAN, 0, 0, NAN };
 static int
 select_public (const train_data *d, dpacct_dataset **out)
 {
-#ifdef DPACCT_NORM_QUANTILES
   static const unsigned classes[] = { 0, 1, 2, 3, 4 };
   int status = dpacct_dataset_select_classes (d->public_set, classes, 5, out);
-#else
-  int status = dpacct_dataset_subset (d->public_set, 0, 1, out);
-#endif
   return status ? out_library_failure (status, "the public classes") : 0;
 }
 

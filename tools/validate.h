@@ -71,7 +71,7 @@ typedef struct {
   int quick;
   unsigned long seed;
   unsigned seeds;            /* per configuration */
-  size_t hidden, private_size;
+  size_t hidden, private_size, pretrain_epochs;
   double epsilons[2];        /* strong and weak privacy */
   double clips[VALIDATE_MAX_LIST];
   size_t n_clips;

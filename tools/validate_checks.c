@@ -283,7 +283,7 @@ check_reweighting (const validate_grid *g, validate_checks *c)
             n ? easy / (double) n : NAN, n,
             x.first ? x.first->clip_fraction : NAN);
   double sd = n > 1 ? gsl_stats_sd (d, 1, n) : NAN;
-  double spread = n > 1 ? 2 * sd / sqrt ((double) n) : NAN;
+  double spread = validate_spread_t (sd, n);
   spread_text (r, spread, sd, (unsigned) n);
   r->verdict = validate_verdict_greater (n ? (easy - hard) / (double) n
                                            : NAN, spread);
@@ -457,7 +457,7 @@ check_correlation (const validate_grid *g, validate_checks *c, int e)
   for (unsigned s = 0; s < g->seeds && s < MAX_SEEDS && n > 2; s++)
     d[m++] = spearman (seed_acc[s], cum, n) - spearman (seed_acc[s], step, n);
   double sd = m > 1 ? gsl_stats_sd (d, 1, m) : NAN;
-  double spread = m > 1 ? 2 * sd / sqrt ((double) m) : NAN;
+  double spread = validate_spread_t (sd, m);
   spread_text (r, spread, sd, (unsigned) m);
   r->verdict = validate_verdict_greater (rho_cum - rho_step, spread);
 }

@@ -23,13 +23,15 @@ const char *const validate_family_names[N_FAMILIES] = {
 
 static const double delta = 1e-5;
 
-/* The grids.  Flat clipping scales an update by C, so its learning rates
- * are divided by C: the rates below are those of C = 1. */
+/* The grids.  The rates are those of B = 256 and C = 1: a run's learning
+ * rate is rate * B / 256 (the noisy sum is divided by B, so the update's
+ * signal and noise per step then do not shrink with B), divided by C for
+ * flat clipping (which scales an update by C). */
 static const double quick_clips[] = { 0.1, 1, 10 };
 static const double full_clips[] = { 0.1, 0.3, 1, 3, 10 };
-static const double quick_rates[] = { 0.3 };
-static const double full_rates[] = { 0.1, 0.3, 1 };
-static const uint64_t quick_batches[] = { 128, 1024, 5000 };
+static const double quick_rates[] = { 1 };
+static const double full_rates[] = { 0.3, 1, 3 };
+static const uint64_t quick_batches[] = { 64, 512, 2000 };
 static const uint64_t full_batches[] = { 32, 128, 512, 2048, 5000 };
 static const double quick_epochs[] = { 1, 4 };
 static const double full_epochs[] = { 1, 2, 4 };
@@ -102,8 +104,8 @@ make_runs (validate_grid *g)
     for (size_t c = 0; c < g->n_clips; c++)
       for (size_t k = 0; k < g->n_rates; k++)
         for (unsigned s = 1; s <= g->seeds; s++)
-          add (g, FAMILY_CLIP, e, g->plan_batch[e], E,
-               g->rates[k] / g->clips[c], g->clips[c], s);
+          add (g, FAMILY_CLIP, e, g->plan_batch[e], E, g->rates[k],
+               g->clips[c], s);
   for (size_t k = 0; k < g->n_rates; k++)
     for (unsigned s = 1; s <= g->seeds; s++)
       {
@@ -173,7 +175,10 @@ validate_grid_make (int quick, unsigned long seed, const double *clips,
   g->seed = seed;
   g->seeds = quick ? 2 : 3;
   g->hidden = 64;
-  g->private_size = 5000;
+  /* The quick grid: fewer private examples and a shorter warm start, for
+   * make check's minute. */
+  g->private_size = quick ? 2000 : 5000;
+  g->pretrain_epochs = quick ? 2 : 5;
   g->epsilons[0] = 0.5;
   g->epsilons[1] = 8;
   if (n_clips)
@@ -257,7 +262,6 @@ keep_training (const dpacct_train_report *p, validate_run *r)
   r->weight_hard = nh ? hard / (double) nh : NAN;
   r->weight_easy = ne ? easy / (double) ne : NAN;
   r->norm_q10 = r->norm_q50 = r->norm_q90 = NAN;
-#ifdef DPACCT_NORM_QUANTILES /* the per-epoch diagnostics (issue 17) */
   if (p->n_epoch_records > 0)
     {
       /* Levels 10, 25, 50, 75 and 90 %. */
@@ -265,7 +269,6 @@ keep_training (const dpacct_train_report *p, validate_run *r)
       r->norm_q50 = p->epoch[0].norm_quantile[2];
       r->norm_q90 = p->epoch[0].norm_quantile[4];
     }
-#endif
   r->seconds = p->seconds;
 }
 
@@ -312,7 +315,8 @@ validate_run_job (const validate_grid *g, const validate_data *d,
       t.noise = (dpacct_noise_kind) r->noise;
       if (r->noise == DPACCT_NOISE_LAPLACE)
         t.accountant = dpacct_accountant_lap2;
-      t.learning_rate = r->rate;
+      t.learning_rate = r->rate * (double) r->batch / 256.0
+                        / (r->clipping == DPACCT_CLIP_FLAT ? r->clip : 1.0);
       /* Distinct seeds per run, so that runs are independent and pooling
        * their noise is a valid test. */
       t.sampling_seed = g->seed * 1000003ul + 2 * r->index + 1;
@@ -322,9 +326,8 @@ validate_run_job (const validate_grid *g, const validate_data *d,
       m.hidden = g->hidden;
       m.trainable = (dpacct_trainable) r->trainable;
       m.init_seed = g->seed * 1000u + r->seed;
-#ifdef DPACCT_NORM_QUANTILES
       m.public_data = r->pretrained ? d->public_set : NULL;
-#endif
+      m.pretrain_epochs = g->pretrain_epochs;
       dpacct_train_report *p = malloc (sizeof *p);
       if (p == NULL)
         return out_library_failure (DPACCT_ENOMEM, "a run of the validation");

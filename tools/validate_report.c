@@ -25,8 +25,10 @@ validate_checks_print (FILE *stream, out_format format,
   snprintf (network, sizeof network,
             "MLP 256 -> %zu -> 10 on PCA features, pretrained on 5 of 10 "
             "classes", g->hidden);
-  a[na++] = out_text ("data", "data", "fashion-mnist: 10000 public, 5000 "
-                                      "private, K 256");
+  char data[120];
+  snprintf (data, sizeof data, "fashion-mnist: 10000 public, %zu private, "
+            "K 256", g->private_size);
+  a[na++] = out_text ("data", "data", data);
   a[na++] = out_text ("network", "network", network);
   a[na++] = out_text ("grid", "grid", grid);
   a[na++] = out_count ("seeds", "seeds per configuration", g->seeds);
@@ -89,8 +91,7 @@ write_family (FILE *f, const validate_grid *g, validate_family family)
           const validate_run *r = &g->runs[i];
           if (!r->done || r->family != family || r->seed != 1
               || r->epsilon != g->epsilons[e]
-              || r->rate * (family == FAMILY_CLIP ? r->clip : 1)
-                   != g->rates[0])
+              || r->rate != g->rates[0])
             continue;
           fprintf (f, "%g\t%llu\t%g\t%g\t%d\t%d\t%.6f\t%.6g\t%.6g\t%.4g\t%.4g"
                    "\t%.4g\t%.4f\t%llu\t%.4g\n", r->epsilon,

@@ -5,6 +5,8 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include <gsl/gsl_cdf.h>
+
 #include "validate_verdict.h"
 
 const char *
@@ -89,4 +91,12 @@ validate_spread (double sd, size_t na, size_t nb)
   if (isnan (sd) || na == 0 || nb == 0)
     return NAN;
   return 2 * sd * sqrt (1.0 / (double) na + 1.0 / (double) nb);
+}
+
+double
+validate_spread_t (double sd, size_t n)
+{
+  if (isnan (sd) || n < 2)
+    return NAN;
+  return gsl_cdf_tdist_Pinv (0.975, (double) (n - 1)) * sd / sqrt ((double) n);
 }

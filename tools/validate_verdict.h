@@ -43,4 +43,10 @@ double validate_pooled_sd (const double *values, const size_t *group,
  * band.  NaN when SD is NaN or a count is 0. */
 double validate_spread (double sd, size_t na, size_t nb);
 
+/* The spread of a mean of N per-seed values with sample standard
+ * deviation SD: t SD / sqrt(N), t the 97.5 % quantile of Student's t
+ * with N - 1 degrees (12.7 for two seeds: two seeds decide little).  NaN
+ * when N < 2 or SD is NaN. */
+double validate_spread_t (double sd, size_t n);
+
 #endif
