@@ -67,6 +67,12 @@ START_TEST (test_and_combines_two_predictions)
   ck_assert_int_eq (validate_verdict_and (I, I), I);
   ck_assert_int_eq (validate_verdict_and (F, P), F);
   ck_assert_int_eq (validate_verdict_and (I, F), F);
+  /* One or two learning rates: a tuned comparison is not decided. */
+  ck_assert_int_eq (validate_verdict_tuned (F, 1), I);
+  ck_assert_int_eq (validate_verdict_tuned (P, 2), I);
+  ck_assert_int_eq (validate_verdict_tuned (F, 3), F);
+  ck_assert_int_eq (validate_verdict_tuned (P, 3), P);
+  ck_assert_int_eq (validate_verdict_tuned (I, 8), I);
   ck_assert_str_eq (validate_verdict_name (P), "pass");
   ck_assert_str_eq (validate_verdict_name (F), "fail");
   ck_assert_str_eq (validate_verdict_name (I), "inconclusive");

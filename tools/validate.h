@@ -121,6 +121,7 @@ extern const char validate_runs_header[];
 typedef struct {
   char check[48], predicted[200], observed[320], spread[64];
   validate_verdict verdict;
+  int tuned; /* compares configurations at their best learning rate */
 } validate_check;
 
 enum { VALIDATE_MAX_CHECKS = 32 };

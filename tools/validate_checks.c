@@ -642,6 +642,36 @@ check_audit (const validate_grid *g, validate_checks *c)
     }
 }
 
+/* The checks that compare accuracies at each configuration's best
+ * learning rate (all but the mechanics, the re-weighting and the cost). */
+static int
+compares_tuned (const validate_check *r)
+{
+  static const char *const prefixes[] = { "rehn-clip-strong", "rehn-batch",
+                                          "rehn-per-step", "rehn-cumulative",
+                                          "bu-", "lap2-" };
+  for (size_t k = 0; k < sizeof prefixes / sizeof prefixes[0]; k++)
+    if (strncmp (r->check, prefixes[k], strlen (prefixes[k])) == 0)
+      return 1;
+  return 0;
+}
+
+static void
+apply_tuning (const validate_grid *g, validate_checks *c)
+{
+  for (size_t i = 0; i < c->n; i++)
+    {
+      validate_check *r = &c->rows[i];
+      r->tuned = compares_tuned (r);
+      if (!r->tuned || g->n_rates >= VALIDATE_MIN_RATES)
+        continue;
+      r->verdict = validate_verdict_tuned (r->verdict, g->n_rates);
+      size_t n = strlen (r->spread);
+      snprintf (r->spread + n, sizeof r->spread - n, "; %zu rate%s: untuned",
+                g->n_rates, g->n_rates == 1 ? "" : "s");
+    }
+}
+
 void
 validate_checks_compute (const validate_grid *g, validate_checks *c)
 {
@@ -670,4 +700,5 @@ validate_checks_compute (const validate_grid *g, validate_checks *c)
     }
   check_ghost (g, c);
   check_audit (g, c);
+  apply_tuning (g, c);
 }

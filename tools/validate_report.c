@@ -128,9 +128,47 @@ write_ghost (FILE *f, const validate_grid *g)
     }
 }
 
+/* Full fine-tuning against DP-BiTFiT, Gaussian and Laplace, per epsilon:
+ * the best rate's mean accuracy, the trainable parameters and the CPU
+ * seconds of one run. */
+static void
+write_modes (FILE *f, const validate_grid *g)
+{
+  static const struct {
+    validate_family family;
+    int trainable, noise;
+    const char *name;
+  } modes[] = {
+    { FAMILY_CLIP, DPACCT_TRAINABLE_ALL, DPACCT_NOISE_GAUSSIAN, "full" },
+    { FAMILY_BITFIT, DPACCT_TRAINABLE_BIAS, DPACCT_NOISE_GAUSSIAN, "bitfit" },
+    { FAMILY_LAP2, DPACCT_TRAINABLE_ALL, DPACCT_NOISE_LAPLACE,
+      "full-laplace" },
+    { FAMILY_LAP2, DPACCT_TRAINABLE_BIAS, DPACCT_NOISE_LAPLACE,
+      "bitfit-laplace" },
+  };
+  fputs ("# epsilon\tmode\taccuracy\tparams\tseconds\n", f);
+  for (int e = 0; e < 2; e++)
+    for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++)
+      for (size_t i = 0; i < g->n_runs; i++)
+        {
+          const validate_run *r = &g->runs[i];
+          if (r->done && r->family == modes[m].family
+              && r->trainable == modes[m].trainable
+              && r->noise == modes[m].noise && r->epsilon == g->epsilons[e]
+              && r->clip == 1 && r->seed == 1 && r->rate == g->rates[0])
+            {
+              fprintf (f, "%g\t%s\t%.6f\t%llu\t%.4g\n", r->epsilon,
+                       modes[m].name, mean_best (g, r),
+                       (unsigned long long) r->params, r->seconds);
+              break;
+            }
+        }
+}
+
 typedef struct {
   const char *file, *figure;
-  int family; /* -1: the check table, -2: the runs, -3: ghost */
+  int family; /* -1: the check table, -2: the runs, -3: ghost, -4: the
+                 fine-tuning modes */
 } report_file;
 
 static const report_file files[] = {
@@ -138,8 +176,7 @@ static const report_file files[] = {
   { "runs.tsv", NULL, -2 },
   { "clip.tsv", "validate-clip", FAMILY_CLIP },
   { "batches.tsv", "validate-batch", FAMILY_BATCH },
-  { "bitfit.tsv", NULL, FAMILY_BITFIT },
-  { "lap2.tsv", NULL, FAMILY_LAP2 },
+  { "modes.tsv", "validate-modes", -4 },
   { "ghost.tsv", "validate-ghost", -3 },
 };
 
@@ -169,6 +206,8 @@ validate_report_write (const char *dir, const validate_grid *g,
         validate_runs_write (f, g);
       else if (files[k].family == -3)
         write_ghost (f, g);
+      else if (files[k].family == -4)
+        write_modes (f, g);
       else
         write_family (f, g, (validate_family) files[k].family);
       if (fclose (f) != 0)

@@ -56,6 +56,12 @@ validate_verdict_and (validate_verdict a, validate_verdict b)
   return VERDICT_INCONCLUSIVE;
 }
 
+validate_verdict
+validate_verdict_tuned (validate_verdict verdict, size_t n_rates)
+{
+  return n_rates >= VALIDATE_MIN_RATES ? verdict : VERDICT_INCONCLUSIVE;
+}
+
 double
 validate_pooled_sd (const double *values, const size_t *group, size_t n)
 {

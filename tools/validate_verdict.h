@@ -31,6 +31,14 @@ validate_verdict validate_verdict_within (double difference,
 validate_verdict validate_verdict_and (validate_verdict a,
                                        validate_verdict b);
 
+/* A claim about the best of tuned configurations needs the learning rate
+ * tuned: with fewer than VALIDATE_MIN_RATES rates in the grid, an
+ * untuned rate, not the claim, may decide the comparison, so VERDICT
+ * becomes inconclusive; otherwise it stands. */
+enum { VALIDATE_MIN_RATES = 3 };
+validate_verdict validate_verdict_tuned (validate_verdict verdict,
+                                         size_t n_rates);
+
 /* The pooled within-group standard deviation of VALUES (N of them, value
  * i in group GROUP[i]): sqrt(sum of squared deviations from the group
  * means / (N - number of groups)).  Groups of one value contribute
