@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <dpacct.h>
@@ -23,7 +24,8 @@
    | OPT_BIT (OPT_MOMENTUM) | OPT_BIT (OPT_SAMPLING_SEED)                   \
    | OPT_BIT (OPT_NOISE_SEED) | OPT_BIT (OPT_NOISE) | OPT_BIT (OPT_FORMAT)  \
    | OPT_BIT (OPT_MODEL) | OPT_BIT (OPT_TRAINABLE) | OPT_BIT (OPT_HIDDEN)   \
-   | OPT_BIT (OPT_HELP) | OPT_BIT (OPT_SAMPLER))
+   | OPT_BIT (OPT_HELP) | OPT_BIT (OPT_SAMPLER)                            \
+   | OPT_BIT (OPT_PRETRAIN_EPOCHS) | OPT_BIT (OPT_PUBLIC_CLASSES))
 
 static const char summary[] =
   "Train a softmax head on frozen PCA features with DP-SGD: Poisson\n"
@@ -36,8 +38,13 @@ static const char summary[] =
   "--clip 1.  With --model mlp, an MLP on the features trains instead\n"
   "(plain SGD; --trainable all, bias or head), and the dimension printed\n"
   "is its trainable parameter count.\n"
+  "With --pretrain-epochs the MLP first trains without privacy on the\n"
+  "public part (only the labels in --public-classes: a transfer).\n"
+  "--clip takes a list: one run, one row, per C.  Every row also has\n"
+  "per-epoch NON-PRIVATE diagnostics (diag_*): quantiles of the gradient\n"
+  "norms before clipping, the fraction clipped and w_y(C) per class.\n"
   "Here --dataset-size is the number of private examples\n"
-  "(default: all after --public-size) and --clip takes one value.  The\n"
+  "(default: all after --public-size).  The\n"
   "random numbers come from GSL's Mersenne Twister: an experiment, not\n"
   "production DP.  --sampler shuffle trains on shuffled fixed-size batches\n"
   "(a new permutation every epoch) with sigma from their proved upper bound.";
@@ -111,76 +118,69 @@ cmd_train_options (const cli_options *o, dpacct_train_options *t)
     t->noise_seed = (unsigned long) o->noise_seed;
 }
 
-enum { MAX_FIELDS = 24 + 2 * DPACCT_MAX_CLASSES };
+enum { MAX_FIELDS = 26 + 2 * DPACCT_MAX_CLASSES };
 
-static void
-print_run (const cli_options *o, const train_data *d,
-           const dpacct_train_options *t, const dpacct_mlp_options *m,
-           const dpacct_train_report *r)
+/* Names and labels of the per-epoch diagnostic fields. */
+typedef struct {
+  char name[32], label[64];
+} field_text;
+
+/* The per-epoch non-private diagnostics of R: quantiles, clip fraction
+ * and w_y(C) per class, after the fields in F; TEXT has room for them. */
+static size_t
+epoch_fields (const dpacct_train_report *r, out_field *f, field_text *text)
 {
-  out_field a[32];
-  size_t na = 0;
-  a[na++] = out_text ("data", "data", d->name);
-  a[na++] = out_count ("public_size", "public examples",
-                       d->public_size);
-  a[na++] = out_count ("dataset_size", "private examples N",
-                       d->private_set->n);
-  a[na++] = out_count ("test_size", "test examples", d->test_set->n);
-  a[na++] = out_count ("features", "PCA features K", d->features);
-  a[na++] = out_text ("features_cached", "features cached",
-                      d->from_cache ? "yes" : "no");
-  a[na++] = out_text ("accountant", "accountant",
-                      t->shuffle ? "shuffle (Gaussian at sigma/sqrt(E))"
-                                 : t->accountant->name);
-  a[na++] = out_text ("model", "model",
-                      o->model ? "mlp (features -> hidden -> classes)"
-                               : "softmax head");
-  if (o->model)
-    {
-      a[na++] = out_count ("hidden", "hidden units", m->hidden);
-      a[na++] = out_text ("trainable", "trainable",
-                          cli_trainable_name (m->trainable));
-      a[na++] = out_text ("norms", "per-example norms",
-                          "mixed ghost clipping");
-    }
-  a[na++] = out_text ("noise", "noise", cli_noise_name (t->noise));
-  if (o->model && t->noise != DPACCT_NOISE_LAPLACE)
-    a[na++] = out_count ("dimension", "dimension n (trainable)",
-                         r->n_parameters);
-  if (t->noise == DPACCT_NOISE_LAPLACE)
-    {
-      a[na++] = out_count ("dimension", "dimension n (parameters)",
-                           r->n_parameters);
-      a[na++] = out_real ("laplace_scale", "Laplace scale b (calibrated)",
-                          OUT_UPPER, r->laplace_scale);
-    }
-  a[na++] = out_real ("epsilon", "target epsilon", OUT_REAL, t->epsilon);
-  a[na++] = out_real ("delta", "delta", OUT_REAL, t->delta);
-  a[na++] = out_text ("sampling", "sampling",
-                      t->shuffle ? "shuffle" : "poisson");
-  a[na++] = out_text ("neighbouring", "neighbouring relation",
-                      t->shuffle ? "zero-out" : "add-remove");
-  a[na++] = out_count ("batch_size", "expected batch size B", t->batch_size);
-  a[na++] = out_real ("epochs", "epochs", OUT_REAL, t->epochs);
-  a[na++] = out_text ("clipping", "clipping", cli_clipping_name (t->clipping));
-  a[na++] = out_real ("clip", "clipping bound C", OUT_REAL, t->clip);
-  a[na++] = out_text ("average", "noisy sum divided by",
-                      "expected batch size B");
-  a[na++] = out_text ("optimizer", "optimizer",
-                      cli_optimizer_name (t->optimizer));
-  a[na++] = out_real ("learning_rate", "learning rate", OUT_REAL,
-                      t->learning_rate);
-  if (t->optimizer == DPACCT_OPTIMIZER_SGD && !o->model)
-    a[na++] = out_real ("momentum", "momentum", OUT_REAL, t->momentum);
-  a[na++] = out_count ("sampling_seed", "sampling seed", t->sampling_seed);
-  a[na++] = out_count ("noise_seed", "noise seed", t->noise_seed);
-  a[na++] = out_text ("rng", "random numbers",
-                      "GSL mt19937 (not for production DP)");
-
-  static out_field f[MAX_FIELDS];
-  static char names[2][DPACCT_MAX_CLASSES][24];
-  static char labels[2][DPACCT_MAX_CLASSES][48];
+  static const char *const levels[] = { "10", "25", "50", "75", "90" };
   size_t n = 0;
+  for (size_t e = 0; e < r->n_epoch_records; e++)
+    {
+      const dpacct_epoch_record *rec = &r->epoch[e];
+      unsigned id = (unsigned) e + 1; /* <= 32 */
+      for (size_t k = 0; k < DPACCT_NORM_QUANTILES; k++, n++)
+        {
+          snprintf (text[n].name, sizeof text[n].name, "diag_e%u_norm_q%s",
+                    id, levels[k]);
+          snprintf (text[n].label, sizeof text[n].label,
+                    "diag. epoch %u: norm %s%%", id, levels[k]);
+          f[n] = out_real (text[n].name, text[n].label, OUT_REAL,
+                           rec->norm_quantile[k]);
+        }
+      snprintf (text[n].name, sizeof text[n].name, "diag_e%u_clip_fraction",
+                id);
+      snprintf (text[n].label, sizeof text[n].label,
+                "diag. epoch %u: clipped", id);
+      f[n] = out_real (text[n].name, text[n].label, OUT_REAL,
+                       rec->clip_fraction);
+      n++;
+      for (size_t c = 0; c < r->n_classes; c++, n++)
+        {
+          snprintf (text[n].name, sizeof text[n].name, "diag_e%u_weight_%u",
+                    id, (unsigned) c);
+          snprintf (text[n].label, sizeof text[n].label,
+                    "diag. epoch %u: w_%u(C)", id, (unsigned) c);
+          f[n] = out_real (text[n].name, text[n].label, OUT_REAL,
+                           rec->class_weight[c]);
+        }
+    }
+  return n;
+}
+
+static size_t
+epoch_field_count (const dpacct_train_report *r)
+{
+  return r->n_epoch_records * (DPACCT_NORM_QUANTILES + 1 + r->n_classes);
+}
+
+/* The answer row of run R (clip C) into F, its texts into NAMES, LABELS
+ * and DIAG; returns the number of fields. */
+static size_t
+answer_fields (const cli_options *o, const dpacct_train_options *t,
+               const dpacct_train_report *r, double clip, out_field *f, char (*names)[DPACCT_MAX_CLASSES][24],
+               char (*labels)[DPACCT_MAX_CLASSES][48], field_text *diag)
+{
+  size_t n = 0;
+  if (o->n_clips > 1)
+    f[n++] = out_real ("clip", "clipping bound C", OUT_REAL, clip);
   f[n++] = out_count ("steps", t->shuffle ? "steps T = floor(N / B) E"
                                           : "steps T = ceil(E N / B)",
                       r->steps);
@@ -238,9 +238,175 @@ print_run (const cli_options *o, const train_data *d,
       f[n++] = out_real (names[1][c], labels[1][c], OUT_REAL,
                          r->class_weight[c]);
     }
-  out_answer answer = { NULL, f, n, NULL, NULL };
-  out_report report = { "train", a, na, &answer, 1 };
-  out_print (stdout, o->format, &report);
+  f[n++] = out_text ("diagnostics", "per-epoch diagnostics",
+                     "NON-PRIVATE (diag_*: norms before clipping)");
+  n += epoch_fields (r, f + n, diag);
+  return n;
+}
+
+static int
+print_runs (const cli_options *o, const train_data *d,
+            const dpacct_train_options *t, const dpacct_mlp_options *m,
+            const dpacct_train_report *reports, size_t n_runs)
+{
+  const dpacct_train_report *r = &reports[0]; /* what all runs share */
+  out_field a[40];
+  size_t na = 0;
+  a[na++] = out_text ("data", "data", d->name);
+  a[na++] = out_count ("public_size", "public examples",
+                       d->public_size);
+  a[na++] = out_count ("dataset_size", "private examples N",
+                       d->private_set->n);
+  a[na++] = out_count ("test_size", "test examples", d->test_set->n);
+  a[na++] = out_count ("features", d->raw ? "raw inputs (no PCA)"
+                                          : "PCA features K", d->features);
+  a[na++] = out_text ("features_cached", "features cached",
+                      d->from_cache ? "yes" : "no");
+  a[na++] = out_text ("accountant", "accountant",
+                      t->shuffle ? "shuffle (Gaussian at sigma/sqrt(E))"
+                                 : t->accountant->name);
+  a[na++] = out_text ("model", "model",
+                      o->model ? "mlp (features -> hidden -> classes)"
+                               : "softmax head");
+  if (o->model)
+    {
+      a[na++] = out_count ("hidden", "hidden units", m->hidden);
+      a[na++] = out_text ("trainable", "trainable",
+                          cli_trainable_name (m->trainable));
+      a[na++] = out_text ("norms", "per-example norms",
+                          "mixed ghost clipping");
+      a[na++] = out_count ("pretrain_epochs", "public warm start: epochs",
+                           m->public_data ? m->pretrain_epochs : 0);
+      if (m->public_data)
+        {
+          a[na++] = out_count ("pretrain_examples",
+                               "public warm start: examples",
+                               m->public_data->n);
+          a[na++] = out_text ("public_classes", "public warm start: labels",
+                              o->n_public_classes ? o->public_classes_text
+                                                  : "all");
+        }
+    }
+  a[na++] = out_text ("noise", "noise", cli_noise_name (t->noise));
+  if (o->model && t->noise != DPACCT_NOISE_LAPLACE)
+    a[na++] = out_count ("dimension", "dimension n (trainable)",
+                         r->n_parameters);
+  if (t->noise == DPACCT_NOISE_LAPLACE)
+    {
+      a[na++] = out_count ("dimension", "dimension n (parameters)",
+                           r->n_parameters);
+      if (n_runs == 1) /* b scales with C: each row has its own */
+        a[na++] = out_real ("laplace_scale", "Laplace scale b (calibrated)",
+                            OUT_UPPER, r->laplace_scale);
+    }
+  a[na++] = out_real ("epsilon", "target epsilon", OUT_REAL, t->epsilon);
+  a[na++] = out_real ("delta", "delta", OUT_REAL, t->delta);
+  a[na++] = out_text ("sampling", "sampling",
+                      t->shuffle ? "shuffle" : "poisson");
+  a[na++] = out_text ("neighbouring", "neighbouring relation",
+                      t->shuffle ? "zero-out" : "add-remove");
+  a[na++] = out_count ("batch_size", "expected batch size B", t->batch_size);
+  a[na++] = out_real ("epochs", "epochs", OUT_REAL, t->epochs);
+  a[na++] = out_text ("clipping", "clipping", cli_clipping_name (t->clipping));
+  if (o->n_clips == 1)
+    a[na++] = out_real ("clip", "clipping bound C", OUT_REAL, t->clip);
+  a[na++] = out_text ("average", "noisy sum divided by",
+                      "expected batch size B");
+  a[na++] = out_text ("optimizer", "optimizer",
+                      cli_optimizer_name (t->optimizer));
+  a[na++] = out_real ("learning_rate", "learning rate", OUT_REAL,
+                      t->learning_rate);
+  if (t->optimizer == DPACCT_OPTIMIZER_SGD && !o->model)
+    a[na++] = out_real ("momentum", "momentum", OUT_REAL, t->momentum);
+  a[na++] = out_count ("sampling_seed", "sampling seed", t->sampling_seed);
+  a[na++] = out_count ("noise_seed", "noise seed", t->noise_seed);
+  a[na++] = out_text ("rng", "random numbers",
+                      "GSL mt19937 (not for production DP)");
+
+  char clips[CLI_MAX_LIST * 26] = "";
+  for (size_t k = 0, used = 0; k < o->n_clips && used < sizeof clips; k++)
+    {
+      char one[32];
+      out_shortest (o->clips[k], one, sizeof one);
+      used += (size_t) snprintf (clips + used, sizeof clips - used, "%s%s",
+                                 k ? "," : "", one);
+    }
+  if (o->n_clips > 1)
+    a[na++] = out_text ("clips", "clipping bounds C (rows)", clips);
+  size_t per_run = MAX_FIELDS + epoch_field_count (&reports[0]);
+  out_answer *answers = calloc (n_runs, sizeof *answers);
+  out_field *f = calloc (n_runs * per_run, sizeof *f);
+  char (*names)[DPACCT_MAX_CLASSES][24] = calloc (2 * n_runs, sizeof *names);
+  char (*labels)[DPACCT_MAX_CLASSES][48] = calloc (2 * n_runs,
+                                                   sizeof *labels);
+  field_text *diag = calloc (n_runs * epoch_field_count (&reports[0]) + 1,
+                             sizeof *diag);
+  char (*titles)[48] = calloc (n_runs, sizeof *titles);
+  int rc = 0;
+  if (!answers || !f || !names || !labels || !diag || !titles)
+    rc = out_library_failure (DPACCT_ENOMEM, "the report");
+  for (size_t k = 0; !rc && k < n_runs; k++)
+    {
+      char one[32];
+      out_shortest (o->clips[k], one, sizeof one);
+      snprintf (titles[k], sizeof titles[k], "C = %s", one);
+      answers[k].title = n_runs > 1 ? titles[k] : NULL;
+      answers[k].fields = f + k * per_run;
+      answers[k].n_fields
+        = answer_fields (o, t, &reports[k], o->clips[k], f + k * per_run,
+                         names + 2 * k, labels + 2 * k,
+                         diag + k * epoch_field_count (&reports[0]));
+    }
+  if (!rc)
+    {
+      out_report report = { "train", a, na, answers, n_runs };
+      out_print (stdout, o->format, &report);
+    }
+  free (answers);
+  free (f);
+  free (names);
+  free (labels);
+  free (diag);
+  free (titles);
+  return rc;
+}
+
+/* The warm start's data: the public part, only the --public-classes
+ * (each below the data's classes), when --pretrain-epochs is given. */
+static int
+warm_start (const cli_options *o, const train_data *d, dpacct_mlp_options *m,
+            dpacct_dataset **warm)
+{
+  m->public_data = NULL;
+  m->pretrain_epochs = (size_t) o->pretrain_epochs;
+  if (o->pretrain_epochs == 0)
+    return 0;
+  if (o->n_public_classes == 0)
+    {
+      m->public_data = d->public_set;
+      return 0;
+    }
+  size_t classes = d->private_set->n_classes;
+  for (size_t k = 0; k < o->n_public_classes; k++)
+    if (o->public_classes[k] >= classes)
+      {
+        out_error ("--public-classes %s: labels must be in [0, %zu] (the "
+                   "data's classes)", o->public_classes_text, classes - 1);
+        return 1;
+      }
+  int status = dpacct_dataset_select_classes (d->public_set,
+                                              o->public_classes,
+                                              o->n_public_classes, warm);
+  if (status == DPACCT_EDOM)
+    {
+      out_error ("--public-classes %s: no public example has these labels",
+                 o->public_classes_text);
+      return 1;
+    }
+  if (status)
+    return out_library_failure (status, "the warm start's examples");
+  m->public_data = *warm;
+  return 0;
 }
 
 int
@@ -257,16 +423,23 @@ cmd_train (int argc, char **argv)
     }
   if (cmd_train_check_accountant (&o) || check_noise_accountant (&o))
     return 1;
-  if (o.n_clips != 1)
+  static const cli_option_id mlp_only[] = { OPT_TRAINABLE, OPT_HIDDEN,
+                                             OPT_PRETRAIN_EPOCHS,
+                                             OPT_PUBLIC_CLASSES };
+  static const char *const mlp_only_names[] = { "trainable", "hidden",
+                                                "pretrain-epochs",
+                                                "public-classes" };
+  for (size_t k = 0; !o.model && k < 4; k++)
+    if (o.given & OPT_BIT (mlp_only[k]))
+      {
+        out_error ("--%s: applies to --model mlp only", mlp_only_names[k]);
+        return 1;
+      }
+  if ((o.given & OPT_BIT (OPT_PUBLIC_CLASSES)) && o.pretrain_epochs == 0)
     {
-      out_error ("--clip: train takes one clipping bound, in (0, 1e6]");
-      return 1;
-    }
-  if (!o.model && (o.given & (OPT_BIT (OPT_TRAINABLE)
-                             | OPT_BIT (OPT_HIDDEN))))
-    {
-      out_error ("--%s: applies to --model mlp only",
-                 (o.given & OPT_BIT (OPT_TRAINABLE)) ? "trainable" : "hidden");
+      out_error ("--public-classes %s: selects the warm start's labels; "
+                 "give --pretrain-epochs in [1, 1000] too",
+                 o.public_classes_text);
       return 1;
     }
   if (o.model && ((o.given & OPT_BIT (OPT_MOMENTUM))
@@ -292,27 +465,42 @@ cmd_train (int argc, char **argv)
   train_data d;
   if ((rc = train_data_load (&o, 0, &d, NULL)))
     return rc;
+  dpacct_dataset *warm = NULL;
+  dpacct_train_report *reports = NULL;
   if (t.batch_size > d.private_set->n)
     {
       out_error ("--batch-size %zu: must be an integer in [1, %zu] (the "
                  "private examples)", t.batch_size, d.private_set->n);
-      train_data_free (&d);
-      return 1;
+      rc = 1;
     }
-  if (train_progress_wanted ())
+  else
+    rc = warm_start (&o, &d, &m, &warm);
+  if (!rc && !(reports = malloc (o.n_clips * sizeof *reports)))
+    rc = out_library_failure (DPACCT_ENOMEM, "the reports");
+  if (!rc && train_progress_wanted ())
     {
       t.progress = train_progress_steps;
       t.progress_context = (void *) "training";
     }
-  dpacct_train_report r;
-  int status = o.model ? dpacct_train_mlp_run (d.private_set, d.test_set,
-                                              &t, &m, &r)
-                       : dpacct_train_run (d.private_set, d.test_set, &t, &r);
+  /* One run per C, each from the same seeds. */
+  for (size_t k = 0; !rc && k < o.n_clips; k++)
+    {
+      t.clip = o.clips[k];
+      int status = o.model ? dpacct_train_mlp_run (d.private_set, d.test_set,
+                                                  &t, &m, &reports[k])
+                           : dpacct_train_run (d.private_set, d.test_set, &t,
+                                               &reports[k]);
+      if (status)
+        rc = out_library_failure (status, "the DP-SGD run");
+    }
   train_progress_done ();
-  if (status)
-    rc = out_library_failure (status, "the DP-SGD run");
-  else
-    print_run (&o, &d, &t, &m, &r);
+  if (!rc)
+    {
+      t.clip = o.clips[0];
+      rc = print_runs (&o, &d, &t, &m, reports, o.n_clips);
+    }
+  free (reports);
+  dpacct_dataset_free (warm);
   train_data_free (&d);
   return rc;
 }

@@ -54,6 +54,8 @@ run_grid (const cli_options *o, validate_grid *g, int *absent)
   data_options.public_size = 10000;
   data_options.dataset_size = g->private_size;
   data_options.features = 256;
+  data_options.raw_features = 0;
+  data_options.pretrain_epochs = g->pretrain_epochs; /* keeps the public set */
   train_data d;
   int rc = train_data_load (&data_options, g->private_size, &d, absent);
   if (rc)

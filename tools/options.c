@@ -85,8 +85,9 @@ static const option_info option_table[OPT_N] = {
     "test data (default: the last fifth of --data FILE)" },
   [OPT_PUBLIC_SIZE] = { "public-size", "N", "an integer in [2, 1e9]",
     "examples at the start of the data that fit the features (public)" },
-  [OPT_FEATURES] = { "features", "K", "an integer in [1, 4096]",
-    "principal components kept as features (default 256, at most d)" },
+  [OPT_FEATURES] = { "features", "K", "an integer in [1, 4096], or raw",
+    "principal components kept as features (default 256, at most d);\n"
+    "                             raw: the inputs themselves (--model mlp)" },
   [OPT_CACHE_DIR] = { "cache-dir", "DIR", "a directory",
     "where fitted features are cached (default ~/.cache/dpacct)" },
   [OPT_CLIPPING] = { "clipping", "KIND", "flat, normalised or automatic",
@@ -128,6 +129,12 @@ static const option_info option_table[OPT_N] = {
     "                             the last layer (default all)" },
   [OPT_HIDDEN] = { "hidden", "N", "an integer in [1, 4096]",
     "hidden units of the MLP (default 256)" },
+  [OPT_PRETRAIN_EPOCHS] = { "pretrain-epochs", "E", "an integer in [0, 1000]",
+    "non-private epochs on the public part before the private\n"
+    "                             run (--model mlp; default 0: no warm start)" },
+  [OPT_PUBLIC_CLASSES] = { "public-classes", "LIST",
+    "comma-separated labels or ranges FIRST-LAST in [0, 255]",
+    "the labels the warm start sees (default all; e.g. 0-4)" },
   [OPT_COMPARE_GAUSSIAN] = { "compare-gaussian", NULL, "",
     "also show the Gaussian noise (rdp) with the same epsilon, and both "
     "variances" },
@@ -606,6 +613,43 @@ parse_shard (const char *text, cli_options *o)
   return 0;
 }
 
+/* --public-classes 0-4,7: labels and ranges, each label once. */
+static int
+parse_public_classes (const char *text, cli_options *o)
+{
+  unsigned char seen[256] = { 0 };
+  const char *p = text;
+  o->n_public_classes = 0;
+  o->public_classes_text = text;
+  for (;;)
+    {
+      char *end;
+      if (!isdigit ((unsigned char) *p))
+        return bad_value (OPT_PUBLIC_CLASSES, text);
+      unsigned long first = strtoul (p, &end, 10), last = first;
+      if (*end == '-')
+        {
+          p = end + 1;
+          if (!isdigit ((unsigned char) *p))
+            return bad_value (OPT_PUBLIC_CLASSES, text);
+          last = strtoul (p, &end, 10);
+        }
+      if (first > last || last > 255)
+        return bad_value (OPT_PUBLIC_CLASSES, text);
+      for (unsigned long c = first; c <= last; c++)
+        if (!seen[c])
+          {
+            seen[c] = 1;
+            o->public_classes[o->n_public_classes++] = (unsigned) c;
+          }
+      if (*end == '\0')
+        return 0;
+      if (*end != ',')
+        return bad_value (OPT_PUBLIC_CLASSES, text);
+      p = end + 1;
+    }
+}
+
 static int
 parse_trainer_value (cli_option_id id, const char *text, cli_options *o)
 {
@@ -624,6 +668,13 @@ parse_trainer_value (cli_option_id id, const char *text, cli_options *o)
       return parse_integer (id, text, 2, UINT64_C (1000000000),
                             &o->public_size);
     case OPT_FEATURES:
+      if (strcmp (text, "raw") == 0)
+        {
+          o->raw_features = 1;
+          o->features = 0;
+          return 0;
+        }
+      o->raw_features = 0;
       return parse_integer (id, text, 1, 4096, &o->features);
     case OPT_CLIPPING:
       return parse_choice (id, text, clipping_names, 3, &o->clipping);
@@ -656,6 +707,10 @@ parse_trainer_value (cli_option_id id, const char *text, cli_options *o)
       return parse_choice (id, text, trainable_names, 3, &o->trainable);
     case OPT_HIDDEN:
       return parse_integer (id, text, 1, 4096, &o->hidden);
+    case OPT_PRETRAIN_EPOCHS:
+      return parse_integer (id, text, 0, 1000, &o->pretrain_epochs);
+    case OPT_PUBLIC_CLASSES:
+      return parse_public_classes (text, o);
     default:
       return bad_value (id, text);
     }

@@ -73,6 +73,9 @@ typedef enum {
   OPT_MODEL,
   OPT_TRAINABLE,
   OPT_HIDDEN,
+  /* train: the MLP's public warm start. */
+  OPT_PRETRAIN_EPOCHS,
+  OPT_PUBLIC_CLASSES,
   OPT_HELP,
   OPT_N
 } cli_option_id;
@@ -182,6 +185,12 @@ typedef struct {
   int model;                  /* --model: 0 head, 1 mlp */
   int trainable;              /* --trainable: a dpacct_trainable */
   uint64_t hidden;            /* --hidden units of the MLP */
+  int raw_features;           /* --features raw: the inputs, no PCA */
+  uint64_t pretrain_epochs;   /* --pretrain-epochs (0: no warm start) */
+  /* --public-classes: the labels the warm start sees (0: all). */
+  unsigned public_classes[256];
+  size_t n_public_classes;
+  const char *public_classes_text; /* as given */
   /* Lap2: nonzero when the mechanism is Laplace on L2-clipped gradients
    * (a lap2 accountant was named, or a Laplace option given). */
   int laplace;

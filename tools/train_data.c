@@ -211,13 +211,26 @@ train_data_load (const cli_options *o, uint64_t default_private,
                 &d->public_size);
   size_t k = o->features ? (size_t) o->features
                          : (train && train->dim < 256 ? train->dim : 256);
-  if (!rc && k > train->dim)
+  int keep_public = o->pretrain_epochs > 0;
+  d->raw = o->raw_features;
+  if (!rc && d->raw)
+    {
+      /* The inputs themselves: the split's parts change hands. */
+      d->private_set = priv;
+      d->test_set = test;
+      d->public_set = keep_public ? pub : NULL;
+      if (!keep_public)
+        dpacct_dataset_free (pub);
+      priv = test = pub = NULL;
+      k = train->dim;
+    }
+  else if (!rc && k > train->dim)
     {
       out_error ("--features %zu: must be an integer in [1, %zu] (the "
                  "data's features)", k, train->dim);
       rc = 1;
     }
-  if (!rc)
+  if (!rc && !d->raw)
     {
       char error[600];
       cache_dir (o, d->cache_dir, sizeof d->cache_dir);
@@ -228,12 +241,13 @@ train_data_load (const cli_options *o, uint64_t default_private,
       if (status)
         rc = out_library_failure (status, error);
     }
-  if (!rc)
+  if (!rc && !d->raw)
     {
       train_progress ("computing features");
       if (dpacct_pca_transform (pca, priv, &d->private_set)
           || dpacct_pca_transform (pca, test, &d->test_set)
-          || dpacct_pca_transform (pca, pub, &d->public_set))
+          || (keep_public
+              && dpacct_pca_transform (pca, pub, &d->public_set)))
         rc = out_library_failure (DPACCT_ENOMEM, "the features");
     }
   train_progress_done ();

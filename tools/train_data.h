@@ -12,7 +12,10 @@
 typedef struct {
   dpacct_dataset *private_set; /* features of the private part */
   dpacct_dataset *test_set;    /* features of the test set */
-  dpacct_dataset *public_set;  /* features of the public part */
+  /* Features of the public part, kept only for a warm start (options'
+   * pretrain_epochs > 0; else NULL). */
+  dpacct_dataset *public_set;
+  int raw;                     /* --features raw: no PCA, the inputs */
   const char *name;            /* "fashion-mnist" or the file */
   uint64_t public_size;
   size_t features;             /* K */
@@ -23,7 +26,8 @@ typedef struct {
 /* Loads --data (default fashion-mnist; its directory may be set with
  * $DPACCT_FASHION_MNIST), takes the first --public-size examples as public
  * and the next --dataset-size (default DEFAULT_PRIVATE, 0: all the rest)
- * as private, and builds K = --features features (default min(256, d)).
+ * as private, and builds K = --features features (default min(256, d)),
+ * or keeps the inputs as they are with --features raw.
  * Returns 0, or the exit status after one error line; ABSENT (may be
  * NULL) is set when Fashion-MNIST is not installed. */
 int train_data_load (const cli_options *options, uint64_t default_private,

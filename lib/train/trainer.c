@@ -12,6 +12,7 @@
  * noise predictions. */
 #include "train_internal.h"
 #include "epoch_stats.h"
+#include "train_plan.h"
 #include "dpacct/calibrate.h"
 #include "dpacct/event.h"
 #include "dpacct/lap2.h"
@@ -70,56 +71,18 @@ check_options (const dpacct_dataset *priv, const dpacct_dataset *test,
       || !(o->adam_epsilon > 0))
     return DPACCT_FAIL (DPACCT_EDOM, "clip, gamma and learning rate must be "
                                      "positive, momentum and betas in [0, 1)");
-  if (!(o->noise_multiplier > 0)
-      && !(o->epsilon > 0 && isfinite (o->epsilon) && o->delta > 0
-           && o->delta < 1))
-    return DPACCT_FAIL (DPACCT_EDOM, "need epsilon > 0 and delta in (0, 1), "
-                                     "or a noise multiplier");
-  if (o->noise != DPACCT_NOISE_GAUSSIAN && o->noise != DPACCT_NOISE_LAPLACE)
-    return DPACCT_FAIL (DPACCT_EDOM, "unknown kind of noise");
-  /* Laplace is accounted by the sound lap2 only: lap2-paper is not a
-   * privacy bound under subsampling, and the Gaussian accountants do not
-   * take Laplace noise. */
-  if (o->noise == DPACCT_NOISE_LAPLACE
-      && ((o->accountant != NULL && o->accountant != dpacct_accountant_lap2)
-          || o->noise_multiplier > 0))
-    return DPACCT_FAIL (DPACCT_EDOM, "Laplace noise is calibrated by the "
-                                     "lap2 accountant from epsilon, delta");
-  return DPACCT_OK;
-}
-
-/* sigma for the run, from the library's calibration unless given. */
-static int
-noise_multiplier (const dpacct_train_options *o, double q, uint64_t steps,
-                  double *sigma, double *epsilon_upper)
-{
-  if (o->noise_multiplier > 0)
-    {
-      *sigma = o->noise_multiplier;
-      *epsilon_upper = NAN;
-      return DPACCT_OK;
-    }
-  dpacct_accountant_options accounting;
-  dpacct_calibration_options calibration;
-  dpacct_calibration result;
-  dpacct_accountant_options_init (&accounting);
-  dpacct_calibration_options_init (&calibration);
-  int status = dpacct_noise_for_epsilon (o->accountant ? o->accountant
-                                                       : dpacct_accountant_rdp,
-                                         &accounting, q, steps,
-                                         DPACCT_SAMPLING_POISSON, o->epsilon,
-                                         o->delta, &calibration, &result);
-  *sigma = result.noise;
-  *epsilon_upper = result.epsilon_upper;
-  return status;
+  return train_check_privacy (o);
 }
 
 /* Shuffled batches: K = floor(N/B) steps per epoch, and sigma from the
  * proved upper bound (the Gaussian at sigma / sqrt(E)), unless given. */
 static int
-shuffle_noise (const dpacct_train_options *o, size_t n, double *q,
-               uint64_t *steps, double *sigma, double *epsilon_upper)
+shuffle_noise (const dpacct_train_options *o, size_t n, train_plan *p)
 {
+  double *q = &p->q, *sigma = &p->sigma, *epsilon_upper = &p->epsilon_upper;
+  uint64_t *steps = &p->steps;
+  p->b = NAN;
+  p->sensitivity = train_sensitivity (o);
   if (o->epochs != floor (o->epochs) || !(o->epochs >= 1.0)
       || o->epochs > (double) DPACCT_SAMPLER_MAX_EPOCHS)
     return DPACCT_FAIL (DPACCT_EDOM, "shuffled batches need whole epochs");
@@ -139,39 +102,6 @@ shuffle_noise (const dpacct_train_options *o, size_t n, double *q,
   if (status == DPACCT_OK)
     status = dpacct_gaussian_exact_epsilon (*sigma / sqrt ((double) epochs),
                                             o->delta, epsilon_upper);
-  return status;
-}
-
-/* b for the run: the smallest Laplace scale whose lap2 epsilon upper bound
- * for the run is at most the target.  lap2 assumes that one example moves
- * the sum by at most C in L2 norm; that bound here is the sensitivity S
- * (C for flat clipping, 1 for normalised and automatic, whose clipped
- * gradients have norm at most 1), so S is the clip it calibrates with:
- * the same S by which the Gaussian path multiplies sigma. */
-static int
-laplace_scale (const dpacct_train_options *o, double sensitivity,
-               uint64_t dimension, double q, uint64_t steps, double *b,
-               double *epsilon_upper)
-{
-  dpacct_accountant_options accounting;
-  dpacct_calibration_options calibration;
-  dpacct_calibration result, gaussian;
-  dpacct_accountant_options_init (&accounting);
-  dpacct_calibration_options_init (&calibration);
-  /* lap2 at b/S is at most the subsampled Gaussian at sigma = b/S, and
-   * close to it in many dimensions: RDP's sigma (cheap) is a good start.
-   * Only a start: the answer is verified either way. */
-  if (dpacct_noise_for_epsilon (dpacct_accountant_rdp, &accounting, q, steps,
-                                DPACCT_SAMPLING_POISSON, o->epsilon, o->delta,
-                                &calibration, &gaussian) == DPACCT_OK)
-    calibration.noise_guess = gaussian.noise * sensitivity;
-  int status = dpacct_lap2_scale_for_epsilon (dpacct_accountant_lap2,
-                                              &accounting, sensitivity,
-                                              dimension, q, steps,
-                                              o->epsilon, o->delta,
-                                              &calibration, &result);
-  *b = result.noise;
-  *epsilon_upper = result.epsilon_upper;
   return status;
 }
 
@@ -390,30 +320,20 @@ train_run (const dpacct_dataset *priv, const dpacct_dataset *test,
     classes = test->n_classes;
   if (hook && hook->canary_x && hook->canary_y + 1 > classes)
     classes = hook->canary_y + 1;
-  double q, sigma, eps_upper, b = NAN;
-  uint64_t steps;
-  double sensitivity = o->clipping == DPACCT_CLIP_FLAT ? o->clip : 1.0;
   int laplace = o->noise == DPACCT_NOISE_LAPLACE;
   /* Shuffled under the audit (zero-out): the canary's slot, n, is always
    * in the permutation, holding the canary or nothing. */
   size_t slots = n + (o->shuffle && hook && hook->canary_x);
-  if (o->shuffle)
-    status = shuffle_noise (o, slots, &q, &steps, &sigma, &eps_upper);
-  else if ((status = dpacct_dpsgd_steps (n, o->batch_size, o->epochs, &q,
-                                         &steps)))
-    return status;
-  else if (laplace)
-    {
-      /* Every parameter of the head gets noise: n = classes (dim + 1). */
-      status = laplace_scale (o, sensitivity,
-                              (uint64_t) classes * (uint64_t) (dim + 1), q,
-                              steps, &b, &eps_upper);
-      sigma = M_SQRT2 * b / sensitivity; /* std of Laplace(b) is sqrt(2) b */
-    }
-  else
-    status = noise_multiplier (o, q, steps, &sigma, &eps_upper);
+  train_plan plan;
+  /* Every parameter of the head gets noise: n = classes (dim + 1). */
+  uint64_t params = (uint64_t) classes * (uint64_t) (dim + 1);
+  status = o->shuffle ? shuffle_noise (o, slots, &plan)
+                      : train_plan_poisson (o, n, params, &plan);
   if (status)
     return status;
+  double q = plan.q, sigma = plan.sigma, b = plan.b;
+  double sensitivity = plan.sensitivity;
+  uint64_t steps = plan.steps;
   model m;
   if ((status = model_alloc (&m, dim, classes)))
     return status;
@@ -465,11 +385,8 @@ train_run (const dpacct_dataset *priv, const dpacct_dataset *test,
   double noise_std = sigma * sensitivity * fault_factor;
   double noise_b = b * fault_factor;
   double inv_batch = 1.0 / (double) o->batch_size;
-  double weight_sum[DPACCT_MAX_CLASSES] = { 0 };
-  size_t seen[DPACCT_MAX_CLASSES] = { 0 };
-  size_t clipped_count = 0, sampled_total = 0;
-  size_t batch_min = SIZE_MAX, batch_max = 0;
-  double noise_sumsq = 0;
+  train_tally tally;
+  train_tally_init (&tally);
   uint64_t every = steps / 100 + 1;
   if (hook)
     hook->statistic = 0;
@@ -516,25 +433,21 @@ train_run (const dpacct_dataset *priv, const dpacct_dataset *test,
           batch++;
           if (i < n)
             {
-              weight_sum[y] += weight;
-              seen[y]++;
-              clipped_count += clipped;
+              tally.weight[y] += weight;
+              tally.seen[y]++;
+              tally.clipped += clipped;
               if (!status)
                 status = epoch_stats_add (&diagnostics, sqrt (rr * xx), y,
                                           weight, clipped);
             }
         }
-      sampled_total += batch;
-      if (batch < batch_min)
-        batch_min = batch;
-      if (batch > batch_max)
-        batch_max = batch;
+      train_tally_batch (&tally, batch);
       for (size_t p = 0; p < m.params; p++)
         {
           double z = laplace ? gsl_ran_laplace (noise, noise_b)
                              : gsl_ran_gaussian_ziggurat (noise, noise_std);
           m.grad[p] += z;
-          noise_sumsq += z * z;
+          tally.noise_sumsq += z * z;
           m.accumulated[p] += z / sensitivity;
         }
       if (released)
@@ -548,32 +461,7 @@ train_run (const dpacct_dataset *priv, const dpacct_dataset *test,
         o->progress (t + 1, steps, o->progress_context);
     }
 
-  rep->steps = steps;
-  rep->q = q;
-  rep->sigma = sigma;
-  rep->noise = o->noise;
-  rep->laplace_scale = b;
-  rep->epsilon_upper = eps_upper;
-  rep->sensitivity = sensitivity;
-  rep->batch_mean = (double) sampled_total / (double) steps;
-  rep->batch_min = batch_min;
-  rep->batch_max = batch_max;
-  size_t real_total = 0;
-  for (size_t c = 0; c < classes; c++)
-    real_total += seen[c];
-  rep->clip_fraction = real_total ? (double) clipped_count
-                                        / (double) real_total : NAN;
-  rep->n_classes = classes;
-  for (size_t c = 0; c < DPACCT_MAX_CLASSES; c++)
-    {
-      rep->class_weight[c] = seen[c] ? weight_sum[c] / (double) seen[c] : NAN;
-      rep->class_accuracy[c] = NAN;
-    }
-  rep->n_parameters = m.params;
-  double coords = (double) steps * (double) m.params;
-  rep->noise_sumsq = noise_sumsq * inv_batch * inv_batch;
-  rep->noise_std = sqrt (rep->noise_sumsq / coords);
-  rep->noise_std_predicted = sigma * sensitivity * inv_batch;
+  train_tally_report (&tally, &plan, o, classes, m.params, rep);
   for (size_t p = 0; p < m.params; p++)
     rep->accumulated_sumsq += m.accumulated[p] * m.accumulated[p];
   rep->accumulated_noise = sqrt (rep->accumulated_sumsq / (double) m.params);
