@@ -12,7 +12,7 @@ if (!exists("term")) term = "pngcairo size 900,560 enhanced font 'sans,11'"
 eval "set terminal ".term
 set output outfile
 set datafile separator "\t"
-set key bottom right
+set key center right
 set logscale x 10
 set logscale y2 10
 set xlabel "clipping bound C (flat clipping; learning rate / C)"
