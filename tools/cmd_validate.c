@@ -185,6 +185,12 @@ cmd_validate (int argc, char **argv)
                      VALIDATE_MAX_LIST);
           rc = 1;
         }
+      else if (o.shard_count && o.report_dir)
+        {
+          out_error ("--report-dir: a shard prints its runs only; give "
+                     "--report-dir to 'dpacct validate --merge'");
+          rc = 1;
+        }
       else if ((rc = validate_grid_make (o.quick, seed, o.clips, n_clips,
                                          &g)) == 0
                && (rc = run_grid (&o, &g, &absent)) == 0)

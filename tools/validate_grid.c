@@ -91,6 +91,8 @@ add (validate_grid *g, validate_family family, int e, uint64_t batch,
 static int
 make_runs (validate_grid *g)
 {
+  /* Room for every family at the largest --clip list (16 values):
+   * 288 + 9 + 2 * 3 * 6 * 9 + 18 + 9 + 36 + 3 + 15 runs, well below. */
   size_t cap = 4096;
   g->runs = calloc (cap, sizeof *g->runs);
   if (g->runs == NULL)
