@@ -74,26 +74,6 @@ bench_norms (void)
   gsl_rng_free (r);
 }
 
-/* The examples of DATA with labels below MAX_LABEL. */
-static dpacct_dataset *
-classes_below (const dpacct_dataset *data, unsigned max_label)
-{
-  size_t n = 0;
-  for (size_t i = 0; i < data->n; i++)
-    n += data->y[i] < max_label;
-  dpacct_dataset *out;
-  if (dpacct_dataset_alloc (n, data->dim, data->n_classes, &out))
-    return NULL;
-  for (size_t i = 0, k = 0; i < data->n; i++)
-    if (data->y[i] < max_label)
-      {
-        memcpy (out->x + k * data->dim, data->x + i * data->dim,
-                data->dim * sizeof *out->x);
-        out->y[k++] = data->y[i];
-      }
-  return out;
-}
-
 int
 main (void)
 {
@@ -120,7 +100,9 @@ main (void)
     }
   dpacct_dataset_subset (train, 0, 10000, &pub);
   dpacct_dataset_subset (train, 10000, 5000, &priv);
-  dpacct_dataset *pub5 = classes_below (pub, 5);
+  static const unsigned first_five[] = { 0, 1, 2, 3, 4 };
+  dpacct_dataset *pub5 = NULL;
+  dpacct_dataset_select_classes (pub, first_five, 5, &pub5);
   test_part = test;
   printf ("\nprivate fine-tuning, Fashion-MNIST pixels, N = 5,000, E = 4, "
           "B = 256, C = 1 (flat), epsilon 8, delta 1e-5, SGD lr 2;\n"

@@ -419,6 +419,87 @@ START_TEST (test_step_clips_each_example)
 }
 END_TEST
 
+/* The blocked products (MLP_BLOCK examples at a time, W_0 transposed)
+ * give the bits of the one-example path: a noiseless step over 2.3
+ * blocks equals the step summed example by example with
+ * mlp_example_accumulate, and block predictions and losses equal
+ * mlp_predict's and mlp_example_loss's, for every shape and set. */
+START_TEST (test_blocks_equal_one_at_a_time)
+{
+  const size_t n_ex = 2 * MLP_BLOCK + 5;
+  for (size_t k = 0; k < N_SHAPES; k++)
+    for (size_t m = 0; m < 3; m++)
+      {
+        const mlp_shape *s = &shapes[k];
+        float *x;
+        unsigned char *y;
+        synthetic (s, n_ex, test_seed () + 40 + k, &x, &y);
+        mlp_workspace *ws;
+        mlp *net = make_net (s, 6 + k, &ws);
+        size_t n = mlp_param_count (net);
+        double *want = calloc (n, sizeof *want);
+        double *grad = malloc (n * sizeof *grad);
+        double *p0 = malloc (n * sizeof *p0);
+        mlp_dp_step_options o = step_options (modes[m]);
+        o.q = 1.0;
+        o.sigma = 0.0;
+        o.clip = 0.5;
+        for (size_t i = 0; i < n_ex; i++)
+          {
+            mlp_example_backward (net, ws, x + i * features (s), y[i]);
+            double norm = mlp_example_norm (net, ws, modes[m],
+                                            o.norm_method);
+            mlp_example_accumulate (net, ws, modes[m],
+                                    norm > o.clip ? o.clip / norm : 1.0,
+                                    want);
+          }
+        unsigned predicted[MLP_BLOCK];
+        double loss[MLP_BLOCK];
+        mlp_prepare_blocks (net, ws);
+        for (size_t first = 0; first < n_ex; first += MLP_BLOCK)
+          {
+            size_t count = n_ex - first < MLP_BLOCK ? n_ex - first
+                                                    : MLP_BLOCK;
+            ck_assert_int_eq (mlp_predict_block (net, ws, x, y, first, count,
+                                                 predicted, loss),
+                              DPACCT_OK);
+            for (size_t e = 0; e < count; e++)
+              {
+                const float *xe = x + (first + e) * features (s);
+                ck_assert_uint_eq (predicted[e], mlp_predict (net, ws, xe));
+                ck_assert (loss[e]
+                           == mlp_example_loss (net, ws, xe, y[first + e]));
+              }
+          }
+        ck_assert_int_eq (mlp_predict_block (net, ws, x, y, 0,
+                                             MLP_BLOCK + 1, predicted,
+                                             loss), DPACCT_EDOM);
+        memcpy (p0, mlp_params (net), n * sizeof *p0);
+        gsl_rng *r = gsl_rng_alloc (gsl_rng_mt19937);
+        mlp_dp_step_stats stats;
+        ck_assert_int_eq (mlp_dp_step (net, ws, x, y, n_ex, &o, r, r, grad,
+                                       &stats), DPACCT_OK);
+        double step = o.learning_rate / o.expected_batch;
+        for (size_t p = 0; p < n; p++)
+          {
+            double expect = mlp_is_trainable (net, modes[m], p)
+                              ? p0[p] - step * (want[p] + 0.0) : p0[p];
+            ck_assert_msg (mlp_params (net)[p] == expect,
+                           "shape %zu mode %zu parameter %zu: %.17g, want "
+                           "%.17g", k, m, p, mlp_params (net)[p], expect);
+          }
+        gsl_rng_free (r);
+        free (p0);
+        free (want);
+        free (grad);
+        free (x);
+        free (y);
+        mlp_workspace_free (ws);
+        mlp_free (net);
+      }
+}
+END_TEST
+
 /* The noise on each trainable coordinate has std sigma * C (flat): the
  * difference between a noisy and a noiseless step from the same state,
  * over 940 coordinates, has sample variance within 6 standard errors
@@ -1010,6 +1091,51 @@ START_TEST (test_public_pretraining_is_deterministic)
 }
 END_TEST
 
+/* The audit on the network: the correct trainer stays below its claim,
+ * while no clipping is caught above it (1,000 pairs; half the noise
+ * needs tens of thousands at epsilon 2, for the head as for the network:
+ * make check-audit-slow). */
+START_TEST (test_audit_on_the_network)
+{
+  const dpacct_audit_variant variants[] = { DPACCT_AUDIT_CORRECT,
+                                            DPACCT_AUDIT_NO_CLIPPING };
+  for (size_t v = 0; v < 2; v++)
+    {
+      dpacct_audit_options a;
+      dpacct_audit_result r;
+      dpacct_audit_options_init (&a);
+      ck_assert (a.model == DPACCT_MODEL_HEAD && a.hidden == 8);
+      a.model = DPACCT_MODEL_MLP;
+      a.pairs = 1000;
+      a.seed = test_seed ();
+      a.variant = variants[v];
+      ck_assert_int_eq (dpacct_audit_run (&a, &r), DPACCT_OK);
+      ck_assert (r.epsilon_claimed <= 2.0 && r.epsilon_claimed > 1.9);
+      if (v == 0)
+        ck_assert_msg (r.epsilon_lower >= 0
+                         && r.epsilon_lower <= r.epsilon_claimed,
+                       "correct MLP: %g > %g", r.epsilon_lower,
+                       r.epsilon_claimed);
+      else
+        ck_assert_msg (r.epsilon_lower > r.epsilon_claimed,
+                       "variant %zu: %g <= %g", v, r.epsilon_lower,
+                       r.epsilon_claimed);
+    }
+  dpacct_audit_options a;
+  dpacct_audit_result r;
+  dpacct_audit_options_init (&a);
+  a.model = DPACCT_MODEL_MLP;
+  a.hidden = 0;
+  ck_assert_int_eq (dpacct_audit_run (&a, &r), DPACCT_EDOM);
+  a.hidden = 8;
+  a.shuffle = 1;
+  ck_assert_int_eq (dpacct_audit_run (&a, &r), DPACCT_EUNSUP);
+  a.shuffle = 0;
+  a.model = (dpacct_model) 5;
+  ck_assert_int_eq (dpacct_audit_run (&a, &r), DPACCT_EDOM);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -1025,6 +1151,7 @@ main (void)
   TCase *dpsgd = tcase_create ("dpsgd");
   tcase_add_test (dpsgd, test_bitfit_and_probe_freeze_the_rest);
   tcase_add_test (dpsgd, test_step_clips_each_example);
+  tcase_add_test (dpsgd, test_blocks_equal_one_at_a_time);
   tcase_add_test (dpsgd, test_step_noise_scale);
   tcase_add_test (dpsgd, test_init_and_pretraining_are_deterministic);
   tcase_add_test (dpsgd, test_bad_input_is_rejected);
@@ -1038,5 +1165,9 @@ main (void)
   tcase_add_test (runs, test_select_classes);
   tcase_add_test (runs, test_public_pretraining_is_deterministic);
   suite_add_tcase (s, runs);
+  TCase *audit = tcase_create ("audit");
+  tcase_set_timeout (audit, 120);
+  tcase_add_test (audit, test_audit_on_the_network);
+  suite_add_tcase (s, audit);
   return test_run_suite (s);
 }

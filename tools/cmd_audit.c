@@ -17,7 +17,8 @@
    | OPT_BIT (OPT_DELTA) | OPT_BIT (OPT_ACCOUNTANT)                         \
    | OPT_BIT (OPT_DATASET_SIZE) | OPT_BIT (OPT_BATCH_SIZE)                  \
    | OPT_BIT (OPT_EPOCHS) | OPT_BIT (OPT_CLIP) | OPT_BIT (OPT_SEED)         \
-   | OPT_BIT (OPT_FORMAT) | OPT_BIT (OPT_HELP) | OPT_BIT (OPT_SAMPLER))
+   | OPT_BIT (OPT_FORMAT) | OPT_BIT (OPT_HELP) | OPT_BIT (OPT_SAMPLER)     \
+   | OPT_BIT (OPT_MODEL) | OPT_BIT (OPT_HIDDEN))
 
 static const char summary[] =
   "Audit the trainer: train 2 x --pairs times on a small synthetic set with\n"
@@ -28,7 +29,9 @@ static const char summary[] =
   "Defaults: --epsilon 2 --delta 1e-5 --accountant pld --pairs 50000\n"
   "--dataset-size 50 --batch-size 50 (full batch) --epochs 4 --clip 1.\n"
   "--sampler shuffle audits shuffled batches under zero-out (N + 1 a\n"
-  "multiple of B) and shows the samplers' lower end and the Poisson figure.";
+  "multiple of B) and shows the samplers' lower end and the Poisson figure.\n"
+  "--model mlp audits the MLP (features + canary -> --hidden, default 8,\n"
+  "-> classes, every parameter trained) instead of the softmax head.";
 
 static const cli_defaults defaults = { 1e-5, 2.0, 50, 0, 4.0 };
 
@@ -81,6 +84,20 @@ cmd_audit_options (const cli_options *o, dpacct_audit_options *a)
       return 1;
     }
   a->clip = o->clips[0];
+  a->model = o->model ? DPACCT_MODEL_MLP : DPACCT_MODEL_HEAD;
+  if (o->given & OPT_BIT (OPT_HIDDEN))
+    a->hidden = (size_t) o->hidden;
+  if (!o->model && (o->given & OPT_BIT (OPT_HIDDEN)))
+    {
+      out_error ("--hidden: applies to --model mlp only");
+      return 1;
+    }
+  if (o->model && o->train_shuffle)
+    {
+      out_error ("--model mlp: draws Poisson batches only; --sampler shuffle "
+                 "applies to --model head");
+      return 1;
+    }
   if (o->given & OPT_BIT (OPT_SEED))
     a->seed = (unsigned long) o->seed;
   if (a->dataset_size < 2 || a->dataset_size > 100000)
@@ -120,7 +137,7 @@ static void
 print_audit (const cli_options *o, const dpacct_audit_options *a,
              const dpacct_audit_result *r)
 {
-  out_field as[16];
+  out_field as[20];
   size_t na = 0;
   as[na++] = out_text ("accountant", "accountant",
                        a->shuffle ? "shuffle (Gaussian at sigma/sqrt(E))"
@@ -131,6 +148,11 @@ print_audit (const cli_options *o, const dpacct_audit_options *a,
   as[na++] = out_count ("dataset_size", "synthetic examples", a->dataset_size);
   as[na++] = out_count ("batch_size", "expected batch size", a->batch_size);
   as[na++] = out_real ("clip", "clipping bound C", OUT_REAL, a->clip);
+  as[na++] = out_text ("model", "model",
+                       a->model == DPACCT_MODEL_MLP
+                         ? "mlp (every parameter trained)" : "softmax head");
+  if (a->model == DPACCT_MODEL_MLP)
+    as[na++] = out_count ("hidden", "hidden units", a->hidden);
   as[na++] = out_text ("canary", "canary",
                        "Dirac: 100 on a coordinate no example uses");
   as[na++] = out_text ("statistic", "statistic",

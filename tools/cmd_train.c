@@ -175,7 +175,8 @@ epoch_field_count (const dpacct_train_report *r)
  * and DIAG; returns the number of fields. */
 static size_t
 answer_fields (const cli_options *o, const dpacct_train_options *t,
-               const dpacct_train_report *r, double clip, out_field *f, char (*names)[DPACCT_MAX_CLASSES][24],
+               const dpacct_train_report *r, double clip, out_field *f,
+               char (*names)[DPACCT_MAX_CLASSES][24],
                char (*labels)[DPACCT_MAX_CLASSES][48], field_text *diag)
 {
   size_t n = 0;

@@ -67,8 +67,8 @@ static const option_info option_table[OPT_N] = {
     "(default 64:N)" },
   [OPT_CLIP] = { "clip", "LIST",
     "a comma-separated list of at most 64 values, each in (0, 1e6]",
-    "clipping bound(s) C (default 1): a list for cumulative-noise, one value "
-    "elsewhere" },
+    "clipping bound(s) C (default 1): a list for cumulative-noise and "
+    "train, one value elsewhere" },
   [OPT_DIMENSION] = { "dimension", "D", "an integer in [1, 1e12]",
     "model dimension d: the coordinates that get Laplace noise (lap2), or "
     "for the per-step noise's norm sigma*C*sqrt(d)/B" },

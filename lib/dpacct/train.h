@@ -275,6 +275,12 @@ typedef enum {
   DPACCT_AUDIT_NO_CLIPPING /* does not clip (noise still sigma * C) */
 } dpacct_audit_variant;
 
+/* What the audit trains. */
+typedef enum {
+  DPACCT_MODEL_HEAD, /* the softmax head */
+  DPACCT_MODEL_MLP   /* the MLP (dpacct_train_mlp_run), every parameter */
+} dpacct_model;
+
 typedef struct {
   dpacct_audit_variant variant;
   size_t pairs;          /* runs with and without the canary, each; 50000 */
@@ -296,6 +302,12 @@ typedef struct {
    * be a multiple of batch_size, and steps of K = (dataset_size + 1) /
    * batch_size; the noise is calibrated with the proved upper bound. */
   int shuffle;
+  /* DPACCT_MODEL_MLP: the runs train the MLP (dim + 1) -> hidden ->
+   * classes, every parameter (full fine-tuning, plain SGD, Poisson
+   * sampling only), and the statistic projects the released sums on the
+   * canary's whole clipped gradient; the default is the head. */
+  dpacct_model model;
+  size_t hidden;         /* the MLP's hidden units; 8 */
 } dpacct_audit_options;
 
 void dpacct_audit_options_init (dpacct_audit_options *options);

@@ -14,6 +14,7 @@
  * trainer.  A correct trainer must stay below its accountant's epsilon; the
  * broken variants, which exist only here, must not. */
 #include "train_internal.h"
+#include "mlp_internal.h"
 #include "dpacct/calibrate.h"
 #include "dpacct/event.h"
 #include "dpacct/sampler.h"
@@ -45,6 +46,8 @@ dpacct_audit_options_init (dpacct_audit_options *o)
   o->learning_rate = 0.5;
   o->confidence = 0.95;
   o->seed = 1;
+  o->model = DPACCT_MODEL_HEAD;
+  o->hidden = 8;
 }
 
 /* A shuffled audit under zero-out: n + 1 slots (the canary's always in
@@ -283,6 +286,12 @@ check_audit_options (const dpacct_audit_options *o)
       || !isfinite (o->canary_scale))
     return DPACCT_FAIL (DPACCT_EDOM, "clip, canary scale and learning rate "
                                      "must be positive, confidence in (0, 1)");
+  if (o->model != DPACCT_MODEL_HEAD && o->model != DPACCT_MODEL_MLP)
+    return DPACCT_FAIL (DPACCT_EDOM, "unknown model");
+  if (o->model == DPACCT_MODEL_MLP && (o->hidden < 1 || o->hidden > 4096))
+    return DPACCT_FAIL (DPACCT_EDOM, "the MLP needs 1 to 4096 hidden units");
+  if (o->model == DPACCT_MODEL_MLP && o->shuffle)
+    return DPACCT_FAIL (DPACCT_EUNSUP, "the MLP draws Poisson batches only");
   return DPACCT_OK;
 }
 
@@ -357,6 +366,17 @@ dpacct_audit_run (const dpacct_audit_options *o, dpacct_audit_result *res)
   hook.canary_x = canary;
   hook.canary_y = 0;
   hook.skip_evaluation = 1;
+  mlp_run_options net_run;
+  memset (&net_run, 0, sizeof net_run);
+  net_run.hidden = o->hidden;
+  net_run.tokens = 1;
+  net_run.trainable = MLP_TRAIN_ALL;
+  net_run.norm_method = MLP_NORM_MIXED;
+  net_run.init_seed = o->seed;
+  net_run.fault = hook.fault;
+  net_run.canary_x = canary;
+  net_run.canary_y = 0;
+  net_run.skip_evaluation = 1;
   dpacct_train_report report;
   for (size_t j = 0; !status && j < o->pairs; j++)
     for (int with = 0; !status && with < 2; with++)
@@ -366,9 +386,17 @@ dpacct_audit_run (const dpacct_audit_options *o, dpacct_audit_result *res)
         unsigned long base = o->seed * 4000037ul + 4 * j + 2 * (unsigned) with;
         t.sampling_seed = base + 1;
         t.noise_seed = base + 2;
-        hook.canary_in = with;
-        status = train_run (data, NULL, &t, &hook, &report);
-        (with ? in : out)[j] = hook.statistic;
+        hook.canary_in = net_run.canary_in = with;
+        if (o->model == DPACCT_MODEL_MLP)
+          {
+            status = mlp_train_run (data, NULL, &t, &net_run, &report);
+            (with ? in : out)[j] = net_run.statistic;
+          }
+        else
+          {
+            status = train_run (data, NULL, &t, &hook, &report);
+            (with ? in : out)[j] = hook.statistic;
+          }
       }
   if (!status)
     {

@@ -110,8 +110,9 @@ epoch_stats_end_step (epoch_stats *s, uint64_t t)
   r->sampled = s->n_norms;
   qsort (s->norms, s->n_norms, sizeof *s->norms, compare_doubles);
   for (size_t k = 0; k < DPACCT_NORM_QUANTILES; k++)
-    r->norm_quantile[k] = epoch_stats_quantile (s->norms, s->n_norms,
-                                                dpacct_norm_quantile_levels[k]);
+    r->norm_quantile[k]
+      = epoch_stats_quantile (s->norms, s->n_norms,
+                              dpacct_norm_quantile_levels[k]);
   r->clip_fraction = s->n_norms ? (double) s->clipped / (double) s->n_norms
                                 : NAN;
   for (size_t c = 0; c < DPACCT_MAX_CLASSES; c++)

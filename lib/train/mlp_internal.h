@@ -13,12 +13,17 @@
 
 #include "dpacct/train.h"
 #include "epoch_stats.h"
+#include "train_internal.h"
 
 #include <stddef.h>
 
 #include <gsl/gsl_rng.h>
 
 #define MLP_MAX_LAYERS 4
+/* Examples whose layer-0 products are computed together. */
+#define MLP_BLOCK 16
+/* Inputs of layer 0 whose columns a block's products take at a time. */
+#define MLP_INPUT_CHUNK 32
 
 typedef struct {
   size_t layers;                     /* L dense layers, 2..MLP_MAX_LAYERS */
@@ -128,6 +133,17 @@ typedef struct {
   /* For tests: called with each sampled example's norm and label. */
   void (*observe) (double norm, unsigned y, void *context);
   void *observe_context;
+  /* For the audit (audit.c): the deliberately broken variants, and a
+   * canary example (CANARY_X: T * width[0] features, NULL: none) which,
+   * when CANARY_IN, is Poisson-sampled after the N examples like one of
+   * them; *CANARY_STATISTIC += the released noisy sum (the trainable
+   * coordinates) projected on the canary's gradient direction at the
+   * step's model; CANARY_GRAD: mlp_param_count doubles of scratch. */
+  train_fault fault;
+  const float *canary_x;
+  unsigned canary_y;
+  int canary_in;
+  double *canary_statistic, *canary_grad;
 } mlp_dp_step_options;
 
 typedef struct {
@@ -153,6 +169,18 @@ int mlp_dp_step (mlp *net, mlp_workspace *ws, const float *x,
                  const unsigned char *y, size_t n,
                  const mlp_dp_step_options *options, gsl_rng *sampling,
                  gsl_rng *noise, double *grad, mlp_dp_step_stats *stats);
+
+/* Readies WS for mlp_predict_block with NET's present parameters: call
+ * it again after any change to them. */
+void mlp_prepare_blocks (const mlp *net, mlp_workspace *ws);
+
+/* The predicted class and the cross-entropy of the COUNT (<= MLP_BLOCK)
+ * examples FIRST, FIRST + 1, ... of X, Y, computed together (after
+ * mlp_prepare_blocks).
+ * DPACCT_EDOM for a label out of range or too many examples. */
+int mlp_predict_block (const mlp *net, mlp_workspace *ws, const float *x,
+                       const unsigned char *y, size_t first, size_t count,
+                       unsigned *predicted, double *loss);
 
 /* The class with the largest logit for one example. */
 unsigned mlp_predict (const mlp *net, mlp_workspace *ws, const float *x);
@@ -181,6 +209,14 @@ typedef struct {
   void (*observe_norm) (uint64_t step, double norm, unsigned y,
                         void *context);
   void *observe_context;
+  /* For the audit: as in train_hook (train_internal.h), the fault, the
+   * canary and the statistic (out); SKIP_EVALUATION: no test or
+   * training loss. */
+  train_fault fault;
+  const float *canary_x;
+  unsigned canary_y;
+  int canary_in, skip_evaluation;
+  double statistic;
   /* out: bit l set where layer l's norm used the ghost formula. */
   unsigned ghost_layers;
 } mlp_run_options;

@@ -3,9 +3,7 @@
  * the test metrics.  The accounting dimension is the trainable parameter
  * count: what lap2 sees, and what the report calls n_parameters. */
 #include "mlp_internal.h"
-#include "dpacct/calibrate.h"
-#include "dpacct/event.h"
-#include "dpacct/lap2.h"
+#include "train_plan.h"
 #include "internal.h"
 
 #include <math.h>
@@ -46,57 +44,7 @@ check_run (const dpacct_dataset *priv, const dpacct_dataset *test,
                                      "least 1 and a positive learning rate");
   if (o->batch_size < 1 || o->batch_size > priv->n)
     return DPACCT_FAIL (DPACCT_EDOM, "batch size must be in [1, N]");
-  if (o->noise == DPACCT_NOISE_LAPLACE
-      && ((o->accountant && o->accountant != dpacct_accountant_lap2)
-          || o->noise_multiplier > 0))
-    return DPACCT_FAIL (DPACCT_EDOM, "Laplace noise is calibrated by the "
-                                     "lap2 accountant from epsilon, delta");
-  if (!(o->noise_multiplier > 0)
-      && !(o->epsilon > 0 && isfinite (o->epsilon) && o->delta > 0
-           && o->delta < 1))
-    return DPACCT_FAIL (DPACCT_EDOM, "need epsilon > 0 and delta in (0, 1), "
-                                     "or a noise multiplier");
-  return DPACCT_OK;
-}
-
-/* sigma (Gaussian) or b (Laplace, SIGMA = sqrt(2) b / S) for the run. */
-static int
-calibrate (const dpacct_train_options *o, double sensitivity,
-           uint64_t dimension, double q, uint64_t steps, double *sigma,
-           double *b, double *epsilon_upper)
-{
-  dpacct_accountant_options accounting;
-  dpacct_calibration_options calibration;
-  dpacct_calibration result;
-  dpacct_accountant_options_init (&accounting);
-  dpacct_calibration_options_init (&calibration);
-  *b = NAN;
-  if (o->noise == DPACCT_NOISE_LAPLACE)
-    {
-      int status = dpacct_lap2_scale_for_epsilon (dpacct_accountant_lap2,
-                                                  &accounting, sensitivity,
-                                                  dimension, q, steps,
-                                                  o->epsilon, o->delta,
-                                                  &calibration, &result);
-      *b = result.noise;
-      *sigma = M_SQRT2 * *b / sensitivity;
-      *epsilon_upper = result.epsilon_upper;
-      return status;
-    }
-  if (o->noise_multiplier > 0)
-    {
-      *sigma = o->noise_multiplier;
-      *epsilon_upper = NAN;
-      return DPACCT_OK;
-    }
-  int status = dpacct_noise_for_epsilon (o->accountant ? o->accountant
-                                                       : dpacct_accountant_rdp,
-                                         &accounting, q, steps,
-                                         DPACCT_SAMPLING_POISSON, o->epsilon,
-                                         o->delta, &calibration, &result);
-  *sigma = result.noise;
-  *epsilon_upper = result.epsilon_upper;
-  return status;
+  return train_check_privacy (o);
 }
 
 /* Accuracy (per class where REP is not NULL) and mean cross-entropy of
@@ -108,14 +56,25 @@ evaluate (const mlp *net, mlp_workspace *ws, const dpacct_dataset *data,
   size_t correct = 0, hits[DPACCT_MAX_CLASSES] = { 0 };
   size_t count[DPACCT_MAX_CLASSES] = { 0 };
   double total = 0;
-  for (size_t i = 0; i < data->n; i++)
+  mlp_prepare_blocks (net, ws);
+  for (size_t first = 0; first < data->n; first += MLP_BLOCK)
     {
-      const float *x = data->x + i * data->dim;
-      unsigned y = data->y[i], hit = mlp_predict (net, ws, x) == y;
-      correct += hit;
-      hits[y] += hit;
-      count[y]++;
-      total += mlp_example_loss (net, ws, x, y);
+      unsigned predicted[MLP_BLOCK];
+      double losses[MLP_BLOCK];
+      size_t block = data->n - first < MLP_BLOCK ? data->n - first
+                                                 : MLP_BLOCK;
+      /* The labels are below the network's classes (the run takes the
+       * most classes of its data sets): this cannot fail. */
+      mlp_predict_block (net, ws, data->x, data->y, first, block, predicted,
+                         losses);
+      for (size_t e = 0; e < block; e++)
+        {
+          unsigned y = data->y[first + e], hit = predicted[e] == y;
+          correct += hit;
+          hits[y] += hit;
+          count[y]++;
+          total += losses[e];
+        }
     }
   *accuracy = (double) correct / (double) data->n;
   *loss = total / (double) data->n;
@@ -146,32 +105,32 @@ mlp_train_run (const dpacct_dataset *priv, const dpacct_dataset *test,
     classes = test->n_classes;
   if (run->public_data && run->public_data->n_classes > classes)
     classes = run->public_data->n_classes;
+  if (run->canary_x && run->canary_y + 1 > classes)
+    classes = run->canary_y + 1;
   mlp_shape shape = { 2, run->tokens,
                       { priv->dim / run->tokens, run->hidden, classes } };
   size_t dimension = mlp_trainable_count (&shape, run->trainable);
   if (dimension == 0)
     return DPACCT_FAIL (DPACCT_EDOM, "unknown shape or trainable set");
-  double q, sigma, b, eps_upper;
-  uint64_t steps;
-  double sensitivity = o->clipping == DPACCT_CLIP_FLAT ? o->clip : 1.0;
-  status = dpacct_dpsgd_steps (priv->n, o->batch_size, o->epochs, &q, &steps);
-  if (!status)
-    status = calibrate (o, sensitivity, dimension, q, steps, &sigma, &b,
-                        &eps_upper);
-  if (status)
+  train_plan plan;
+  if ((status = train_plan_poisson (o, priv->n, dimension, &plan)))
     return status;
+  uint64_t steps = plan.steps;
 
   mlp *net = NULL;
   mlp_workspace *ws = NULL;
   epoch_stats diagnostics = { 0 };
-  double *grad = NULL;
+  double *grad = NULL, *canary_grad = NULL;
   gsl_rng *sampling = gsl_rng_alloc (gsl_rng_mt19937);
   gsl_rng *noise = gsl_rng_alloc (gsl_rng_mt19937);
   if ((status = mlp_alloc (&shape, &net))
       || (status = mlp_workspace_alloc (net, &ws)))
     goto done;
   grad = malloc (mlp_param_count (net) * sizeof *grad);
-  if (!grad || !sampling || !noise)
+  canary_grad = run->canary_x ? malloc (mlp_param_count (net)
+                                        * sizeof *canary_grad)
+                              : NULL;
+  if (!grad || !sampling || !noise || (run->canary_x && !canary_grad))
     {
       status = DPACCT_FAIL (DPACCT_ENOMEM, "out of memory");
       goto done;
@@ -187,25 +146,33 @@ mlp_train_run (const dpacct_dataset *priv, const dpacct_dataset *test,
   gsl_rng_set (sampling, o->sampling_seed);
   gsl_rng_set (noise, o->noise_seed);
   if ((status = epoch_stats_init (&diagnostics, rep, o->epochs, steps,
-                                  q * (double) priv->n)))
+                                  plan.q * (double) priv->n)))
     goto done;
   mlp_dp_step_options step = {
     .trainable = run->trainable, .norm_method = run->norm_method,
     .clipping = o->clipping, .clip = o->clip, .gamma = o->gamma,
-    .noise = o->noise, .sigma = o->noise == DPACCT_NOISE_LAPLACE ? 0 : sigma,
-    .laplace_scale = o->noise == DPACCT_NOISE_LAPLACE ? b : 0, .q = q,
+    .noise = o->noise,
+    .sigma = o->noise == DPACCT_NOISE_LAPLACE ? 0 : plan.sigma,
+    .laplace_scale = o->noise == DPACCT_NOISE_LAPLACE ? plan.b : 0,
+    .q = plan.q,
     .expected_batch = (double) o->batch_size,
     .learning_rate = o->learning_rate, .diagnostics = &diagnostics
   };
+  run->statistic = 0;
+  step.fault = run->fault;
+  step.canary_x = run->canary_x;
+  step.canary_y = run->canary_y;
+  step.canary_in = run->canary_in;
+  step.canary_statistic = &run->statistic;
+  step.canary_grad = canary_grad;
   observer watch = { run, 0 };
   if (run->observe_norm)
     {
       step.observe = observe_step;
       step.observe_context = &watch;
     }
-  size_t sampled = 0, clipped = 0, batch_min = SIZE_MAX, batch_max = 0;
-  double noise_sumsq = 0, weight_sum[DPACCT_MAX_CLASSES] = { 0 };
-  size_t seen[DPACCT_MAX_CLASSES] = { 0 };
+  train_tally tally;
+  train_tally_init (&tally);
   for (uint64_t t = 0; t < steps; t++)
     {
       mlp_dp_step_stats stats;
@@ -213,18 +180,14 @@ mlp_train_run (const dpacct_dataset *priv, const dpacct_dataset *test,
       if ((status = mlp_dp_step (net, ws, priv->x, priv->y, priv->n, &step,
                                  sampling, noise, grad, &stats)))
         goto done;
-      sampled += stats.batch;
-      clipped += stats.clipped;
-      noise_sumsq += stats.noise_sumsq;
+      train_tally_batch (&tally, stats.batch);
+      tally.clipped += stats.clipped;
+      tally.noise_sumsq += stats.noise_sumsq;
       for (size_t c = 0; c < classes; c++)
         {
-          seen[c] += stats.class_seen[c];
-          weight_sum[c] += stats.class_weight[c];
+          tally.seen[c] += stats.class_seen[c];
+          tally.weight[c] += stats.class_weight[c];
         }
-      if (stats.batch < batch_min)
-        batch_min = stats.batch;
-      if (stats.batch > batch_max)
-        batch_max = stats.batch;
       epoch_stats_end_step (&diagnostics, t);
     }
   run->ghost_layers = 0;
@@ -232,42 +195,24 @@ mlp_train_run (const dpacct_dataset *priv, const dpacct_dataset *test,
     if (mlp_layer_uses_ghost (&shape, l, run->norm_method))
       run->ghost_layers |= 1u << l;
 
-  double inv_batch = 1.0 / (double) o->batch_size;
-  rep->steps = steps;
-  rep->q = q;
-  rep->sigma = sigma;
-  rep->noise = o->noise;
-  rep->laplace_scale = b;
-  rep->epsilon_upper = eps_upper;
-  rep->sensitivity = sensitivity;
-  rep->batch_mean = (double) sampled / (double) steps;
-  rep->batch_min = batch_min;
-  rep->batch_max = batch_max;
-  rep->clip_fraction = sampled ? (double) clipped / (double) sampled : NAN;
-  rep->n_classes = classes;
-  for (size_t c = 0; c < DPACCT_MAX_CLASSES; c++)
-    {
-      rep->class_weight[c] = seen[c] ? weight_sum[c] / (double) seen[c] : NAN;
-      rep->class_accuracy[c] = NAN;
-    }
-  rep->n_parameters = dimension;
-  rep->noise_sumsq = noise_sumsq * inv_batch * inv_batch;
-  rep->noise_std = sqrt (rep->noise_sumsq
-                         / ((double) steps * (double) dimension));
-  rep->noise_std_predicted = sigma * sensitivity * inv_batch;
+  train_tally_report (&tally, &plan, o, classes, dimension, rep);
   rep->accumulated_noise = rep->accumulated_predicted = NAN;
   rep->accumulated_sumsq = NAN;
   rep->accuracy = rep->loss = NAN;
   double unused;
-  if (test)
+  if (test && !run->skip_evaluation)
     evaluate (net, ws, test, &rep->accuracy, &rep->loss, rep);
-  evaluate (net, ws, priv, &unused, &rep->train_loss, NULL);
+  if (!run->skip_evaluation)
+    evaluate (net, ws, priv, &unused, &rep->train_loss, NULL);
+  else
+    rep->train_loss = NAN;
   rep->seconds = (double) (clock () - start) / CLOCKS_PER_SEC;
 done:
   epoch_stats_free (&diagnostics);
   gsl_rng_free (sampling);
   gsl_rng_free (noise);
   free (grad);
+  free (canary_grad);
   mlp_workspace_free (ws);
   mlp_free (net);
   return status;
