@@ -630,8 +630,8 @@ check_audit (const validate_grid *g, validate_checks *c)
       validate_check *r = add_check (c, name);
       int correct = a->variant == 0;
       snprintf (r->predicted, sizeof r->predicted,
-                "eps_lb %s the accountant's epsilon %.4g (softmax head on "
-                "synthetic data, pld, seed %lu)", correct ? "<=" : ">",
+                "eps_lb %s the accountant's epsilon %.4g (the audit's MLP "
+                "on synthetic data, pld, seed %lu)", correct ? "<=" : ">",
                 a->epsilon_claimed, g->seed);
       snprintf (r->observed, sizeof r->observed, "eps_lb %.4f",
                 a->epsilon_lower);
