@@ -735,6 +735,14 @@ START_TEST (test_run_calibrates_and_learns)
   ck_assert_int_eq (dpacct_train_mlp_run (train, test, &o, &pub, &r2),
                     DPACCT_OK);
   ck_assert (r2.accuracy == r.accuracy && r2.loss == r.loss);
+  ck_assert_uint_eq (r2.ghost_layers, 3); /* one token: both ghost */
+  /* 4 tokens of 2 into 8: ghost 16 * (2 + 8) = 160 > materialised
+   * 4 * 2 * 8 = 64, so layer 0 materialises; the report says so. */
+  pub.tokens = 4;
+  ck_assert_int_eq (dpacct_train_mlp_run (train, test, &o, &pub, &r2),
+                    DPACCT_OK);
+  ck_assert_uint_eq (r2.ghost_layers, 2);
+  pub.tokens = 1;
   o.clip = 1e6;
   o.noise_multiplier = 1.0;
   ck_assert_int_eq (dpacct_train_mlp_run (train, test, &o, &pub, &r2),

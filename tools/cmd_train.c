@@ -24,7 +24,7 @@
    | OPT_BIT (OPT_MOMENTUM) | OPT_BIT (OPT_SAMPLING_SEED)                   \
    | OPT_BIT (OPT_NOISE_SEED) | OPT_BIT (OPT_NOISE) | OPT_BIT (OPT_FORMAT)  \
    | OPT_BIT (OPT_MODEL) | OPT_BIT (OPT_TRAINABLE) | OPT_BIT (OPT_HIDDEN)   \
-   | OPT_BIT (OPT_HELP) | OPT_BIT (OPT_SAMPLER)                            \
+   | OPT_BIT (OPT_TOKENS) | OPT_BIT (OPT_HELP) | OPT_BIT (OPT_SAMPLER)                            \
    | OPT_BIT (OPT_PRETRAIN_EPOCHS) | OPT_BIT (OPT_PUBLIC_CLASSES))
 
 static const char summary[] =
@@ -253,6 +253,19 @@ print_runs (const cli_options *o, const train_data *d,
   const dpacct_train_report *r = &reports[0]; /* what all runs share */
   out_field a[40];
   size_t na = 0;
+  /* Mixed ghost clipping's choice per layer, which the cost decides from
+   * the widths and tokens alone, so every run makes the same one. */
+  char norms[96] = "mixed ghost clipping:";
+  for (size_t l = 0; l < 2; l++)
+    {
+      size_t used = strlen (norms);
+      snprintf (norms + used, sizeof norms - used, "%s layer %zu %s",
+                l ? "," : "", l,
+                (r->ghost_layers >> l) & 1u ? "ghost" : "materialised");
+    }
+  if (o->model && m->tokens > 1)
+    a[na++] = out_count ("tokens", "tokens per example (shared layer 0)",
+                         m->tokens);
   a[na++] = out_text ("data", "data", d->name);
   a[na++] = out_count ("public_size", "public examples",
                        d->public_size);
@@ -274,8 +287,7 @@ print_runs (const cli_options *o, const train_data *d,
       a[na++] = out_count ("hidden", "hidden units", m->hidden);
       a[na++] = out_text ("trainable", "trainable",
                           cli_trainable_name (m->trainable));
-      a[na++] = out_text ("norms", "per-example norms",
-                          "mixed ghost clipping");
+      a[na++] = out_text ("norms", "per-example norms", norms);
       a[na++] = out_count ("pretrain_epochs", "public warm start: epochs",
                            m->public_data ? m->pretrain_epochs : 0);
       if (m->public_data)
@@ -425,12 +437,12 @@ cmd_train (int argc, char **argv)
   if (cmd_train_check_accountant (&o) || check_noise_accountant (&o))
     return 1;
   static const cli_option_id mlp_only[] = { OPT_TRAINABLE, OPT_HIDDEN,
-                                             OPT_PRETRAIN_EPOCHS,
+                                             OPT_TOKENS, OPT_PRETRAIN_EPOCHS,
                                              OPT_PUBLIC_CLASSES };
   static const char *const mlp_only_names[] = { "trainable", "hidden",
-                                                "pretrain-epochs",
+                                                "tokens", "pretrain-epochs",
                                                 "public-classes" };
-  for (size_t k = 0; !o.model && k < 4; k++)
+  for (size_t k = 0; !o.model && k < 5; k++)
     if (o.given & OPT_BIT (mlp_only[k]))
       {
         out_error ("--%s: applies to --model mlp only", mlp_only_names[k]);
@@ -463,12 +475,22 @@ cmd_train (int argc, char **argv)
   m.trainable = (dpacct_trainable) o.trainable;
   if (o.given & OPT_BIT (OPT_HIDDEN))
     m.hidden = (size_t) o.hidden;
+  if (o.given & OPT_BIT (OPT_TOKENS))
+    m.tokens = (size_t) o.tokens;
   train_data d;
   if ((rc = train_data_load (&o, 0, &d, NULL)))
     return rc;
   dpacct_dataset *warm = NULL;
   dpacct_train_report *reports = NULL;
-  if (t.batch_size > d.private_set->n)
+  if (d.private_set->dim % m.tokens != 0)
+    {
+      /* The tokens share the first layer, so each is dim / T features. */
+      out_error ("--tokens %zu: must divide the %zu input features (on "
+                 "Fashion-MNIST's raw pixels, 28: the image's rows)",
+                 m.tokens, d.private_set->dim);
+      rc = 1;
+    }
+  else if (t.batch_size > d.private_set->n)
     {
       out_error ("--batch-size %zu: must be an integer in [1, %zu] (the "
                  "private examples)", t.batch_size, d.private_set->n);

@@ -129,6 +129,9 @@ static const option_info option_table[OPT_N] = {
     "                             the last layer (default all)" },
   [OPT_HIDDEN] = { "hidden", "N", "an integer in [1, 4096]",
     "hidden units of the MLP (default 256)" },
+  [OPT_TOKENS] = { "tokens", "T", "an integer in [1, 4096] dividing the features",
+    "read an example as T tokens through one shared first\n"
+    "                             layer (--model mlp; default 1)" },
   [OPT_PRETRAIN_EPOCHS] = { "pretrain-epochs", "E", "an integer in [0, 1000]",
     "non-private epochs on the public part before the private\n"
     "                             run (--model mlp; default 0: no warm start)" },
@@ -702,6 +705,8 @@ parse_trainer_value (cli_option_id id, const char *text, cli_options *o)
       return parse_choice (id, text, trainable_names, 3, &o->trainable);
     case OPT_HIDDEN:
       return parse_integer (id, text, 1, 4096, &o->hidden);
+    case OPT_TOKENS:
+      return parse_integer (id, text, 1, 4096, &o->tokens);
     case OPT_PRETRAIN_EPOCHS:
       return parse_integer (id, text, 0, 1000, &o->pretrain_epochs);
     case OPT_PUBLIC_CLASSES:

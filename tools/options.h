@@ -73,6 +73,7 @@ typedef enum {
   OPT_MODEL,
   OPT_TRAINABLE,
   OPT_HIDDEN,
+  OPT_TOKENS,
   /* train: the MLP's public warm start. */
   OPT_PRETRAIN_EPOCHS,
   OPT_PUBLIC_CLASSES,
@@ -185,6 +186,7 @@ typedef struct {
   int model;                  /* --model: 0 head, 1 mlp */
   int trainable;              /* --trainable: a dpacct_trainable */
   uint64_t hidden;            /* --hidden units of the MLP */
+  uint64_t tokens;            /* --tokens through the MLP's first layer */
   int raw_features;           /* --features raw: the inputs, no PCA */
   uint64_t pretrain_epochs;   /* --pretrain-epochs (0: no warm start) */
   /* --public-classes: the labels the warm start sees (0: all). */

@@ -207,6 +207,10 @@ typedef struct {
   double noise_std, noise_std_predicted, noise_sumsq;
   double accumulated_noise, accumulated_predicted, accumulated_sumsq;
   double seconds;           /* CPU time of the training loop */
+  /* The MLP's mixed ghost clipping: bit l set when layer l's per-example
+   * norms came from the ghost formula, clear when from the materialised
+   * gradient (0 for the head). */
+  unsigned ghost_layers;
   /* Non-private per-epoch diagnostics, in step order: record e covers
    * the steps t with floor(t R / T) = e for R = n_epoch_records =
    * min(ceil(epochs), DPACCT_MAX_EPOCH_RECORDS), so each spans about

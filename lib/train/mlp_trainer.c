@@ -256,5 +256,9 @@ dpacct_train_mlp_run (const dpacct_dataset *private_data,
   run.pretrain_epochs = m->pretrain_epochs;
   run.pretrain_batch = m->pretrain_batch;
   run.pretrain_learning_rate = m->pretrain_learning_rate;
-  return mlp_train_run (private_data, test_data, options, &run, report);
+  int status = mlp_train_run (private_data, test_data, options, &run,
+                              report);
+  if (!status)
+    report->ghost_layers = run.ghost_layers;
+  return status;
 }

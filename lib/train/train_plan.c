@@ -134,6 +134,7 @@ train_tally_report (const train_tally *t, const train_plan *p,
                     uint64_t dimension, dpacct_train_report *rep)
 {
   rep->steps = p->steps;
+  rep->ghost_layers = 0;
   rep->q = p->q;
   rep->sigma = p->sigma;
   rep->noise = o->noise;
