@@ -114,7 +114,7 @@ START_TEST (test_oracle_one_batch_is_gaussian)
 END_TEST
 
 /* K = 2: P(g(x1) + g(x2) > 0) = E_x1 [P(g(x2) > -g(x1))], one integral,
- * here in MPFR (tests/k2_mpfr.c, tanh-sinh at 128 bits, written afresh);
+ * here in MPFR (tests/k2_mpfr.c, tanh-sinh at 100 bits, written afresh);
  * one case here, since MPFR is slow under valgrind, and a grid of nine in
  * `make check-samplers-slow`. */
 START_TEST (test_oracle_two_batches_quadrature)

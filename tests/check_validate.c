@@ -85,18 +85,25 @@ START_TEST (test_pooled_sd_against_hand_computation)
    * 8), and a group of one that adds nothing: sqrt(10 / (1 + 2)). */
   const double v[] = { 1, 10, 3, 14, 7, 12 };
   const size_t g[] = { 0, 1, 0, 1, 2, 1 };
-  ck_assert_rel (validate_pooled_sd (v, g, 6), sqrt (10.0 / 3), 1e-15,
-                 "pooled sd");
+  validate_pooled p = validate_pooled_sd (v, g, 6);
+  ck_assert_rel (p.sd, sqrt (10.0 / 3), 1e-15, "pooled sd");
+  ck_assert_uint_eq (p.df, 3);
   /* Only singletons: no spread. */
   const size_t lone[] = { 0, 1, 2 };
-  ck_assert (isnan (validate_pooled_sd (v, lone, 3)));
-  /* 2 sd sqrt(1/na + 1/nb). */
-  ck_assert_rel (validate_spread (0.5, 2, 2), 2 * 0.5 * 1.0, 1e-15,
-                 "spread 2 x 2");
-  ck_assert_rel (validate_spread (0.5, 3, 1), 2 * 0.5 * sqrt (4.0 / 3),
-                 1e-15, "spread 3 x 1");
-  ck_assert (isnan (validate_spread (0.5, 0, 3)));
-  ck_assert (isnan (validate_spread (NAN, 3, 3)));
+  p = validate_pooled_sd (v, lone, 3);
+  ck_assert (isnan (p.sd) && p.df == 0);
+  /* t sd sqrt(1/na + 1/nb), Student's 97.5 % quantile at df: 4.30265 at
+   * 2 degrees, 2.22814 at 10 (tables). */
+  validate_pooled two = { 0.5, 2 }, ten = { 0.5, 10 };
+  ck_assert_rel (validate_spread (two, 2, 2), 4.30265272974946 * 0.5, 1e-9,
+                 "spread 2 x 2, 2 df");
+  ck_assert_rel (validate_spread (ten, 3, 1),
+                 2.22813885198627 * 0.5 * sqrt (4.0 / 3), 1e-9,
+                 "spread 3 x 1, 10 df");
+  ck_assert (isnan (validate_spread (two, 0, 3)));
+  validate_pooled none = { NAN, 0 }, no_df = { 0.5, 0 };
+  ck_assert (isnan (validate_spread (none, 3, 3)));
+  ck_assert (isnan (validate_spread (no_df, 3, 3)));
   /* Student's t: 12.706 at one degree of freedom, 2.776 at four. */
   ck_assert_rel (validate_spread_t (0.1, 2), 12.7062047361747 * 0.1 / sqrt (2),
                  1e-9, "t spread, 2 seeds");
@@ -128,14 +135,16 @@ START_TEST (test_noise_alone_is_not_called_a_failure)
           v[k] = 0.01 * s;
         }
       const size_t g[] = { 0, 0, 1, 1 };
-      double sd = validate_pooled_sd (v, g, 4);
+      validate_pooled sd = validate_pooled_sd (v, g, 4);
       double d = (v[0] + v[1]) / 2 - (v[2] + v[3]) / 2;
       fails += validate_verdict_greater (d, validate_spread (sd, 2, 2))
                == VERDICT_FAIL;
     }
-  /* d / spread is t(2) / (2 sqrt 2): beyond 1 with probability about
-   * 12 % two-sided, 6 % on the failing side; allow up to 10 %. */
-  ck_assert_msg (fails < trials / 10, "%zu of %zu noise draws failed", fails,
+  /* d / (sd sqrt(1/2 + 1/2)) is Student's t with the pooled sd's 2
+   * degrees, so it passes the 97.5 % quantile with probability 2.5 %
+   * (50 of 2000 expected, binomial sd 7): allow up to 4 % (80).  With 2
+   * in place of t it was 9 %. */
+  ck_assert_msg (fails < trials / 25, "%zu of %zu noise draws failed", fails,
                  trials);
 }
 END_TEST

@@ -1,5 +1,5 @@
 /* k2_mpfr.c - the shuffle pair's two-batch probability by quadrature in
- * MPFR (128 bits): P(g(x1) + g(x2) > 0) = E_x1 [P(g(x2) > -g(x1))], the
+ * MPFR (100 bits): P(g(x1) + g(x2) > 0) = E_x1 [P(g(x2) > -g(x1))], the
  * inner probability in closed form (a quadratic in u), the outer integral
  * by tanh-sinh quadrature on pieces split where the integrand is not
  * analytic: at u = 1 (the second root of the quadratic appears) and at

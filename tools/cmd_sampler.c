@@ -387,6 +387,18 @@ cmd_sampler_poisson_note (const cli_options *o, char *text, size_t size)
 int
 cmd_sampler_plan (const cli_options *o)
 {
+  /* Balls-and-bins has no examples left out: K = N/B bins must be whole
+   * (as epsilon and delta require). */
+  for (size_t k = 0; o->sampler == CLI_SAMPLER_BALLS_AND_BINS
+                     && k < o->n_batch_sizes; k++)
+    if (o->dataset_size % o->batch_sizes[k] != 0)
+      {
+        out_error ("--sampling balls-and-bins: --dataset-size %llu is not a "
+                   "multiple of --batch-size %llu; K = N/B bins must be whole",
+                   (unsigned long long) o->dataset_size,
+                   (unsigned long long) o->batch_sizes[k]);
+        return 1;
+      }
   size_t rows = o->n_epsilons * o->n_epochs * o->n_batch_sizes;
   out_field (*f)[9] = calloc (rows ? rows : 1, sizeof *f);
   out_answer *ans = calloc (rows ? rows : 1, sizeof *ans);

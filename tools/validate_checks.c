@@ -3,8 +3,9 @@
  * difference is measured against, and the verdict (validate_verdict.c).
  *
  * A configuration's accuracy is the mean over seeds at its best learning
- * rate.  The seed spread of a comparison is 2 sd sqrt(1/na + 1/nb), sd
- * pooled over every configuration of the families compared. */
+ * rate.  The seed spread of a comparison is t sd sqrt(1/na + 1/nb), sd
+ * pooled over every configuration of the families compared and t
+ * Student's 97.5 % quantile at its degrees of freedom. */
 #include <config.h>
 
 #include <math.h>
@@ -106,7 +107,7 @@ same_configuration (const validate_run *a, const validate_run *b)
 
 /* The per-seed standard deviation of accuracy, pooled over the runs of
  * the families in MASK (bit per family). */
-static double
+static validate_pooled
 seed_sd (const validate_grid *g, unsigned mask)
 {
   static double values[4096];
@@ -210,7 +211,8 @@ best_clip (const validate_grid *g, double e, cell *out)
 }
 
 static void
-check_rehn_clip (const validate_grid *g, validate_checks *c, double sd)
+check_rehn_clip (const validate_grid *g, validate_checks *c,
+                 validate_pooled sd)
 {
   cell strong, weak;
   double c_strong = best_clip (g, g->epsilons[0], &strong);
@@ -241,7 +243,7 @@ check_rehn_clip (const validate_grid *g, validate_checks *c, double sd)
             q ? q->norm_q10 : NAN, q ? q->norm_q50 : NAN,
             q ? q->norm_q90 : NAN);
   double spread = validate_spread (sd, above.n, below.n);
-  spread_text (r, spread, sd, g->seeds);
+  spread_text (r, spread, sd.sd, g->seeds);
   if (below.n == 0)
     /* No C below the weak-privacy optimum was tried: the prediction
      * holds, but the sweep cannot test it. */
@@ -292,7 +294,7 @@ check_reweighting (const validate_grid *g, validate_checks *c)
 static void
 check_automatic (const validate_grid *g, validate_checks *c)
 {
-  double sd = seed_sd (g, BIT (FAMILY_CLIP) | BIT (FAMILY_AUTO));
+  validate_pooled sd = seed_sd (g, BIT (FAMILY_CLIP) | BIT (FAMILY_AUTO));
   cell best = { NAN, NAN, 0, { 0 }, NULL }, worst = best;
   double c_best = NAN, c_worst = NAN;
   for (size_t k = 0; k < g->n_clips; k++)
@@ -320,7 +322,7 @@ check_automatic (const validate_grid *g, validate_checks *c)
             "in C by construction", automatic.mean, best.mean, c_best,
             worst.mean, c_worst, 100 * (best.mean - worst.mean));
   double spread = validate_spread (sd, automatic.n, best.n);
-  spread_text (r, spread, sd, g->seeds);
+  spread_text (r, spread, sd.sd, g->seeds);
   r->verdict = validate_verdict_and (
     validate_verdict_within (automatic.mean - best.mean, 0.01, spread),
     validate_verdict_greater (best.mean - worst.mean,
@@ -340,7 +342,7 @@ batch_cell (const validate_grid *g, int e, uint64_t batch, double epochs)
 
 static void
 check_batch_rule (const validate_grid *g, validate_checks *c, int e,
-                  double sd)
+                  validate_pooled sd)
 {
   double E = g->epochs[g->n_epochs - 1];
   cell best = { NAN, NAN, 0, { 0 }, NULL };
@@ -371,7 +373,7 @@ check_batch_rule (const validate_grid *g, validate_checks *c, int e,
             (unsigned long long) best_b, best.mean,
             (unsigned long long) plan_b, at_plan.mean);
   double spread = validate_spread (sd, best.n, at_plan.n);
-  spread_text (r, spread, sd, g->seeds);
+  spread_text (r, spread, sd.sd, g->seeds);
   if (ratio >= 0.5 && ratio <= 2.0)
     r->verdict = VERDICT_PASS;
   else
@@ -390,7 +392,7 @@ check_batch_rule (const validate_grid *g, validate_checks *c, int e,
             (unsigned long long) step_b, at_plan.mean,
             100 * (at_step.mean - at_plan.mean));
   spread = validate_spread (sd, at_step.n, at_plan.n);
-  spread_text (r, spread, sd, g->seeds);
+  spread_text (r, spread, sd.sd, g->seeds);
   r->verdict = step_b == plan_b ? VERDICT_INCONCLUSIVE
                : validate_verdict_greater (at_plan.mean - at_step.mean,
                                            spread);
@@ -475,7 +477,7 @@ full_cell (const validate_grid *g, int e)
 static void
 check_bitfit (const validate_grid *g, validate_checks *c, int e)
 {
-  double sd = seed_sd (g, BIT (FAMILY_CLIP) | BIT (FAMILY_BITFIT));
+  validate_pooled sd = seed_sd (g, BIT (FAMILY_CLIP) | BIT (FAMILY_BITFIT));
   cell full = full_cell (g, e);
   selector s = select_family (FAMILY_BITFIT, g->epsilons[e]);
   cell bias = best_cell (g, &s);
@@ -495,7 +497,7 @@ check_bitfit (const validate_grid *g, validate_checks *c, int e)
             full.first ? (unsigned long long) full.first->params : 0ull,
             full.first ? full.first->seconds : NAN);
   double spread = validate_spread (sd, full.n, bias.n);
-  spread_text (r, spread, sd, g->seeds);
+  spread_text (r, spread, sd.sd, g->seeds);
   r->verdict = validate_verdict_within (full.mean - bias.mean > 0
                                           ? full.mean - bias.mean : 0,
                                         0.03, spread);
@@ -504,7 +506,7 @@ check_bitfit (const validate_grid *g, validate_checks *c, int e)
 static void
 check_warm_start (const validate_grid *g, validate_checks *c)
 {
-  double sd = seed_sd (g, BIT (FAMILY_CLIP) | BIT (FAMILY_SCRATCH));
+  validate_pooled sd = seed_sd (g, BIT (FAMILY_CLIP) | BIT (FAMILY_SCRATCH));
   cell warm = full_cell (g, 0);
   selector s = select_family (FAMILY_SCRATCH, g->epsilons[0]);
   cell cold = best_cell (g, &s);
@@ -516,7 +518,7 @@ check_warm_start (const validate_grid *g, validate_checks *c)
             "accuracy %.4f (warm) vs %.4f (scratch): %+.1f points",
             warm.mean, cold.mean, 100 * (warm.mean - cold.mean));
   double spread = validate_spread (sd, warm.n, cold.n);
-  spread_text (r, spread, sd, g->seeds);
+  spread_text (r, spread, sd.sd, g->seeds);
   r->verdict = validate_verdict_greater (warm.mean - cold.mean, spread);
 }
 
@@ -526,7 +528,7 @@ static void
 check_lap2 (const validate_grid *g, validate_checks *c, int e,
             int trainable)
 {
-  double sd = seed_sd (g, BIT (FAMILY_CLIP) | BIT (FAMILY_BITFIT)
+  validate_pooled sd = seed_sd (g, BIT (FAMILY_CLIP) | BIT (FAMILY_BITFIT)
                             | BIT (FAMILY_LAP2));
   cell gauss;
   if (trainable == DPACCT_TRAINABLE_ALL)
@@ -556,7 +558,7 @@ check_lap2 (const validate_grid *g, validate_checks *c, int e,
             lap.first ? lap.first->noise_predicted : NAN,
             gauss.first ? gauss.first->noise_predicted : NAN);
   double spread = validate_spread (sd, lap.n, gauss.n);
-  spread_text (r, spread, sd, g->seeds);
+  spread_text (r, spread, sd.sd, g->seeds);
   /* "At least as accurate": only a decisive loss fails. */
   validate_verdict v = validate_verdict_greater (lap.mean - gauss.mean,
                                                  spread);
@@ -680,11 +682,11 @@ validate_checks_compute (const validate_grid *g, validate_checks *c)
                "sigma*C/B");
   check_noise (g, c, DPACCT_NOISE_LAPLACE, "noise-laplace",
                "sqrt(2)*b/B");
-  double sd_clip = seed_sd (g, BIT (FAMILY_CLIP));
+  validate_pooled sd_clip = seed_sd (g, BIT (FAMILY_CLIP));
   check_rehn_clip (g, c, sd_clip);
   check_reweighting (g, c);
   check_automatic (g, c);
-  double sd_batch = seed_sd (g, BIT (FAMILY_BATCH));
+  validate_pooled sd_batch = seed_sd (g, BIT (FAMILY_BATCH));
   for (int e = 0; e < 2; e++)
     {
       check_batch_rule (g, c, e, sd_batch);

@@ -62,7 +62,7 @@ validate_verdict_tuned (validate_verdict verdict, size_t n_rates)
   return n_rates >= VALIDATE_MIN_RATES ? verdict : VERDICT_INCONCLUSIVE;
 }
 
-double
+validate_pooled
 validate_pooled_sd (const double *values, const size_t *group, size_t n)
 {
   /* Two passes per group: the mean, then the squared deviations.  The
@@ -88,15 +88,17 @@ validate_pooled_sd (const double *values, const size_t *group, size_t n)
           ss += (values[k] - mean) * (values[k] - mean);
       df += m - 1;
     }
-  return df ? sqrt (ss / (double) df) : NAN;
+  validate_pooled p = { df ? sqrt (ss / (double) df) : NAN, df };
+  return p;
 }
 
 double
-validate_spread (double sd, size_t na, size_t nb)
+validate_spread (validate_pooled p, size_t na, size_t nb)
 {
-  if (isnan (sd) || na == 0 || nb == 0)
+  if (isnan (p.sd) || p.df == 0 || na == 0 || nb == 0)
     return NAN;
-  return 2 * sd * sqrt (1.0 / (double) na + 1.0 / (double) nb);
+  return gsl_cdf_tdist_Pinv (0.975, (double) p.df) * p.sd
+         * sqrt (1.0 / (double) na + 1.0 / (double) nb);
 }
 
 double

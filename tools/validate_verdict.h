@@ -39,17 +39,28 @@ enum { VALIDATE_MIN_RATES = 3 };
 validate_verdict validate_verdict_tuned (validate_verdict verdict,
                                          size_t n_rates);
 
+/* A per-seed standard deviation pooled within groups, and its degrees
+ * of freedom (the values less the groups that have any). */
+typedef struct
+{
+  double sd;
+  size_t df;
+} validate_pooled;
+
 /* The pooled within-group standard deviation of VALUES (N of them, value
  * i in group GROUP[i]): sqrt(sum of squared deviations from the group
- * means / (N - number of groups)).  Groups of one value contribute
- * nothing.  NaN when no group has two values. */
-double validate_pooled_sd (const double *values, const size_t *group,
-                           size_t n);
+ * means / df), df = N - number of groups.  Groups of one value contribute
+ * nothing.  sd NaN (df 0) when no group has two values. */
+validate_pooled validate_pooled_sd (const double *values, const size_t *group,
+                                    size_t n);
 
-/* The spread of a difference of two means of NA and NB seeds each, with
- * per-seed standard deviation SD: 2 SD sqrt(1/NA + 1/NB), about a 95 %
- * band.  NaN when SD is NaN or a count is 0. */
-double validate_spread (double sd, size_t na, size_t nb);
+/* The spread of a difference of two means of NA and NB seeds each, from
+ * the pooled per-seed deviation P: t P.sd sqrt(1/NA + 1/NB), t the
+ * 97.5 % quantile of Student's t with P.df degrees (the sd is estimated
+ * from the same few seeds, so 2 in place of t would call pure noise a
+ * failure about 9 % of the time with 2 seeds a side).  A 95 % band; NaN
+ * when P.sd is NaN, P.df is 0 or a count is 0. */
+double validate_spread (validate_pooled p, size_t na, size_t nb);
 
 /* The spread of a mean of N per-seed values with sample standard
  * deviation SD: t SD / sqrt(N), t the 97.5 % quantile of Student's t
