@@ -261,8 +261,8 @@ void dpacct_mlp_options_init (dpacct_mlp_options *options);
  * mixed ghost clipping.  OPTIONS as for dpacct_train_run except that the
  * optimiser is plain SGD (optimizer, momentum and Adam's settings are not
  * used).  The report's n_parameters is the trainable parameter count: the
- * accounting dimension (lap2's n for Laplace noise); accumulated_noise
- * and accumulated_predicted are NaN. */
+ * accounting dimension (lap2's n for Laplace noise), and the
+ * accumulated noise is over those trainable coordinates. */
 int dpacct_train_mlp_run (const dpacct_dataset *private_data,
                           const dpacct_dataset *test_data,
                           const dpacct_train_options *options,

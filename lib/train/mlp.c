@@ -995,6 +995,8 @@ mlp_dp_step (mlp *net, mlp_workspace *ws, const float *x, const unsigned char *y
                                                       o->sigma * sensitivity
                                                         * fault_factor);
             stats->noise_sumsq += z * z;
+            if (o->accumulated_noise)
+              o->accumulated_noise[p] += z / sensitivity;
             if (o->canary_x)
               projection += (grad[p] + z) * o->canary_grad[p];
             net->p[p] -= step * (grad[p] + z);

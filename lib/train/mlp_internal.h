@@ -130,6 +130,10 @@ typedef struct {
   /* Each sampled example's norm, label, kept weight and whether it was
    * clipped go here too (NULL: nowhere). */
   epoch_stats *diagnostics;
+  /* Each noise draw z on parameter p adds z / S to ACCUMULATED_NOISE[p]
+   * (mlp_param_count doubles; NULL: not kept), S the sensitivity: the
+   * noise summed over the run in units of the clip. */
+  double *accumulated_noise;
   /* For tests: called with each sampled example's norm and label. */
   void (*observe) (double norm, unsigned y, void *context);
   void *observe_context;
@@ -227,8 +231,9 @@ typedef struct {
  * with b from lap2 whose dimension is the trainable parameter count.
  * REPORT: steps, q, sigma, b, epsilon_upper, sensitivity, batch sizes,
  * clip fraction, n_parameters = the trainable count (the accounting
- * dimension), per-step noise, test accuracy and loss, train loss, time;
- * the per-class and accumulated-noise fields are NaN or 0. */
+ * dimension), per-step and accumulated noise (over the trainable
+ * coordinates), per-class figures, test accuracy and loss, train loss,
+ * time. */
 int mlp_train_run (const dpacct_dataset *private_data,
                    const dpacct_dataset *test_data,
                    const dpacct_train_options *o, mlp_run_options *run,

@@ -120,17 +120,19 @@ mlp_train_run (const dpacct_dataset *priv, const dpacct_dataset *test,
   mlp *net = NULL;
   mlp_workspace *ws = NULL;
   epoch_stats diagnostics = { 0 };
-  double *grad = NULL, *canary_grad = NULL;
+  double *grad = NULL, *canary_grad = NULL, *accumulated = NULL;
   gsl_rng *sampling = gsl_rng_alloc (gsl_rng_mt19937);
   gsl_rng *noise = gsl_rng_alloc (gsl_rng_mt19937);
   if ((status = mlp_alloc (&shape, &net))
       || (status = mlp_workspace_alloc (net, &ws)))
     goto done;
   grad = malloc (mlp_param_count (net) * sizeof *grad);
+  accumulated = calloc (mlp_param_count (net), sizeof *accumulated);
   canary_grad = run->canary_x ? malloc (mlp_param_count (net)
                                         * sizeof *canary_grad)
                               : NULL;
-  if (!grad || !sampling || !noise || (run->canary_x && !canary_grad))
+  if (!grad || !accumulated || !sampling || !noise
+      || (run->canary_x && !canary_grad))
     {
       status = DPACCT_FAIL (DPACCT_ENOMEM, "out of memory");
       goto done;
@@ -156,7 +158,8 @@ mlp_train_run (const dpacct_dataset *priv, const dpacct_dataset *test,
     .laplace_scale = o->noise == DPACCT_NOISE_LAPLACE ? plan.b : 0,
     .q = plan.q,
     .expected_batch = (double) o->batch_size,
-    .learning_rate = o->learning_rate, .diagnostics = &diagnostics
+    .learning_rate = o->learning_rate, .diagnostics = &diagnostics,
+    .accumulated_noise = accumulated
   };
   run->statistic = 0;
   step.fault = run->fault;
@@ -196,8 +199,13 @@ mlp_train_run (const dpacct_dataset *priv, const dpacct_dataset *test,
       run->ghost_layers |= 1u << l;
 
   train_tally_report (&tally, &plan, o, classes, dimension, rep);
-  rep->accumulated_noise = rep->accumulated_predicted = NAN;
-  rep->accumulated_sumsq = NAN;
+  /* Frozen parameters draw no noise and stay 0, so the mean square is
+   * over the DIMENSION trainable ones. */
+  rep->accumulated_sumsq = 0;
+  for (size_t p = 0; p < mlp_param_count (net); p++)
+    rep->accumulated_sumsq += accumulated[p] * accumulated[p];
+  rep->accumulated_noise = sqrt (rep->accumulated_sumsq / (double) dimension);
+  rep->accumulated_predicted = rep->sigma * sqrt ((double) steps);
   rep->accuracy = rep->loss = NAN;
   double unused;
   if (test && !run->skip_evaluation)
@@ -212,6 +220,7 @@ done:
   gsl_rng_free (sampling);
   gsl_rng_free (noise);
   free (grad);
+  free (accumulated);
   free (canary_grad);
   mlp_workspace_free (ws);
   mlp_free (net);
