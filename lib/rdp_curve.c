@@ -189,8 +189,21 @@ int
 dpacct_rdp_curve_value (const dpacct_rdp_grid *g, const dpacct_rdp_curve *c,
                         size_t i, double *value)
 {
+  return dpacct_rdp_curve_value_until (g, c, i, INFINITY, value);
+}
+
+/* Every part of a sum below is non-negative (known values are checked
+ * when composed, and each term is a weight >= 0 times an RDP value), and
+ * adding a non-negative double never makes a rounded sum smaller: so a
+ * partial sum is a lower bound on the full one, and a caller that only
+ * asks whether the value exceeds `stop` gets the same answer from it. */
+int
+dpacct_rdp_curve_value_until (const dpacct_rdp_grid *g,
+                              const dpacct_rdp_curve *c, size_t i, double stop,
+                              double *value)
+{
   double v = c->known[i];
-  for (size_t t = 0; t < c->n_terms && g->deferred[i]; t++)
+  for (size_t t = 0; t < c->n_terms && g->deferred[i] && !(v > stop); t++)
     {
       if (c->terms[t].kind != DPACCT_RDP_TERM_SAMPLED_GAUSSIAN)
         continue; /* in known already */
@@ -227,11 +240,18 @@ int
 dpacct_rdp_curve_value_at (const dpacct_rdp_curve *c, double alpha,
                            double *value)
 {
+  return dpacct_rdp_curve_value_at_until (c, alpha, INFINITY, value);
+}
+
+int
+dpacct_rdp_curve_value_at_until (const dpacct_rdp_curve *c, double alpha,
+                                 double stop, double *value)
+{
   *value = NAN;
   if (c->grid_only)
     return DPACCT_FAIL (DPACCT_EUNSUP, "this RDP curve is known on its grid only");
   double v = 0.0;
-  for (size_t t = 0; t < c->n_terms; t++)
+  for (size_t t = 0; t < c->n_terms && !(v > stop); t++)
     {
       double r;
       int status = term_rdp (&c->terms[t], alpha, &r);

@@ -93,6 +93,14 @@ int dpacct_rdp_curve_value (const dpacct_rdp_grid *grid,
 int dpacct_rdp_curve_value_at (const dpacct_rdp_curve *curve, double alpha,
                                double *value);
 
+/* The same two, except that they may stop summing once the sum exceeds
+ * `stop`: *value is then a lower bound on the value, above `stop`. */
+int dpacct_rdp_curve_value_until (const dpacct_rdp_grid *grid,
+                                  const dpacct_rdp_curve *curve, size_t i,
+                                  double stop, double *value);
+int dpacct_rdp_curve_value_at_until (const dpacct_rdp_curve *curve,
+                                     double alpha, double stop, double *value);
+
 /* ---- the best order (rdp_order.c) ---------------------------------------- */
 
 typedef enum
