@@ -132,6 +132,15 @@ describe_order (const rdp_state *s, const dpacct_rdp_optimum *best,
   out->certified = s->grid.certified;
 }
 
+/* The bound below as a function of the RDP value r: non-decreasing in r
+ * (each step is monotone and rounds upwards). */
+static double
+total_variation_of (double r)
+{
+  /* Rounded up: 1 - exp(-r) = -expm1(-r), then its square root. */
+  return fmin (nextafter (sqrt (nextafter (-expm1 (-r), 1.0)), 2.0), 1.0);
+}
+
 /* Bretagnolle and Huber (1979, Lemma 2.1; see also Canonne 2022,
  * arXiv:2202.07198): TV(P, Q) <= sqrt(1 - exp(-KL(P || Q))).  KL is the
  * Renyi divergence of order 1, at most the RDP at any order (the
@@ -140,19 +149,30 @@ describe_order (const rdp_state *s, const dpacct_rdp_optimum *best,
  * bounds delta everywhere; dp_accounting uses the same bound.  It matters
  * only for tiny RDP (below about delta^2).  Not in certified mode, whose
  * roundings it would need; +1 (no bound) when the value cannot be had,
- * since the bound is an improvement only.  *order: where it was taken. */
+ * since the bound is an improvement only.  *order: where it was taken.
+ *
+ * The callers only use the bound when it is at most `limit`, so the sum
+ * over the curve's terms (a quadrature each) stops once it reaches an RDP
+ * value whose bound exceeds `limit`: the partial sum is a lower bound on
+ * the full one (rdp_curve.c), and the bound is monotone in it, so the
+ * full sum's bound would exceed `limit` too.  The bound returned is then
+ * that of the partial sum, still above `limit`. */
 static double
-total_variation_bound (const rdp_state *s, double *order)
+total_variation_bound (const rdp_state *s, double limit, double *order)
 {
   const dpacct_rdp_grid *g = &s->grid;
   double rdp = NAN;
   *order = NAN;
   if (g->certified)
     return 1.0;
+  double stop = 4.0 * limit * limit; /* about where the bound is 2 limit */
+  if (!(total_variation_of (stop) > limit))
+    stop = INFINITY;
   if (g->continuous && !s->curve.grid_only)
     {
       *order = DPACCT_RDP_MIN_SEARCH_ORDER;
-      if (dpacct_rdp_curve_value_at (&s->curve, *order, &rdp) != DPACCT_OK)
+      if (dpacct_rdp_curve_value_at_until (&s->curve, *order, stop, &rdp)
+          != DPACCT_OK)
         return 1.0;
     }
   else
@@ -160,15 +180,14 @@ total_variation_bound (const rdp_state *s, double *order)
       size_t i = 0;
       while (i < g->n && !isfinite (s->curve.known[i]))
         i++;
-      if (i == g->n || dpacct_rdp_curve_value (g, &s->curve, i, &rdp)
-                       != DPACCT_OK)
+      if (i == g->n || dpacct_rdp_curve_value_until (g, &s->curve, i, stop,
+                                                     &rdp) != DPACCT_OK)
         return 1.0;
       *order = g->orders[i];
     }
   if (!(rdp >= 0.0))
     return 1.0;
-  /* Rounded up: 1 - exp(-r) = -expm1(-r), then its square root. */
-  return fmin (nextafter (sqrt (nextafter (-expm1 (-rdp), 1.0)), 2.0), 1.0);
+  return total_variation_of (rdp);
 }
 
 static int
@@ -183,7 +202,7 @@ rdp_epsilon (const void *state, double delta, dpacct_bound *out)
   describe_order (s, &best, out);
   out->upper = fmax (best.value, 0.0);
   double tv_order;
-  if (out->upper > 0.0 && total_variation_bound (s, &tv_order) <= delta)
+  if (out->upper > 0.0 && total_variation_bound (s, delta, &tv_order) <= delta)
     {
       out->upper = 0.0;
       out->order = tv_order;
@@ -212,7 +231,7 @@ rdp_delta (const void *state, double epsilon, dpacct_bound *out)
   out->upper = fmin (best.value, 1.0);
   if (out->upper == 1.0)
     out->order_at_edge = 0; /* no order bounds anything: none is better */
-  double tv_order, tv = total_variation_bound (s, &tv_order);
+  double tv_order, tv = total_variation_bound (s, out->upper, &tv_order);
   if (tv < out->upper)
     {
       out->upper = tv;

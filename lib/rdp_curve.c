@@ -189,8 +189,21 @@ int
 dpacct_rdp_curve_value (const dpacct_rdp_grid *g, const dpacct_rdp_curve *c,
                         size_t i, double *value)
 {
+  return dpacct_rdp_curve_value_until (g, c, i, INFINITY, value);
+}
+
+/* Every part of a sum below is non-negative (known values are checked
+ * when composed, and each term is a weight >= 0 times an RDP value), and
+ * adding a non-negative double never makes a rounded sum smaller: so a
+ * partial sum is a lower bound on the full one, and a caller that only
+ * asks whether the value exceeds `stop` gets the same answer from it. */
+int
+dpacct_rdp_curve_value_until (const dpacct_rdp_grid *g,
+                              const dpacct_rdp_curve *c, size_t i, double stop,
+                              double *value)
+{
   double v = c->known[i];
-  for (size_t t = 0; t < c->n_terms && g->deferred[i]; t++)
+  for (size_t t = 0; t < c->n_terms && !(v > stop); t++)
     {
       if (c->terms[t].kind != DPACCT_RDP_TERM_SAMPLED_GAUSSIAN)
         continue; /* in known already */
@@ -227,11 +240,18 @@ int
 dpacct_rdp_curve_value_at (const dpacct_rdp_curve *c, double alpha,
                            double *value)
 {
+  return dpacct_rdp_curve_value_at_until (c, alpha, INFINITY, value);
+}
+
+int
+dpacct_rdp_curve_value_at_until (const dpacct_rdp_curve *c, double alpha,
+                                 double stop, double *value)
+{
   *value = NAN;
   if (c->grid_only)
     return DPACCT_FAIL (DPACCT_EUNSUP, "this RDP curve is known on its grid only");
   double v = 0.0;
-  for (size_t t = 0; t < c->n_terms; t++)
+  for (size_t t = 0; t < c->n_terms && !(v > stop); t++)
     {
       double r;
       int status = term_rdp (&c->terms[t], alpha, &r);
@@ -302,20 +322,22 @@ certified_sampled_gaussian (const dpacct_rdp_grid *g, double q, double sigma,
   mpfr_clear (log_a);
 }
 
-/* Exact sums at the orders that are cheap; one deferred term for the rest.
- * `copies` sampled Gaussians at sigma are composed. */
+/* One term, evaluated when the conversion asks for an order (rdp_order.c
+ * asks for few): the exact binomial sums at integer orders up to
+ * DPACCT_RDP_MAX_SUM_ORDER, quadrature at the others.  `copies` sampled
+ * Gaussians at sigma are composed.  Nothing goes into `known`: a run of a
+ * thousand distinct phases would otherwise pay every integer order up to
+ * DPACCT_RDP_MAX_SUM_ORDER for every phase, where the best order is
+ * often below 10. */
 static int
 sampled_gaussian_curve (const dpacct_rdp_grid *g, double q, double sigma,
                         double copies, dpacct_rdp_curve *out)
 {
-  int status = dpacct_rdp_sampled_gaussian_batch (q, sigma, g->orders, g->n,
-                                                  g->deferred, out->known);
-  if (status == DPACCT_OK)
-    status = reserve_terms (out, 1);
+  int status = reserve_terms (out, 1);
   if (status != DPACCT_OK)
     return status;
   for (size_t i = 0; i < g->n; i++)
-    out->known[i] = g->deferred[i] ? 0.0 : copies * out->known[i];
+    out->known[i] = 0.0;
   out->terms[0] = (dpacct_rdp_term) { DPACCT_RDP_TERM_SAMPLED_GAUSSIAN, q,
                                       sigma, copies };
   out->n_terms = 1;

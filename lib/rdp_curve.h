@@ -47,7 +47,8 @@ typedef struct
 
 typedef struct
 {
-  double *known;           /* value at each order, less the deferred terms */
+  double *known;           /* value at each order, less the subsampled
+                              Gaussian terms (evaluated when asked) */
   double pure;             /* pure-DP epsilon, the order-infinity limit */
   size_t n_terms, capacity;
   dpacct_rdp_term *terms;  /* every contribution, unless grid_only */
@@ -83,7 +84,8 @@ int dpacct_rdp_curve_of_event (const dpacct_rdp_grid *grid,
 int dpacct_rdp_curve_add (dpacct_rdp_curve *sum, const dpacct_rdp_curve *add,
                           uint64_t count, const dpacct_rdp_grid *grid);
 
-/* The full value at order i, evaluating deferred terms there. */
+/* The full value at order i: known plus the subsampled Gaussian terms,
+ * evaluated there (a binomial sum, or quadrature where deferred). */
 int dpacct_rdp_curve_value (const dpacct_rdp_grid *grid,
                             const dpacct_rdp_curve *curve, size_t i,
                             double *value);
@@ -92,6 +94,14 @@ int dpacct_rdp_curve_value (const dpacct_rdp_grid *grid,
  * for a grid_only curve. */
 int dpacct_rdp_curve_value_at (const dpacct_rdp_curve *curve, double alpha,
                                double *value);
+
+/* The same two, except that they may stop summing once the sum exceeds
+ * `stop`: *value is then a lower bound on the value, above `stop`. */
+int dpacct_rdp_curve_value_until (const dpacct_rdp_grid *grid,
+                                  const dpacct_rdp_curve *curve, size_t i,
+                                  double stop, double *value);
+int dpacct_rdp_curve_value_at_until (const dpacct_rdp_curve *curve,
+                                     double alpha, double stop, double *value);
 
 /* ---- the best order (rdp_order.c) ---------------------------------------- */
 

@@ -54,28 +54,95 @@ has_deferred_terms (const dpacct_rdp_curve *c)
   return 0;
 }
 
+/* Whether the bound v, at an order beyond every one evaluated so far,
+ * shows that the bound only grows from there on (see grid_minimum): v
+ * exceeds the best so far by far more than the error of either (relative
+ * 1e-6; the quadrature converges to 1e-9, the binomial sums and the
+ * conversion are accurate to about 1e-13).  Within that margin the
+ * search just goes on. */
+static int
+risen (double v, double best)
+{
+  return v > best
+         && (isinf (v) || v - best > 1e-6 * fmax (fabs (v), fabs (best)));
+}
+
+/* Evaluates deferred order i of the grid (nothing for a cheap one) into
+ * rdp[i] and the best so far; *rose: its bound has risen above the best. */
+static int
+deferred_order (const dpacct_rdp_grid *g, const dpacct_rdp_curve *c,
+                dpacct_rdp_target target, double given, double *rdp, size_t i,
+                double *best_value, size_t *best, int *rose)
+{
+  *rose = 0;
+  if (!g->deferred[i])
+    return DPACCT_OK;
+  int status = dpacct_rdp_curve_value (g, c, i, &rdp[i]);
+  if (status != DPACCT_OK)
+    return status;
+  double v = bound_at (g, target, g->orders[i], rdp[i], given);
+  if (v < *best_value)
+    *best_value = v, *best = i;
+  else
+    *rose = risen (v, *best_value);
+  return DPACCT_OK;
+}
+
 /* The best order of the grid: its index, bound, and the RDP values of the
- * orders evaluated (NaN elsewhere).  The deferred (quadrature) orders are
- * evaluated only between the cheap orders that flank the best cheap one:
- * the conversion is unimodal in the order in practice, and a minimum over
- * fewer orders is still a valid bound. */
+ * orders evaluated (NaN elsewhere).
+ *
+ * The bound is quasi-convex in the order, so its values along the sorted
+ * grid fall, then rise.  Proof: every term of the curve is
+ * r(a) = K(a) / (a - 1) with K convex: K(a) = log E[(P/Q)^a] for the
+ * Gaussian, the Laplace and the subsampled Gaussian (log A_a) alike, a
+ * cumulant generating function (Hoelder), and a weighted sum of convex
+ * functions with weights >= 0 is convex.  The conversion of rdp_convert.c
+ * is eps(a) = r + log(1 - 1/a) - (log delta + log a) / (a - 1), so
+ *   (a - 1) eps(a) = K(a) + (a - 1) log(a - 1) - a log a - log delta,
+ * and g(a) = (a - 1) log(a - 1) - a log a has g'' = 1/(a - 1) - 1/a > 0:
+ * N(a) = (a - 1) eps(a) is convex on (1, inf).  {a : eps(a) <= t} =
+ * {a : N(a) - t (a - 1) <= 0} is the sublevel set of a convex function,
+ * an interval, for every t: eps is quasi-convex.  For delta,
+ * log delta(a) = K(a) - (a - 1) eps + g(a) is convex itself, and
+ * max(exp(.), tiny) keeps quasi-convexity.  Hence once the bound at an
+ * order exceeds the best one so far (clearly: risen()), it is at least
+ * that large at every larger order, and the minimum over the grid is the
+ * same whether or not they are evaluated.  This needs the curve's closed
+ * forms (not grid_only: the general sampling bounds and the certified
+ * values carry no such proof), so the scan stops early only then.
+ *
+ * So the cheap orders (integer, summed exactly) are evaluated in
+ * ascending order until the bound has risen, and the deferred
+ * (quadrature) orders only between the cheap orders that flank the best
+ * cheap one (by the same quasi-convexity, the grid's minimum lies there),
+ * walking outwards from it until the bound has risen each way. */
 static int
 grid_minimum (const dpacct_rdp_grid *g, const dpacct_rdp_curve *c,
               dpacct_rdp_target target, double given, double *rdp,
               double *best_value, size_t *best)
 {
   int lazy = has_deferred_terms (c);
+  int unimodal = lazy && !c->grid_only && !g->certified;
   *best_value = INFINITY;
   *best = 0;
   for (size_t i = 0; i < g->n; i++)
+    rdp[i] = NAN;
+  for (size_t i = 0; i < g->n; i++)
     {
-      rdp[i] = NAN;
       if (lazy && g->deferred[i])
         continue;
       rdp[i] = c->known[i];
+      if (lazy)
+        {
+          int status = dpacct_rdp_curve_value (g, c, i, &rdp[i]);
+          if (status != DPACCT_OK)
+            return status;
+        }
       double v = bound_at (g, target, g->orders[i], rdp[i], given);
       if (v < *best_value)
         *best_value = v, *best = i;
+      else if (unimodal && risen (v, *best_value))
+        break;
     }
   size_t lo = 0, hi = g->n;
   if (lazy && isfinite (*best_value))
@@ -93,17 +160,40 @@ grid_minimum (const dpacct_rdp_grid *g, const dpacct_rdp_curve *c,
             break;
           }
     }
-  for (size_t i = lo; lazy && i < hi; i++)
+  if (unimodal && isfinite (*best_value))
     {
-      if (!g->deferred[i])
-        continue;
-      int status = dpacct_rdp_curve_value (g, c, i, &rdp[i]);
-      if (status != DPACCT_OK)
-        return status;
-      double v = bound_at (g, target, g->orders[i], rdp[i], given);
-      if (v < *best_value)
-        *best_value = v, *best = i;
+      /* Outwards from the best cheap order, each way until the bound has
+       * risen: every order evaluated so far lies on the other side of the
+       * walk, so by quasi-convexity the orders beyond are no better.
+       * Near the minimum this is one quadrature order each way instead
+       * of every one between the flanks. */
+      size_t cheap = *best;
+      int up = 0;
+      for (size_t i = cheap; !up && i-- > lo;)
+        {
+          int status = deferred_order (g, c, target, given, rdp, i,
+                                       best_value, best, &up);
+          if (status != DPACCT_OK)
+            return status;
+        }
+      up = 0;
+      for (size_t i = cheap + 1; !up && i < hi; i++)
+        {
+          int status = deferred_order (g, c, target, given, rdp, i,
+                                       best_value, best, &up);
+          if (status != DPACCT_OK)
+            return status;
+        }
     }
+  else
+    for (size_t i = lo; lazy && i < hi; i++)
+      {
+        int unused;
+        int status = deferred_order (g, c, target, given, rdp, i, best_value,
+                                     best, &unused);
+        if (status != DPACCT_OK)
+          return status;
+      }
   if (isnan (*best_value))
     return DPACCT_FAIL (DPACCT_ENUMERIC, "NaN in the RDP conversion");
   return DPACCT_OK;

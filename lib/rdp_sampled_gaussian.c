@@ -73,6 +73,10 @@ log_a_minus_one_integer (const sum_tables *t, int alpha)
 typedef struct
 {
   double q, sigma, alpha, shift; /* shift: log-scale subtracted */
+  /* log q, log alpha, log sigma and sigma^2, computed once: the integrand
+   * is evaluated hundreds of times per quadrature, and these are the very
+   * values it computed at each evaluation before. */
+  double log_q, log_alpha, log_sigma, s2;
 } integrand_params;
 
 /* log f(u) for small |u| by its series sum_{k >= 2} binom(a,k) u^k: terms
@@ -106,20 +110,20 @@ log_f (double w, const integrand_params *p)
         return log_f_series (u, alpha);
       return log (expm1 (alpha * log1p (u)) - alpha * u);
     }
-  double log_u = log (p->q) + dpacct_log_expm1 (w);
-  if (log_u <= log (0.1) && log (alpha) + log_u <= 0.0)
+  double log_u = p->log_q + dpacct_log_expm1 (w);
+  if (log_u <= log (0.1) && p->log_alpha + log_u <= 0.0)
     return log_f_series (exp (log_u), alpha);
   /* f = (1 + u)^a - (1 + a u), both in log space. */
   double log_power = alpha * dpacct_log1p_exp (log_u);
-  double log_linear = dpacct_log1p_exp (log (alpha) + log_u);
+  double log_linear = dpacct_log1p_exp (p->log_alpha + log_u);
   return log_power + log1p (-exp (log_linear - log_power));
 }
 
 static double
 log_integrand (double z, const integrand_params *p)
 {
-  double s2 = p->sigma * p->sigma;
-  return -z * z / (2.0 * s2) - log (p->sigma) - 0.5 * log (2.0 * M_PI)
+  double s2 = p->s2;
+  return -z * z / (2.0 * s2) - p->log_sigma - 0.5 * log (2.0 * M_PI)
          + log_f ((2.0 * z - 1.0) / (2.0 * s2), p);
 }
 
@@ -222,7 +226,8 @@ int
 dpacct_log_a_minus_one_quadrature (double q, double sigma, double alpha,
                                    double *out)
 {
-  integrand_params p = { q, sigma, alpha, 0.0 };
+  integrand_params p = { q, sigma, alpha, 0.0, log (q), log (alpha),
+                         log (sigma), sigma * sigma };
   /* Left of 1/2 the Gaussian factor confines the mass to 40 sigma; right
    * of it the integrand is at most a Gaussian centred at alpha.  The two
    * pieces are located separately and integrated as one range. */
