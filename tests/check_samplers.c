@@ -541,6 +541,29 @@ START_TEST (test_epsilon_split)
   dpacct_accountant_free (a);
   dpacct_accountant_free (r);
   dpacct_event_free (e);
+  /* Against the closed form (unsampled Gaussian, sigma 4, 16 steps: mu
+   * 1), with deltas a factor 4 apart, so that each side must use its own
+   * delta: eps(5e-6) is about 6 % above eps(2e-5), far beyond the grid's
+   * 1e-3. */
+  const double wide_u = 5e-6, wide_l = 2e-5;
+  ck_assert_int_eq (dpacct_dpsgd_event_alloc (4.0, 1.0, 16,
+                                              DPACCT_SAMPLING_POISSON, &e),
+                    DPACCT_OK);
+  ck_assert_int_eq (dpacct_accountant_alloc (dpacct_accountant_pld, NULL, &a),
+                    DPACCT_OK);
+  ck_assert_int_eq (dpacct_accountant_compose (a, e, 1), DPACCT_OK);
+  ck_assert_int_eq (dpacct_accountant_epsilon_split (a, wide_u, wide_l,
+                                                     &split), DPACCT_OK);
+  double exact_u = test_exact_gaussian_epsilon (4.0, 16, wide_u),
+         exact_l = test_exact_gaussian_epsilon (4.0, 16, wide_l);
+  ck_assert_msg (split.upper >= exact_u && split.lower <= exact_l
+                 && exact_u > 1.05 * exact_l,
+                 "split [%.9g, %.9g], exact %.9g at delta_u, %.9g at "
+                 "delta_l", split.lower, split.upper, exact_u, exact_l);
+  ck_assert_rel (split.upper, exact_u, 1e-3, "split upper, closed form");
+  ck_assert_rel (split.lower, exact_l, 1e-2, "split lower, closed form");
+  dpacct_accountant_free (a);
+  dpacct_event_free (e);
 }
 END_TEST
 

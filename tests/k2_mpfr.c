@@ -23,6 +23,29 @@ typedef struct
   mpfr_t u, g, r, a, b, v;     /* scratch */
 } k2_state;
 
+/* P(x2 beyond the root x = s^2 (log((1 + side r)/2) + c)), x2 ~ N(mu2,
+ * s^2): above it for side +1 (the upper root), below it for side -1. */
+static void
+root_tail (k2_state *k, int side, mpfr_t out)
+{
+  if (side > 0)
+    mpfr_add_ui (k->b, k->r, 1, MPFR_RNDN);
+  else
+    mpfr_ui_sub (k->b, 1, k->r, MPFR_RNDN);
+  mpfr_div_2ui (k->b, k->b, 1, MPFR_RNDN);
+  mpfr_log (k->b, k->b, MPFR_RNDN);
+  mpfr_add (k->b, k->b, k->c, MPFR_RNDN);
+  mpfr_mul (k->b, k->b, k->s, MPFR_RNDN);
+  mpfr_mul (k->b, k->b, k->s, MPFR_RNDN);
+  mpfr_sub (k->b, k->b, k->mu2, MPFR_RNDN);
+  if (side < 0)
+    mpfr_neg (k->b, k->b, MPFR_RNDN);
+  mpfr_div (k->b, k->b, k->s, MPFR_RNDN);
+  mpfr_div_d (k->b, k->b, M_SQRT2, MPFR_RNDN);
+  mpfr_erfc (k->b, k->b, MPFR_RNDN);
+  mpfr_div_2ui (out, k->b, 1, MPFR_RNDN);
+}
+
 /* inner(x) = P(g(x2) > -g(x)): with r = sqrt(1 - 4 g(x)), u2 above
  * (1 + r)/2 or (where g(x) > 0) below (1 - r)/2. */
 static void
@@ -50,33 +73,11 @@ integrand (k2_state *k, const mpfr_t x, mpfr_t out)
       return;
     }
   mpfr_sqrt (k->r, k->r, MPFR_RNDN);
-  /* upper root: x2 > s^2 (log((1 + r)/2) + c) */
-  mpfr_add_ui (k->b, k->r, 1, MPFR_RNDN);
-  mpfr_div_2ui (k->b, k->b, 1, MPFR_RNDN);
-  mpfr_log (k->b, k->b, MPFR_RNDN);
-  mpfr_add (k->b, k->b, k->c, MPFR_RNDN);
-  mpfr_mul (k->b, k->b, k->s, MPFR_RNDN);
-  mpfr_mul (k->b, k->b, k->s, MPFR_RNDN);
-  mpfr_sub (k->b, k->b, k->mu2, MPFR_RNDN);
-  mpfr_div (k->b, k->b, k->s, MPFR_RNDN);
-  mpfr_div_d (k->b, k->b, M_SQRT2, MPFR_RNDN);
-  mpfr_erfc (k->b, k->b, MPFR_RNDN);
-  mpfr_div_2ui (out, k->b, 1, MPFR_RNDN);
+  root_tail (k, 1, out); /* upper root: x2 > s^2 (log((1 + r)/2) + c) */
   if (mpfr_sgn (k->g) > 0)
     {
-      /* lower root: x2 < s^2 (log((1 - r)/2) + c) */
-      mpfr_ui_sub (k->b, 1, k->r, MPFR_RNDN);
-      mpfr_div_2ui (k->b, k->b, 1, MPFR_RNDN);
-      mpfr_log (k->b, k->b, MPFR_RNDN);
-      mpfr_add (k->b, k->b, k->c, MPFR_RNDN);
-      mpfr_mul (k->b, k->b, k->s, MPFR_RNDN);
-      mpfr_mul (k->b, k->b, k->s, MPFR_RNDN);
-      mpfr_sub (k->b, k->mu2, k->b, MPFR_RNDN);
-      mpfr_div (k->b, k->b, k->s, MPFR_RNDN);
-      mpfr_div_d (k->b, k->b, M_SQRT2, MPFR_RNDN);
-      mpfr_erfc (k->b, k->b, MPFR_RNDN);
-      mpfr_div_2ui (k->b, k->b, 1, MPFR_RNDN);
-      mpfr_add (out, out, k->b, MPFR_RNDN);
+      root_tail (k, -1, k->v); /* lower root: x2 < s^2 (log((1 - r)/2) + c) */
+      mpfr_add (out, out, k->v, MPFR_RNDN);
     }
   mpfr_mul (out, out, k->a, MPFR_RNDN);
 }
