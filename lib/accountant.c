@@ -100,6 +100,24 @@ dpacct_accountant_type_takes (const dpacct_accountant_type *type,
              || setting_in (type->settings, type->n_settings, key) != NULL);
 }
 
+double
+dpacct_accountant_type_default (const dpacct_accountant_type *type,
+                                const char *key)
+{
+  if (type == NULL || key == NULL)
+    return NAN;
+  const dpacct_setting *s = setting_in (common_settings, N_COMMON, key);
+  if (s == NULL)
+    s = setting_in (type->settings, type->n_settings, key);
+  return s != NULL ? s->default_value : NAN;
+}
+
+const dpacct_accountant_type *
+dpacct_accountant_type_proved (const dpacct_accountant_type *type)
+{
+  return type == dpacct_accountant_lap2_paper ? dpacct_accountant_lap2 : type;
+}
+
 void
 dpacct_accountant_options_init (dpacct_accountant_options *options)
 {

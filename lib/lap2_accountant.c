@@ -85,9 +85,10 @@ init_common (lap2_state *s, const dpacct_accountant_options *o, int paper)
     return DPACCT_FAIL (DPACCT_EUNSUP, "the Lap2 accountants have no "
                         "certified (directed-rounding) mode");
   unsigned max_order = (unsigned) dpacct_options_int (o, "lap2-max-order");
-  if (max_order == 0)
-    max_order = paper ? DPACCT_LAP2_PAPER_DEFAULT_MAX_ORDER
-                      : DPACCT_LAP2_DEFAULT_MAX_ORDER;
+  if (max_order == 0 || !dpacct_accountant_options_is_set (o, "lap2-max-order"))
+    max_order = (unsigned) dpacct_accountant_type_default (
+        paper ? dpacct_accountant_lap2_paper : dpacct_accountant_lap2,
+        "lap2-max-order");
   if (max_order > DPACCT_LAP2_MAX_ORDER)
     return DPACCT_FAIL (DPACCT_EDOM, "Lap2 max order must be in [1, 10000]");
   s->alpha = calloc (max_order, sizeof *s->alpha);
@@ -356,12 +357,15 @@ lap2_delta (const void *state, double epsilon, dpacct_bound *out)
   return lower_side (s, 1, epsilon, epsilon, out);
 }
 
+/* lap2-max-order 0 also means the default. */
 static const dpacct_setting lap2_settings[] = {
-  { "lap2-max-order", DPACCT_SETTING_INT, 0, DPACCT_LAP2_MAX_ORDER, 0 },
+  { "lap2-max-order", DPACCT_SETTING_INT, 0, DPACCT_LAP2_MAX_ORDER,
+    DPACCT_LAP2_DEFAULT_MAX_ORDER },
   { "lap2-lower-bound", DPACCT_SETTING_INT, 0, 1, 0 },
 };
 static const dpacct_setting lap2_paper_settings[] = {
-  { "lap2-max-order", DPACCT_SETTING_INT, 0, DPACCT_LAP2_MAX_ORDER, 0 },
+  { "lap2-max-order", DPACCT_SETTING_INT, 0, DPACCT_LAP2_MAX_ORDER,
+    DPACCT_LAP2_PAPER_DEFAULT_MAX_ORDER },
   { "lap2-paper-upper-tail", DPACCT_SETTING_INT, 0, 1, 0 },
 };
 

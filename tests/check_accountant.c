@@ -278,6 +278,23 @@ START_TEST (test_argument_errors)
                                            "lap2-paper-upper-tail"));
   ck_assert (!dpacct_accountant_type_takes (dpacct_accountant_lap2,
                                             "lap2-paper-upper-tail"));
+  /* Each type's own default, and the proved type beside an unproved one. */
+  ck_assert (dpacct_accountant_type_default (dpacct_accountant_lap2,
+                                             "lap2-max-order")
+             == DPACCT_LAP2_DEFAULT_MAX_ORDER);
+  ck_assert (dpacct_accountant_type_default (dpacct_accountant_lap2_paper,
+                                             "lap2-max-order")
+             == DPACCT_LAP2_PAPER_DEFAULT_MAX_ORDER);
+  ck_assert (dpacct_accountant_type_default (dpacct_accountant_pld,
+                                             "pld-rel-accuracy") == 1e-3);
+  ck_assert (isnan (dpacct_accountant_type_default (dpacct_accountant_rdp,
+                                                    "lap2-max-order")));
+  ck_assert (dpacct_accountant_type_proved (dpacct_accountant_lap2_paper)
+             == dpacct_accountant_lap2);
+  for (size_t t = 0; dpacct_accountant_type_at (t) != NULL; t++)
+    if (dpacct_accountant_type_at (t) != dpacct_accountant_lap2_paper)
+      ck_assert (dpacct_accountant_type_proved (dpacct_accountant_type_at (t))
+                 == dpacct_accountant_type_at (t));
   ck_assert_int_eq (dpacct_accountant_alloc (NULL, &o, &acc), DPACCT_EINVAL);
   ck_assert_int_eq (dpacct_accountant_alloc (dpacct_accountant_rdp, &o, NULL),
                     DPACCT_EINVAL);

@@ -978,6 +978,27 @@ START_TEST (test_support)
   dpacct_accountant_options_init (&o);
   ck_assert_int_eq (dpacct_accountant_options_set_int (&o, "lap2-max-order",
                                                        10001), DPACCT_EDOM);
+  /* Unset, each type uses its own default order (the one the library
+   * states): at b/C 100, one step, the optimum lies past 512. */
+  dpacct_accountant_options_init (&o);
+  dpacct_bound b;
+  const dpacct_accountant_type *types[] = { dpacct_accountant_lap2,
+                                            dpacct_accountant_lap2_paper };
+  for (size_t t = 0; t < 2; t++)
+    {
+      unsigned own = (unsigned) dpacct_accountant_type_default (
+          types[t], "lap2-max-order");
+      double unset = run_epsilon_with (types[t], &o, 10, 100.0, 0.01, 1,
+                                       1e-5, &b);
+      ck_assert (unset == run_epsilon (types[t], own, 10, 100.0, 0.01, 1,
+                                       1e-5, &b));
+      ck_assert (unset == run_epsilon (types[t], 0, 10, 100.0, 0.01, 1, 1e-5,
+                                       &b));
+    }
+  ck_assert (run_epsilon_with (dpacct_accountant_lap2_paper, &o, 10, 100.0,
+                               0.01, 1, 1e-5, &b)
+             > run_epsilon (dpacct_accountant_lap2_paper, 2048, 10, 100.0,
+                            0.01, 1, 1e-5, &b));
   dpacct_event_free (lap2);
   dpacct_event_free (gauss);
   dpacct_event_free (wor);

@@ -216,16 +216,18 @@ bound_of (const bound_command *c, const cli_options *o, const cli_run *run,
 }
 
 /* The warning of the paper's figure, always, when q < 1: it is not a
- * privacy bound, and how far below lap2's (computed here) it falls. */
+ * privacy bound, and how far below the proved bound of the same run
+ * (lap2's, computed here) it falls. */
 static int
 paper_warning (const bound_command *c, const cli_options *o,
-               const cli_run *run, const dpacct_bound *paper, char *text,
-               size_t size)
+               const cli_run *run, const dpacct_accountant_type *type,
+               const dpacct_bound *paper, char *text, size_t size)
 {
   dpacct_bound sound;
   cli_options upper_only = *o; /* the warning needs lap2's upper side */
   upper_only.want_lower = 0;
-  int rc = bound_of (c, &upper_only, run, dpacct_accountant_lap2, &sound);
+  int rc = bound_of (c, &upper_only, run, dpacct_accountant_type_proved (type),
+                     &sound);
   if (rc)
     return rc;
   cmd_paper_warning (run->q, c->upper_column, paper->upper, sound.upper,
@@ -267,8 +269,9 @@ make_warnings (const bound_command *c, const cli_options *o,
       const char *w = cmd_bound_warning (o, o->accountants[i], &bounds[i],
                                          edge, sizeof edge);
       int rc;
-      if (o->accountants[i] == dpacct_accountant_lap2_paper && run->q < 1.0
-          && (rc = paper_warning (c, o, run, &bounds[i], paper,
+      const dpacct_accountant_type *type = o->accountants[i];
+      if (dpacct_accountant_type_proved (type) != type && run->q < 1.0
+          && (rc = paper_warning (c, o, run, type, &bounds[i], paper,
                                   sizeof paper)))
         return rc;
       snprintf (warnings[i], WARNING_SIZE, "%s%s%s", paper,

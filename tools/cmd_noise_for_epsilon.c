@@ -153,14 +153,14 @@ edge_warning (const cli_options *o, const dpacct_accountant_type *type,
       return 0;
     }
   w = cmd_bound_warning (o, type, bound, edge, sizeof edge);
-  if (type != dpacct_accountant_lap2_paper || run->q >= 1.0)
+  const dpacct_accountant_type *proved = dpacct_accountant_type_proved (type);
+  if (proved == type || run->q >= 1.0)
     {
       if (w != NULL)
         c->warning = strcpy (c->text, w);
       return 0;
     }
-  if ((rc = bound_at (o, dpacct_accountant_lap2, run, c->result.noise,
-                      &sound)))
+  if ((rc = bound_at (o, proved, run, c->result.noise, &sound)))
     return rc;
   char paper[480];
   cmd_paper_warning (run->q, "epsilon_upper at this scale", bound->upper,

@@ -82,15 +82,32 @@ describe_laplace (const cli_options *o, int with_noise, cli_assumptions *a)
                                o->max_order);
   if (o->max_order == 0)
     {
-      order.count = DPACCT_LAP2_DEFAULT_MAX_ORDER;
+      /* Each accountant's own default, as the library states it. */
+      const char *key = "lap2-max-order";
+      size_t used = 0;
+      a->max_orders[0] = '\0';
+      for (size_t i = 0; i < o->n_accountants; i++)
+        if (dpacct_accountant_type_takes (o->accountants[i], key)
+            && used < sizeof a->max_orders)
+          {
+            int n = snprintf (a->max_orders + used,
+                              sizeof a->max_orders - used, "%s%.0f (%s)",
+                              used ? ", " : "",
+                              dpacct_accountant_type_default (
+                                  o->accountants[i], key),
+                              o->accountants[i]->name);
+            used += n > 0 ? (size_t) n : 0;
+          }
       order.real = NAN;
-      if (o->n_accountants == 1
-          && o->accountants[0] == dpacct_accountant_lap2_paper)
-        order.count = DPACCT_LAP2_PAPER_DEFAULT_MAX_ORDER;
-      else if (o->n_accountants > 1)
+      if (used == 0)
+        return; /* no accountant here has moment orders */
+      if (o->n_accountants == 1)
+        order.count = (uint64_t) dpacct_accountant_type_default (
+            o->accountants[0], key);
+      else
         {
           order.kind = OUT_TEXT;
-          order.text = "2048 (lap2), 512 (lap2-paper)";
+          order.text = a->max_orders;
         }
     }
   cli_add_assumption (a, order, o, OPT_MAX_ORDER);

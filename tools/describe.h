@@ -17,6 +17,7 @@ typedef struct {
   size_t n;
   char orders[256];
   char accountants[64];
+  char max_orders[128];
 } cli_assumptions;
 
 /* Accountant, mechanism, sampling, neighbouring relation, steps and how

@@ -46,7 +46,9 @@ typedef enum {
  *                   accountant is allocated (it copies them).
  * lap2, lap2-paper:
  *   "lap2-max-order"         int in [0, 10000]: the largest moment order
- *                            lambda (0: 2048 for lap2, 512 for lap2-paper)
+ *                            lambda (0 or unset: the type's default,
+ *                            dpacct_accountant_type_default: 2048 for
+ *                            lap2, 512 for lap2-paper)
  *   "lap2-paper-upper-tail"  int 0/1: lap2-paper charges the coordinates
  *                            past the exact head at a guaranteed upper bound
  *                            instead of a quadrature estimate
@@ -195,6 +197,19 @@ const dpacct_accountant_type *dpacct_accountant_type_at (size_t i);
 /* Nonzero when TYPE reads the setting KEY (the common ones included). */
 int dpacct_accountant_type_takes (const dpacct_accountant_type *type,
                                   const char *key);
+
+/* The value TYPE uses for the setting KEY when it is not set; NaN when
+ * TYPE does not read KEY.  (A getter of an unset key answers with the
+ * default of the first type that reads it.) */
+double dpacct_accountant_type_default (const dpacct_accountant_type *type,
+                                       const char *key);
+
+/* The type whose answers are privacy bounds for the events TYPE accounts:
+ * TYPE itself, except for a type whose figure is not a privacy bound when
+ * the sampling rate is below 1 (lap2-paper), where it is the proved one
+ * to show beside that figure (lap2). */
+const dpacct_accountant_type *
+dpacct_accountant_type_proved (const dpacct_accountant_type *type);
 
 /* Can an accountant of TYPE with OPTIONS compose EVENT, and if not, why?
  * DPACCT_OK, or DPACCT_EUNSUP (DPACCT_EDOM for bad options or event) with
