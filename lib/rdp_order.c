@@ -2,29 +2,25 @@
  * epsilon (for a delta) or delta (for an epsilon).
  *
  * First the grid: every order whose value is cheap, then the quadrature
- * orders that flank the best cheap one.  Then, on a continuous grid,
- * Brent's method (GSL) over real orders, bracketed by the grid's best
- * order and its two neighbours; when the best is the grid's first or last
- * order, the bracket is first widened outwards (towards order 1 for large
+ * orders that flank the best cheap one (on a continuous grid only when
+ * the cheap orders give no bracket).  Then, on a continuous grid, a
+ * search over real orders, bracketed by the grid's best order and the
+ * nearest evaluated on each side, that evaluates exactly where a model
+ * of the curve built from every order known puts the minimum, with
+ * Brent's safeguards; when the best is the grid's first or last order,
+ * the bracket is first widened outwards (towards order 1 for large
  * epsilon, to large orders for tiny epsilon).  Every order gives a valid
- * bound, so the search needs no global optimum to be safe, and it only
- * ever replaces the grid's bound by a smaller one computed at the order
- * it reports. */
+ * bound, so the search needs no global optimum to be safe: it reports
+ * the exact bound at the order it reports. */
 #include "rdp_curve.h"
 #include "internal.h"
 #include "rdp_internal.h"
 #include "rdp_mpfr.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
-#include <gsl/gsl_errno.h>
-#include <gsl/gsl_min.h>
 
-/* The continuous search stops when the bracket is this narrow relative to
- * the order: the bound is flat at its minimum, so what remains is of the
- * order of this squared (about 1e-12 relative). */
-#define ORDER_REL_TOL 1e-6
-#define MAX_BRENT_ITERATIONS 100
 /* DPACCT_RDP_MIN_SEARCH_ORDER: below it the quadrature of the subsampled
  * Gaussian loses digits (it subtracts quantities that agree to about
  * log10(1 / (alpha - 1)) digits), and epsilon would be in the thousands
@@ -160,6 +156,12 @@ grid_minimum (const dpacct_rdp_grid *g, const dpacct_rdp_curve *c,
             break;
           }
     }
+  /* The search over real orders needs only a bracket: the cheap orders
+   * that flank the best cheap one, when both were evaluated (by
+   * quasi-convexity the real minimum lies between them). */
+  if (unimodal && g->continuous && isfinite (*best_value) && lo > 0
+      && hi < g->n && !isnan (rdp[lo - 1]) && !isnan (rdp[hi]))
+    return DPACCT_OK;
   if (unimodal && isfinite (*best_value))
     {
       /* Outwards from the best cheap order, each way until the bound has
@@ -214,10 +216,44 @@ grid_edge (const dpacct_rdp_grid *g, const dpacct_rdp_curve *c, size_t best)
   return first < last && (best == first || best == last);
 }
 
-/* ---- real orders ----------------------------------------------------------- */
+/* ---- real orders ------------------------------------------------------- */
+
+/* Each evaluation at a real order costs a quadrature per distinct
+ * subsampled Gaussian (a run of a thousand phases: a thousand), so the
+ * search models the curve from the orders whose values it already has
+ * (the cheap integer ones from the grid at first) and evaluates exactly
+ * only where the model puts the minimum.  The model is log RDP as a cubic
+ * in log(a - 1) through the four known orders nearest the best one (both
+ * vary slowly: RDP grows like a power of the order until it bends up
+ * steeply); the conversion of the model is exact, so the model's only
+ * error is the interpolation's, and each exact order added next to the
+ * minimum makes it much smaller (successive interpolation converges
+ * superlinearly).  The model only proposes orders: every bound reported
+ * is the exact value at the order reported, as on the grid. */
+
+/* The search stops when the model promises less than this below the best
+ * order's bound, in log delta relative to 1 + (a - 1) RDP (an epsilon off
+ * by t at order a is a log delta off by (a - 1) t): the order is then
+ * within about 1e-5 relative of the optimum, far inside where the
+ * conversion's derivative changes sign, and epsilon and delta searched
+ * from each other agree to about 1e-11. */
+#define MODEL_GAIN_TOL 1e-11
+/* Exact evaluations the search may make; after them the best order
+ * evaluated stands (a valid bound, like any order). */
+#define MAX_MODEL_STEPS 60
+/* It also stops when the bracket is this narrow relative to the order. */
+#define ORDER_REL_TOL 1e-9
+#define GOLDEN_STEP 0.3819660112501051 /* (3 - sqrt 5) / 2 */
+#define MODEL_NODES 4
+
+typedef struct
+{
+  double x, f;    /* order, score */
+  double log_rdp; /* NaN when it could not be computed */
+} point;
 
 /* What the search minimises: epsilon, or log delta (delta itself is flat
- * where it would underflow). */
+ * where it would underflow); and every order evaluated so far. */
 typedef struct
 {
   const dpacct_rdp_curve *curve;
@@ -225,12 +261,9 @@ typedef struct
   double given;
   double worst; /* a finite score above any in the bracket: for orders
                    whose value cannot be computed */
+  point *known;
+  size_t n_known, capacity;
 } search;
-
-typedef struct
-{
-  double x, f;
-} point;
 
 static double
 score (const search *s, double a, double rdp)
@@ -238,18 +271,34 @@ score (const search *s, double a, double rdp)
   double v = s->target == DPACCT_RDP_FOR_EPSILON
              ? dpacct_rdp_epsilon_at_order (a, rdp, s->given)
              : dpacct_rdp_log_delta_at_order (a, rdp, s->given);
-  /* GSL's Brent needs finite values; an order with none bounds nothing. */
+  /* An order whose bound is not finite bounds nothing. */
   return isfinite (v) ? v : s->worst;
 }
 
-static double
-score_at (double a, void *params)
+/* Records p as a node of the model when its value is known. */
+static void
+remember (search *s, point p)
 {
-  const search *s = params;
+  if (isfinite (p.log_rdp) && s->n_known < s->capacity)
+    s->known[s->n_known++] = p;
+}
+
+static point
+point_of (search *s, double a, double rdp)
+{
+  point p = { a, score (s, a, rdp), log (rdp) };
+  remember (s, p);
+  return p;
+}
+
+/* The exact bound at order a. */
+static point
+exact_at (search *s, double a)
+{
   double rdp;
   if (dpacct_rdp_curve_value_at (s->curve, a, &rdp) != DPACCT_OK)
-    return s->worst;
-  return score (s, a, rdp);
+    return (point) { a, s->worst, NAN };
+  return point_of (s, a, rdp);
 }
 
 /* From the grid's end point `mid` (its neighbour inside the grid is
@@ -267,7 +316,7 @@ widen (search *s, int up, point *inner, point *mid, point *outer)
                             DPACCT_RDP_MIN_SEARCH_ORDER);
       if (x == mid->x)
         return 1;
-      point p = { x, score_at (x, s) };
+      point p = exact_at (s, x);
       if (!(p.f < mid->f))
         {
           *outer = p;
@@ -278,32 +327,151 @@ widen (search *s, int up, point *inner, point *mid, point *outer)
     }
 }
 
-/* Brent's method on the bracket lo < mid < hi, f(mid) below both ends;
- * `mid` receives the best point found. */
-static int
-brent (search *s, point lo, point *mid, point hi)
+/* The model: log RDP as the cubic in log(a - 1) (or lower, with fewer
+ * nodes) through the nodes nearest `centre`, and its bound at order a. */
+typedef struct
 {
-  gsl_min_fminimizer *m = gsl_min_fminimizer_alloc (gsl_min_fminimizer_brent);
-  if (m == NULL)
-    return DPACCT_FAIL (DPACCT_ENOMEM, "cannot allocate a minimiser");
-  gsl_function f = { score_at, s };
-  /* The preconditions hold (strictly), so GSL cannot fail here. */
-  gsl_min_fminimizer_set_with_values (m, &f, mid->x, mid->f, lo.x, lo.f,
-                                      hi.x, hi.f);
-  for (int i = 0; i < MAX_BRENT_ITERATIONS; i++)
+  size_t n;
+  double x[MODEL_NODES], t[MODEL_NODES], v[MODEL_NODES]; /* order,
+                                                  log(order - 1), log RDP */
+} model;
+
+static model
+model_around (const search *s, double centre)
+{
+  model m = { 0, { 0 }, { 0 }, { 0 } };
+  while (m.n < MODEL_NODES)
     {
-      if (gsl_min_fminimizer_iterate (m) != GSL_SUCCESS)
+      const point *next = NULL;
+      for (size_t i = 0; i < s->n_known; i++)
+        {
+          const point *p = &s->known[i];
+          int taken = 0;
+          for (size_t j = 0; j < m.n; j++)
+            taken |= m.x[j] == p->x;
+          if (!taken && (next == NULL
+                         || fabs (p->x - centre) < fabs (next->x - centre)))
+            next = p;
+        }
+      if (next == NULL)
         break;
-      if (gsl_min_test_interval (gsl_min_fminimizer_x_lower (m),
-                                 gsl_min_fminimizer_x_upper (m), 0.0,
-                                 ORDER_REL_TOL) == GSL_SUCCESS)
-        break;
+      m.x[m.n] = next->x;
+      m.t[m.n] = log (next->x - 1.0);
+      m.v[m.n++] = next->log_rdp;
     }
-  /* Brent's minimum only ever moves to a point that scored lower. */
-  mid->x = gsl_min_fminimizer_x_minimum (m);
-  mid->f = gsl_min_fminimizer_f_minimum (m);
-  gsl_min_fminimizer_free (m);
-  return DPACCT_OK;
+  return m;
+}
+
+static double
+model_score (const search *s, const model *m, double a)
+{
+  /* Lagrange's form: few nodes, each evaluation fresh. */
+  double t = log (a - 1.0), v = 0.0;
+  for (size_t i = 0; i < m->n; i++)
+    {
+      double l = m->v[i];
+      for (size_t j = 0; j < m->n; j++)
+        if (j != i)
+          l *= (t - m->t[j]) / (m->t[i] - m->t[j]);
+      v += l;
+    }
+  return score (s, a, exp (v));
+}
+
+/* The model's minimum on [lo, hi] by golden-section search (it costs
+ * nothing next to one exact order). */
+static point
+model_minimum (const search *s, const model *m, double lo, double hi)
+{
+  const double ratio = 0.6180339887498949;
+  double c = hi - ratio * (hi - lo), d = lo + ratio * (hi - lo);
+  double fc = model_score (s, m, c), fd = model_score (s, m, d);
+  while (hi - lo > 1e-10 * (hi - 1.0))
+    {
+      if (fc <= fd)
+        {
+          hi = d, d = c, fd = fc;
+          c = hi - ratio * (hi - lo);
+          fc = model_score (s, m, c);
+        }
+      else
+        {
+          lo = c, c = d, fc = fd;
+          d = lo + ratio * (hi - lo);
+          fd = model_score (s, m, d);
+        }
+    }
+  return fc <= fd ? (point) { c, fc, NAN } : (point) { d, fd, NAN };
+}
+
+/* How far the score may be from its minimum when the search stops (see
+ * MODEL_GAIN_TOL). */
+static double
+score_tolerance (const search *s, const point *mid)
+{
+  double k = (mid->x - 1.0) * exp (mid->log_rdp);
+  double t = MODEL_GAIN_TOL * (1.0 + k);
+  return s->target == DPACCT_RDP_FOR_EPSILON ? t / (mid->x - 1.0) : t;
+}
+
+/* Narrows the bracket lo < mid < hi (mid scoring below both ends) by
+ * exact evaluations where the model puts the minimum; `mid` receives the
+ * best point found.  By quasi-convexity the minimum stays inside the
+ * bracket as it shrinks.
+ *
+ * The search stops once the model has predicted its last exact value to
+ * within the tolerance and promises no more than that below the best.
+ * Brent's safeguard keeps a poor model (where the curve bends sharply,
+ * say) from stalling: a step of the model longer than half the one before
+ * the last, or a model that has not proved itself and promises nothing,
+ * gives way to a golden-section step into the larger side. */
+static void
+model_search (search *s, point lo, point *mid, point hi)
+{
+  int trusted = 0;
+  double last = INFINITY, before_last = INFINITY;
+  for (int step = 0; step < MAX_MODEL_STEPS; step++)
+    {
+      if (hi.x - lo.x <= ORDER_REL_TOL * mid->x)
+        return;
+      double tol = score_tolerance (s, mid);
+      model m = model_around (s, mid->x);
+      point guess = { NAN, NAN, NAN };
+      /* Keep off the bracket's ends, which are known not to be better. */
+      double margin = 1e-3 * (hi.x - lo.x);
+      if (m.n >= 2)
+        guess = model_minimum (s, &m, lo.x + margin, hi.x - margin);
+      double gain = mid->f - guess.f, move = fabs (guess.x - mid->x);
+      if (!(gain > tol) && trusted)
+        return;
+      /* A model that promises nothing is checked at its minimum; one
+       * that moves too far, or nowhere, gives way to golden section. */
+      if ((gain > tol && !(move < 0.5 * before_last))
+          || !(move > 1e-12 * mid->x))
+        {
+          double left = mid->x - lo.x, right = hi.x - mid->x;
+          guess.x = left > right ? mid->x - GOLDEN_STEP * left
+                                 : mid->x + GOLDEN_STEP * right;
+          guess.f = m.n >= 2 ? model_score (s, &m, guess.x) : NAN;
+          move = fabs (guess.x - mid->x);
+        }
+      before_last = last;
+      last = move;
+      point p = exact_at (s, guess.x);
+      trusted = fabs (p.f - guess.f) <= tol;
+      if (p.f < mid->f)
+        {
+          if (p.x < mid->x)
+            hi = *mid;
+          else
+            lo = *mid;
+          *mid = p;
+        }
+      else if (p.x < mid->x)
+        lo = p;
+      else
+        hi = p;
+    }
 }
 
 /* Grid order i as a point, from its RDP value in rdp if the grid search
@@ -312,7 +480,26 @@ static point
 grid_point (const dpacct_rdp_grid *g, search *s, const double *rdp, size_t i)
 {
   double a = g->orders[i];
-  return (point) { a, isnan (rdp[i]) ? score_at (a, s) : score (s, a, rdp[i]) };
+  return isnan (rdp[i]) ? exact_at (s, a) : point_of (s, a, rdp[i]);
+}
+
+/* The grid order nearest `best` below it (above it when `up`) whose value
+ * the grid search has; its neighbour when it has none there. */
+static size_t
+evaluated_neighbour (const dpacct_rdp_grid *g, const double *rdp, size_t best,
+                     int up)
+{
+  if (up)
+    {
+      for (size_t i = best + 1; i < g->n; i++)
+        if (!isnan (rdp[i]))
+          return i;
+      return best + 1;
+    }
+  for (size_t i = best; i-- > 0;)
+    if (!isnan (rdp[i]))
+      return i;
+  return best - 1;
 }
 
 /* The continuous search from the grid's best order `best`. */
@@ -321,27 +508,30 @@ search_orders (const dpacct_rdp_grid *g, search *s, const double *rdp,
                size_t best, dpacct_rdp_optimum *out)
 {
   point mid = grid_point (g, s, rdp, best);
-  point lo = { 0, 0 }, hi = { 0, 0 };
   s->worst = fabs (mid.f) + 1e6;
+  /* Every order the grid evaluated is a node of the model. */
+  for (size_t i = 0; i < g->n; i++)
+    if (i != best && !isnan (rdp[i]))
+      point_of (s, g->orders[i], rdp[i]);
+  point lo = { 0, 0, NAN }, hi = { 0, 0, NAN };
   int lo_edge = 0, hi_edge = 0;
   /* The neighbours inside the grid first, so that widening can move mid. */
   if (best > 0)
-    lo = grid_point (g, s, rdp, best - 1);
+    lo = grid_point (g, s, rdp, evaluated_neighbour (g, rdp, best, 0));
   if (best + 1 < g->n)
-    hi = grid_point (g, s, rdp, best + 1);
+    hi = grid_point (g, s, rdp, evaluated_neighbour (g, rdp, best, 1));
   if (best == 0)
     lo_edge = widen (s, 0, &hi, &mid, &lo);
   if (best + 1 == g->n)
     hi_edge = widen (s, 1, &lo, &mid, &hi);
-  int status = DPACCT_OK;
   if (!lo_edge && !hi_edge && mid.f < lo.f && mid.f < hi.f && lo.x < mid.x
       && mid.x < hi.x)
-    status = brent (s, lo, &mid, hi);
+    model_search (s, lo, &mid, hi);
   out->order = mid.x;
   out->at_edge = lo_edge || hi_edge;
   out->value = s->target == DPACCT_RDP_FOR_EPSILON
                ? mid.f : fmax (exp (mid.f), nextafter (0.0, 1.0));
-  return status;
+  return DPACCT_OK;
 }
 
 int
@@ -361,8 +551,15 @@ dpacct_rdp_optimise (const dpacct_rdp_grid *g, const dpacct_rdp_curve *c,
   if (status == DPACCT_OK && g->continuous && !c->grid_only && g->n >= 2
       && isfinite (value))
     {
-      search s = { c, target, given, 0.0 };
-      status = search_orders (g, &s, rdp, best, out);
+      /* Room for the grid's orders, the widening's (at most 32) and the
+       * search's. */
+      search s = { c, target, given, 0.0, NULL, 0,
+                   g->n + 32 + MAX_MODEL_STEPS };
+      s.known = malloc (s.capacity * sizeof *s.known);
+      status = s.known == NULL
+               ? DPACCT_FAIL (DPACCT_ENOMEM, "cannot allocate RDP orders")
+               : search_orders (g, &s, rdp, best, out);
+      free (s.known);
     }
   else if (status == DPACCT_OK)
     {

@@ -127,23 +127,64 @@ log_integrand (double z, const integrand_params *p)
          + log_f ((2.0 * z - 1.0) / (2.0 * s2), p);
 }
 
+/* f(u) by the series of log_f_series, for small |u|. */
+static double
+f_series (double u, double alpha)
+{
+  double term = alpha * (alpha - 1.0) / 2.0 * u * u, sum = term;
+  for (int k = 3; k < 200; k++)
+    {
+      term *= (alpha - k + 1.0) / k * u;
+      sum += term;
+      if (fabs (term) <= 1e-17 * fabs (sum))
+        break;
+    }
+  return sum;
+}
+
+/* exp(log_integrand - shift), the trapezoid's nodes: the same terms in
+ * linear space, which saves the log of f and the logs of u and of the
+ * power that the log form takes (a third of the special functions per
+ * node).  Where u, a u or the Gaussian factor over e^shift could
+ * overflow, the log form. */
 static double
 scaled_integrand (double z, void *params)
 {
   const integrand_params *p = params;
-  return exp (log_integrand (z, p) - p->shift);
+  double w = (2.0 * z - 1.0) / (2.0 * p->s2);
+  double log_gauss = -z * z / (2.0 * p->s2) - p->log_sigma
+                     - 0.5 * log (2.0 * M_PI) - p->shift;
+  if (w == 0.0)
+    return 0.0;
+  if (w > 700.0 - p->log_alpha || log_gauss > 700.0)
+    return exp (log_integrand (z, p) - p->shift);
+  double alpha = p->alpha, u = p->q * expm1 (w);
+  if (fabs (u) <= 0.1 && fabs (alpha * u) <= 1.0)
+    return f_series (u, alpha) * exp (log_gauss);
+  if (w < 0.0)
+    return (expm1 (alpha * log1p (u)) - alpha * u) * exp (log_gauss);
+  /* (1 + u)^a - (1 + a u), each with the Gaussian factor. */
+  return exp (alpha * log1p (u) + log_gauss)
+         - (1.0 + alpha * u) * exp (log_gauss);
 }
 
+/* Where each piece's integrand ends: below e^-RANGE_DROP of its peak.
+ * Truncating there loses under e^-RANGE_DROP times the piece's width over
+ * its peak's, far below the quadrature's 1e-9 (the Gaussian factor makes
+ * the tails fall at least as fast as the peak's own width). */
+#define RANGE_DROP 50.0
+
 /* The integrand is unimodal on each piece: golden-section search finds
- * its peak, then the range is widened by doubling steps until the
- * integrand is below e^-80 of the peak. */
+ * its peak to within sigma / 2 (the Gaussian factor's width, so the value
+ * found is within a few percent of the peak's: all the walk below needs),
+ * and *peak receives its log value. */
 static double
-golden_peak (const integrand_params *p, double a, double b)
+golden_peak (const integrand_params *p, double a, double b, double *peak)
 {
   const double ratio = 0.6180339887498949;
   double c = b - ratio * (b - a), d = a + ratio * (b - a);
   double hc = log_integrand (c, p), hd = log_integrand (d, p);
-  for (int i = 0; i < 200 && b - a > 0.05 * p->sigma; i++)
+  for (int i = 0; i < 200 && b - a > 0.5 * p->sigma; i++)
     {
       if (hc >= hd)
         {
@@ -158,36 +199,50 @@ golden_peak (const integrand_params *p, double a, double b)
           hd = log_integrand (d, p);
         }
     }
+  *peak = fmax (hc, hd);
   return hc >= hd ? c : d;
 }
 
 /* Moves from `peak` towards `limit` in doubling steps until the integrand
- * falls below `floor`; returns the point reached (at most `limit`). */
+ * falls below `floor`, then halves the last step three times, keeping
+ * the end below `floor` (the doubling overshoots by up to the last step,
+ * and every sigma of range costs four nodes of the trapezoid); returns
+ * the end (at most `limit`). */
 static double
 walk_out (const integrand_params *p, double peak, double limit, double floor)
 {
   double step = 0.25 * fmin (p->sigma, fabs (limit - peak));
-  double z = peak;
+  double z = peak, inside = peak;
   while (fabs (limit - z) > 0.0)
     {
       z = limit > peak ? fmin (z + step, limit) : fmax (z - step, limit);
       if (log_integrand (z, p) < floor)
         break;
+      inside = z;
       step *= 2.0;
+    }
+  /* By unimodality the integrand stays below floor beyond any point
+   * past the peak where it is below floor. */
+  for (int i = 0; i < 3 && z != limit; i++)
+    {
+      double middle = 0.5 * (inside + z);
+      if (log_integrand (middle, p) < floor)
+        z = middle;
+      else
+        inside = middle;
     }
   return z;
 }
 
-/* The range of one unimodal piece [a, b] where the integrand is within
- * e^-80 of its peak, and the peak's log value. */
-static void
-piece_range (const integrand_params *p, double a, double b, double *peak,
-             double *lo, double *hi)
+/* The outer end of one unimodal piece [a, b] (its upper end when `up`)
+ * where the integrand is within e^-RANGE_DROP of its peak, and the
+ * peak's log value. */
+static double
+piece_end (const integrand_params *p, double a, double b, int up,
+           double *peak)
 {
-  double z_peak = golden_peak (p, a, b);
-  *peak = log_integrand (z_peak, p);
-  *lo = walk_out (p, z_peak, a, *peak - 80.0);
-  *hi = walk_out (p, z_peak, b, *peak - 80.0);
+  double z_peak = golden_peak (p, a, b, peak);
+  return walk_out (p, z_peak, up ? b : a, *peak - RANGE_DROP);
 }
 
 /* The trapezoidal rule converges geometrically for an analytic integrand
@@ -231,10 +286,10 @@ dpacct_log_a_minus_one_quadrature (double q, double sigma, double alpha,
   /* Left of 1/2 the Gaussian factor confines the mass to 40 sigma; right
    * of it the integrand is at most a Gaussian centred at alpha.  The two
    * pieces are located separately and integrated as one range. */
-  double peak_left, peak_right, lo, hi, unused;
-  piece_range (&p, 0.5 - 40.0 * sigma, 0.5, &peak_left, &lo, &unused);
-  piece_range (&p, 0.5, fmax (alpha, 0.5) + 40.0 * sigma, &peak_right,
-               &unused, &hi);
+  double peak_left, peak_right;
+  double lo = piece_end (&p, 0.5 - 40.0 * sigma, 0.5, 0, &peak_left);
+  double hi = piece_end (&p, 0.5, fmax (alpha, 0.5) + 40.0 * sigma, 1,
+                         &peak_right);
   p.shift = fmax (peak_left, peak_right);
   if (!isfinite (p.shift))
     return DPACCT_FAIL (DPACCT_ENUMERIC, "RDP integrand has no finite peak");

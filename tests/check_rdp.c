@@ -420,6 +420,89 @@ START_TEST (test_real_orders_mixed_runs)
 }
 END_TEST
 
+/* A run of phases that all differ, like issue 15's 1000-phase run (40
+ * here): the search over real orders models the summed curve from the
+ * cheap integer orders and evaluates it exactly only where the model
+ * points, so check what it reports against the phases' own RDP, summed
+ * here: the bound is the conversion at the order reported (the model
+ * never stands in for a value), that order is a minimum (the conversion
+ * rises on both sides), it is no worse than the grid, and the delta
+ * search lands on the same point. */
+enum { MANY_PHASES = 40, MANY_STEPS = 100 };
+
+static double
+phase_sigma (int i)
+{
+  return 0.8 + 0.4 * i / MANY_PHASES;
+}
+
+static double
+phase_q (int i)
+{
+  return 0.001 + 0.009 * i / MANY_PHASES;
+}
+
+static double
+many_phases_conversion (double a, double delta)
+{
+  double sum = 0.0;
+  for (int i = 0; i < MANY_PHASES; i++)
+    {
+      double r;
+      ck_assert_int_eq (dpacct_rdp_sampled_gaussian (phase_q (i), phase_sigma (i),
+                                                     a, &r), DPACCT_OK);
+      sum += MANY_STEPS * r;
+    }
+  return improved_conversion (a, sum, delta);
+}
+
+START_TEST (test_real_orders_many_phases)
+{
+  dpacct_event *phases[MANY_PHASES], *run;
+  for (int i = 0; i < MANY_PHASES; i++)
+    ck_assert_int_eq (dpacct_dpsgd_event_alloc (phase_sigma (i), phase_q (i),
+                                                MANY_STEPS,
+                                                DPACCT_SAMPLING_POISSON,
+                                                &phases[i]), DPACCT_OK);
+  ck_assert_int_eq (dpacct_event_sequence_alloc (
+                      (const dpacct_event *const *) phases, MANY_PHASES, &run),
+                    DPACCT_OK);
+  const double *grid;
+  size_t n_grid;
+  dpacct_rdp_default_orders (&grid, &n_grid);
+  const double deltas[] = { 1e-5, 1e-10 };
+  for (size_t d = 0; d < 2; d++)
+    {
+      dpacct_bound real = event_epsilon (run, DPACCT_ADD_REMOVE, NULL, 0,
+                                         deltas[d]);
+      dpacct_bound on_grid = event_epsilon (run, DPACCT_ADD_REMOVE, grid,
+                                            n_grid, deltas[d]);
+      double a = real.order, h = 1e-3 * (a - 1.0);
+      double at = many_phases_conversion (a, deltas[d]);
+      ck_assert_rel (real.upper, at, 1e-12, "delta %g: order %.17g", deltas[d],
+                     a);
+      ck_assert_msg (many_phases_conversion (a - h, deltas[d]) > at
+                     && many_phases_conversion (a + h, deltas[d]) > at,
+                     "delta %g: the conversion falls beside order %.17g",
+                     deltas[d], a);
+      ck_assert (real.upper <= on_grid.upper && !real.order_at_edge);
+
+      dpacct_accountant *acc;
+      dpacct_bound back;
+      ck_assert_int_eq (dpacct_accountant_alloc (dpacct_accountant_rdp, NULL,
+                                                 &acc), DPACCT_OK);
+      ck_assert_int_eq (dpacct_accountant_compose (acc, run, 1), DPACCT_OK);
+      ck_assert_int_eq (dpacct_accountant_delta (acc, real.upper, &back),
+                        DPACCT_OK);
+      dpacct_accountant_free (acc);
+      ck_assert_rel (back.upper, deltas[d], 1e-9, "delta %g back", deltas[d]);
+    }
+  for (int i = 0; i < MANY_PHASES; i++)
+    dpacct_event_free (phases[i]);
+  dpacct_event_free (run);
+}
+END_TEST
+
 /* An optimum beyond the orders searched sits on the range's end, flagged;
  * the conversion still falls towards it. */
 START_TEST (test_real_orders_range_ends)
@@ -741,6 +824,7 @@ rdp_suite (void)
   tcase_add_test (oracle, test_real_orders_against_peers);
   tcase_add_test (oracle, test_real_orders_range_ends);
   tcase_add_test (oracle, test_real_orders_mixed_runs);
+  tcase_add_test (oracle, test_real_orders_many_phases);
   tcase_add_test (oracle, test_total_variation_bound);
   tcase_add_test (oracle, test_rdp_matches_fractional_table);
   tcase_add_test (oracle, test_quadrature_at_large_orders);
