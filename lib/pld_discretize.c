@@ -66,14 +66,14 @@ step_start (const pld_pair *pair, double h, long first, size_t n,
   return status;
 }
 
-int
-dpacct_pld_step_pessimistic (const pld_pair *pair, double h, long first,
-                             size_t n, pld_step *out)
+/* The pessimistic step from the pair's tails at its grid points. */
+static void
+pessimistic_from_tails (const double *log_p, const double *log_q,
+                        pld_step *out)
 {
-  double *log_p, *log_q;
-  int status = step_start (pair, h, first, n, out, &log_p, &log_q);
-  if (status != DPACCT_OK)
-    return status;
+  double h = out->h;
+  long first = out->first;
+  size_t n = out->n;
   /* Below the grid: raised to its first point (raising a loss only
    * raises the curve). */
   out->mass[0] = -expm1 (log_p[0]);
@@ -95,6 +95,17 @@ dpacct_pld_step_pessimistic (const pld_pair *pair, double h, long first,
     }
   /* Above the grid: +infinity. */
   out->infinity = exp (log_p[n - 1]);
+}
+
+int
+dpacct_pld_step_pessimistic (const pld_pair *pair, double h, long first,
+                             size_t n, pld_step *out)
+{
+  double *log_p, *log_q;
+  int status = step_start (pair, h, first, n, out, &log_p, &log_q);
+  if (status != DPACCT_OK)
+    return status;
+  pessimistic_from_tails (log_p, log_q, out);
   free (log_p);
   free (log_q);
   return DPACCT_OK;
@@ -216,14 +227,14 @@ merge_atom (merger *m, long cell, double p, double q)
     }
 }
 
-int
-dpacct_pld_step_optimistic (const pld_pair *pair, double h, long first,
-                            size_t n, pld_step *out)
+/* The optimistic step from the pair's tails at its grid points. */
+static void
+optimistic_from_tails (const double *log_p, const double *log_q,
+                       pld_step *out)
 {
-  double *log_p, *log_q;
-  int status = step_start (pair, h, first, n, out, &log_p, &log_q);
-  if (status != DPACCT_OK)
-    return status;
+  double h = out->h;
+  long first = out->first;
+  size_t n = out->n;
   merger m = { h, n, out->mass, 0.0, 0.0, MERGE_NONE };
   double e0 = first * h;
   merge_atom (&m, -1, -expm1 (log_p[0]), exp (log (-expm1 (log_q[0])) + e0));
@@ -241,6 +252,37 @@ dpacct_pld_step_optimistic (const pld_pair *pair, double h, long first,
   /* At most 1e-25, and no more than the grid already leaves out (which
    * the caller sized to the delta asked for). */
   drop_far_tails (out, fmin (1e-25, exp (log_p[n - 1])));
+}
+
+int
+dpacct_pld_step_optimistic (const pld_pair *pair, double h, long first,
+                            size_t n, pld_step *out)
+{
+  double *log_p, *log_q;
+  int status = step_start (pair, h, first, n, out, &log_p, &log_q);
+  if (status != DPACCT_OK)
+    return status;
+  optimistic_from_tails (log_p, log_q, out);
   free (log_p), free (log_q);
   return DPACCT_OK;
+}
+
+int
+dpacct_pld_steps_both (const pld_pair *pair, double h, long first, size_t n,
+                       pld_step *optimistic, pld_step *pessimistic)
+{
+  double *log_p, *log_q;
+  int status = step_start (pair, h, first, n, optimistic, &log_p, &log_q);
+  if (status != DPACCT_OK)
+    return status;
+  status = step_alloc (h, first, n, pessimistic);
+  if (status == DPACCT_OK)
+    {
+      optimistic_from_tails (log_p, log_q, optimistic);
+      pessimistic_from_tails (log_p, log_q, pessimistic);
+    }
+  else
+    dpacct_pld_step_release (optimistic);
+  free (log_p), free (log_q);
+  return status;
 }
