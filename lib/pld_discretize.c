@@ -35,9 +35,7 @@ grid_tails (const pld_pair *pair, double h, long first, size_t n,
       free (*log_q);
       return DPACCT_FAIL (DPACCT_ENOMEM, "cannot allocate a PLD grid");
     }
-  for (size_t k = 0; k < n; k++)
-    dpacct_pld_pair_tails (pair, (first + (long) k) * h, &(*log_p)[k],
-                           &(*log_q)[k]);
+  dpacct_pld_pair_tails_grid (pair, h, first, n, *log_p, *log_q);
   return DPACCT_OK;
 }
 

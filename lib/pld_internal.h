@@ -31,6 +31,11 @@ typedef struct
 void dpacct_pld_pair_tails (const pld_pair *pair, double eps, double *log_p,
                             double *log_q);
 
+/* The same at the n grid points (first + k) h, with the rate's logarithms
+ * taken once. */
+void dpacct_pld_pair_tails_grid (const pld_pair *pair, double h, long first,
+                                 size_t n, double *log_p, double *log_q);
+
 /* The largest loss of a Laplace pair, an atom; NaN for a Gaussian one. */
 double dpacct_pld_pair_top_atom (const pld_pair *pair);
 
