@@ -305,25 +305,47 @@ typedef int step_builder (const pld_pair *pair, double h, long first,
  * e^-tail_log; beyond, the pessimistic steps put the mass at +infinity
  * (counted in delta), the optimistic one drops it.  The pairs are the
  * leaves' for the upper bound or for the lower one.  ENOMEM when a step
- * needs more than max_points points. */
+ * needs more than max_points points.  With `pessimistic_too` (optimistic
+ * steps only), where the upper bound's pairs are the lower's, the
+ * pessimistic steps on the same grids are built there from the same tails
+ * (which cost most of a step); elsewhere it is left empty. */
 static int
-step_set_build (const pld_state *s, pld_direction dir, int upper, double h,
-                step_builder *build, double tail_log, size_t max_points,
-                step_set *set)
+step_set_fill (const pld_state *s, pld_direction dir, int upper, double h,
+               step_builder *build, double tail_log, size_t max_points,
+               step_set *set, step_set *pessimistic_too)
 {
-  set->n = 0;
-  set->steps = calloc (2 * s->n, sizeof *set->steps);
-  set->factors = calloc (2 * s->n, sizeof *set->factors);
-  if (set->steps == NULL || set->factors == NULL)
+  step_set *sets[2] = { set, pessimistic_too };
+  int n_sets = 1;
+  if (pessimistic_too != NULL)
     {
-      step_set_release (set);
-      return DPACCT_FAIL (DPACCT_ENOMEM, "cannot allocate PLD steps");
+      memset (pessimistic_too, 0, sizeof *pessimistic_too);
+      n_sets = 2;
+      for (size_t i = 0; n_sets == 2 && i < s->n; i++)
+        {
+          pld_pair low[2], up[2];
+          size_t n_low = leaf_pairs (s, &s->leaves[i], dir, 0, low);
+          size_t n_up = leaf_pairs (s, &s->leaves[i], dir, 1, up);
+          for (size_t j = 0; n_sets == 2 && j < n_low; j++)
+            if (n_up != n_low || up[j].base != low[j].base
+                || up[j].scale != low[j].scale || up[j].q != low[j].q
+                || up[j].direction != low[j].direction)
+              n_sets = 1;
+        }
     }
-  for (size_t i = 0; i < s->n; i++)
+  int status = DPACCT_OK;
+  for (int m = 0; m < n_sets; m++)
+    {
+      sets[m]->n = 0;
+      sets[m]->steps = calloc (2 * s->n, sizeof *sets[m]->steps);
+      sets[m]->factors = calloc (2 * s->n, sizeof *sets[m]->factors);
+      if (sets[m]->steps == NULL || sets[m]->factors == NULL)
+        status = DPACCT_FAIL (DPACCT_ENOMEM, "cannot allocate PLD steps");
+    }
+  for (size_t i = 0; status == DPACCT_OK && i < s->n; i++)
     {
       pld_pair pairs[2];
       size_t n_pairs = leaf_pairs (s, &s->leaves[i], dir, upper, pairs);
-      for (size_t j = 0; j < n_pairs; j++)
+      for (size_t j = 0; status == DPACCT_OK && j < n_pairs; j++)
         {
           double lo, hi;
           dpacct_pld_pair_range (&pairs[j], tail_log, &lo, &hi);
@@ -331,44 +353,62 @@ step_set_build (const pld_state *s, pld_direction dir, int upper, double h,
           double points = ceil (hi / h) + 2 - first;
           if (points > (double) max_points)
             {
-              step_set_release (set);
-              return DPACCT_FAIL (DPACCT_ENOMEM,
-                                  "one step's PLD needs more points than the "
-                                  "memory cap allows");
+              status = DPACCT_FAIL (DPACCT_ENOMEM,
+                                    "one step's PLD needs more points than "
+                                    "the memory cap allows");
+              break;
             }
           pld_step *step = &set->steps[set->n];
-          int status = build (&pairs[j], h, first, (size_t) points, step);
+          if (n_sets == 2)
+            status = dpacct_pld_steps_both (&pairs[j], h, first,
+                                            (size_t) points, step,
+                                            &pessimistic_too->steps[set->n]);
+          else
+            status = build (&pairs[j], h, first, (size_t) points, step);
           if (status != DPACCT_OK)
+            break;
+          for (int m = 0; m < n_sets; m++)
             {
-              step_set_release (set);
-              return status;
+              size_t k = sets[m]->n++;
+              sets[m]->factors[k].step = &sets[m]->steps[k];
+              sets[m]->factors[k].count = s->leaves[i].count;
             }
-          set->factors[set->n].step = step;
-          set->factors[set->n].count = s->leaves[i].count;
-          set->n++;
         }
     }
-  return DPACCT_OK;
+  for (int m = 0; status != DPACCT_OK && m < n_sets; m++)
+    step_set_release (sets[m]);
+  return status;
+}
+
+static int
+step_set_build (const pld_state *s, pld_direction dir, int upper, double h,
+                step_builder *build, double tail_log, size_t max_points,
+                step_set *set)
+{
+  return step_set_fill (s, dir, upper, h, build, tail_log, max_points, set,
+                        NULL);
 }
 
 /* Mean of the composed loss under the tilt (the derivative of the
- * composed log-MGF there), and the composed log-MGF itself in *log_mgf;
+ * composed log-MGF there), the composed log-MGF itself in *log_mgf and
+ * its variance (the mean's derivative in the tilt) in *var;
  * log_mass[i] holds step i's log masses.  Terms below e^-40 of the
  * largest do not move the mean. */
 static double
 tilted_mean (const step_set *set, double *const *log_mass, double tilt,
-             double *log_mgf)
+             double *log_mgf, double *var)
 {
   double mean = 0.0;
-  *log_mgf = 0.0;
+  *log_mgf = *var = 0.0;
   for (size_t i = 0; i < set->n; i++)
     {
       const pld_step *st = &set->steps[i];
       pld_tilted t;
-      dpacct_pld_tilt_moments (log_mass[i], st->n, st->first, st->h, tilt,
-                               40.0, PLD_SMALL_DROPPED, &t);
+      dpacct_pld_step_tilt_moments (st, log_mass[i], tilt, 40.0,
+                                    PLD_SMALL_DROPPED, &t);
       double count = (double) set->factors[i].count;
       mean += count * t.mean;
+      *var += count * t.var;
       *log_mgf += count * t.log_mgf;
     }
   return mean;
@@ -413,33 +453,36 @@ typedef struct
   double target;
 } tilt_goal;
 
-static int
-mean_reaches (const void *context, double tilt)
+/* The tilted mean less the target; its derivative is the variance. */
+static double
+mean_above (const void *context, double tilt, double *slope)
 {
   const tilt_goal *g = context;
   double k;
-  return tilted_mean (g->set, g->log_mass, tilt, &k) >= g->target;
+  return tilted_mean (g->set, g->log_mass, tilt, &k, slope) - g->target;
 }
 
-/* The tilted mean m sits where the Chernoff estimate of P(L > m),
- * exp(K(tilt) - tilt m), has fallen to the target (its log); K - tilt m
- * decreases in the tilt. */
-static int
-tail_reaches (const void *context, double tilt)
+/* How far the Chernoff estimate of P(L > m) at the tilted mean m,
+ * exp(K(tilt) - tilt m), has fallen below the target (its log): K - tilt m
+ * decreases in the tilt, with derivative -tilt var. */
+static double
+tail_below (const void *context, double tilt, double *slope)
 {
   const tilt_goal *g = context;
-  double k, m = tilted_mean (g->set, g->log_mass, tilt, &k);
-  return k - tilt * m <= g->target;
+  double k, var, m = tilted_mean (g->set, g->log_mass, tilt, &k, &var);
+  *slope = tilt * var;
+  return g->target - (k - tilt * m);
 }
 
 /* The centre need not be exact (the error bounds use the tilt taken), so
- * tilts are searched to 1e-3. */
+ * tilts are searched to 1e-3, by Newton's method: each try is a pass over
+ * every step with an exponential per point. */
 static double
-smallest_tilt (const step_set *set, double *const *log_mass,
-               pld_tilt_test *reached, double target)
+smallest_tilt (const step_set *set, double *const *log_mass, pld_tilt_fn *f,
+               double target)
 {
   tilt_goal goal = { set, log_mass, target };
-  return dpacct_pld_tilt_search (reached, &goal, 1e-3, PLD_TILT_REACHED);
+  return dpacct_pld_tilt_newton (f, &goal, 1e-3);
 }
 
 /* The tilt that centres the composed loss at `eps` (the saddle point:
@@ -451,7 +494,7 @@ tilt_for (const step_set *set, double eps)
   if (!isfinite (eps))
     return 0.0;
   double **log_mass = step_log_masses (set);
-  double tilt = log_mass ? smallest_tilt (set, log_mass, mean_reaches, eps)
+  double tilt = log_mass ? smallest_tilt (set, log_mass, mean_above, eps)
                          : 0.0;
   free_log_masses (set, log_mass);
   return tilt;
@@ -466,8 +509,8 @@ saddle_estimate (const step_set *set, double delta)
   double **log_mass = step_log_masses (set);
   if (log_mass == NULL)
     return NAN;
-  double k, tilt = smallest_tilt (set, log_mass, tail_reaches, log (delta));
-  double eps = tilted_mean (set, log_mass, tilt, &k);
+  double k, var, tilt = smallest_tilt (set, log_mass, tail_below, log (delta));
+  double eps = tilted_mean (set, log_mass, tilt, &k, &var);
   free_log_masses (set, log_mass);
   return eps;
 }
@@ -517,7 +560,34 @@ typedef struct
   pld_fft_plan plan[2][2]; /* [upper][direction] */
   double delta_tail_log; /* where the steps' grids end, asked for a tiny
                           * delta (see one_bound; 0: not yet) */
+  /* The pessimistic steps that the lower side built from its tails for
+   * the upper side on the same rung (step_set_fill), on grid spare_h
+   * (0: none) ending at spare_tail_log; the lower side builds them only
+   * when share_tails says the upper side asks with the same target. */
+  step_set spare[2];
+  double spare_h[2], spare_tail_log[2];
+  int share_tails;
 } centring;
+
+/* Nothing known yet: no estimate, tilt or upper bound, no tables. */
+static void
+centring_init (centring *at)
+{
+  memset (at, 0, sizeof *at);
+  for (int d = 0; d < 2; d++)
+    {
+      at->estimate[d] = at->tilt[d] = NAN;
+      at->upper[d] = INFINITY;
+    }
+}
+
+static void
+spare_release (centring *at, int d)
+{
+  step_set_release (&at->spare[d]);
+  at->spare[d].n = 0;
+  at->spare_h[d] = 0.0;
+}
 
 static void
 centring_release (centring *at)
@@ -525,6 +595,8 @@ centring_release (centring *at)
   for (int side = 0; side < 2; side++)
     for (int d = 0; d < 2; d++)
       dpacct_pld_fft_plan_release (&at->plan[side][d]);
+  for (int d = 0; d < 2; d++)
+    spare_release (at, d);
 }
 
 /* One side of the bound in one direction on grid h, each step's grid
@@ -537,10 +609,25 @@ bound_with_tails (const pld_state *s, pld_direction dir, double h, int upper,
 {
   int d = dir == PLD_ADD;
   step_set set;
-  int status = step_set_build (s, dir, upper, h,
-                               upper ? dpacct_pld_step_pessimistic
-                                     : dpacct_pld_step_optimistic,
-                               tail_log, s->max_points, &set);
+  int status = DPACCT_OK;
+  if (upper && at->spare_h[d] == h && at->spare_tail_log[d] == tail_log)
+    {
+      set = at->spare[d]; /* the lower side's tails, already made steps */
+      memset (&at->spare[d], 0, sizeof at->spare[d]);
+      at->spare_h[d] = 0.0;
+    }
+  else
+    {
+      spare_release (at, d);
+      status = step_set_fill (s, dir, upper, h,
+                              upper ? dpacct_pld_step_pessimistic
+                                    : dpacct_pld_step_optimistic,
+                              tail_log, s->max_points, &set,
+                              !upper && at->share_tails ? &at->spare[d]
+                                                        : NULL);
+      if (status == DPACCT_OK && at->spare[d].steps != NULL)
+        at->spare_h[d] = h, at->spare_tail_log[d] = tail_log;
+    }
   if (status != DPACCT_OK)
     return status;
   pld_composed c;
@@ -827,6 +914,7 @@ refine (const pld_state *s, question ask, double given, double given_lower,
   double prev_d = NAN, prev_r = NAN;
   int lower_on = s->interval > 0.0, stalled = 0, status = DPACCT_OK;
   grid_bracket tried = { NAN, 0.0 };
+  at->share_tails = want_lower && given == given_lower;
   out->upper = out->lower = NAN;
   out->start = out->h = h;
   out->limit = DPACCT_PLD_LIMIT_NONE;
@@ -934,10 +1022,8 @@ static int
 witness_lower (const pld_state *s, question ask, double given, double h,
                double *lower)
 {
-  centring own = { { NAN, NAN }, { NAN, NAN }, { INFINITY, INFINITY },
-                   { { { 0, NULL, NULL, NULL }, { 0, NULL, NULL, NULL } },
-                    { { 0, NULL, NULL, NULL }, { 0, NULL, NULL, NULL } } },
-                   0.0 };
+  centring own;
+  centring_init (&own);
   grid_bracket tried = { NAN, 0.0 };
   int status = DPACCT_OK;
   *lower = NAN;
@@ -1066,10 +1152,8 @@ pair_bounds (const pld_state *s, question ask, double given,
       out->lower = out->upper = 0.0; /* nothing composed */
       return DPACCT_OK;
     }
-  centring at = { { NAN, NAN }, { NAN, NAN }, { INFINITY, INFINITY },
-                  { { { 0, NULL, NULL, NULL }, { 0, NULL, NULL, NULL } },
-                    { { 0, NULL, NULL, NULL }, { 0, NULL, NULL, NULL } } },
-                  0.0 };
+  centring at;
+  centring_init (&at);
   int witness = lower_from_witness (s);
   ladder lad;
   int status = refine (s, ask, given, given_lower, !s->upper_only && !witness,

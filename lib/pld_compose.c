@@ -63,8 +63,8 @@ static double
 log_mgf (const pld_step *s, const double *log_mass, double theta)
 {
   pld_tilted t;
-  dpacct_pld_tilt_moments (log_mass, s->n, s->first, s->h, theta, 40.0,
-                           PLD_SMALL_COUNTED, &t);
+  dpacct_pld_step_tilt_moments (s, log_mass, theta, 40.0, PLD_SMALL_COUNTED,
+                                &t);
   return t.log_mgf;
 }
 
@@ -340,8 +340,8 @@ dpacct_pld_compose (const pld_factor *f, size_t nf, double tilt,
   for (size_t j = 0; j < nf; j++)
     {
       pld_tilted t;
-      dpacct_pld_tilt_moments (log_mass[j], f[j].step->n, f[j].step->first,
-                               h, tilt, 40.0, PLD_SMALL_COUNTED, &t);
+      dpacct_pld_step_tilt_moments (f[j].step, log_mass[j], tilt, 40.0,
+                                    PLD_SMALL_COUNTED, &t);
       log_m[j] = t.log_mgf;
       mean += (double) f[j].count * t.mean;
       var += (double) f[j].count * t.var;

@@ -35,9 +35,7 @@ grid_tails (const pld_pair *pair, double h, long first, size_t n,
       free (*log_q);
       return DPACCT_FAIL (DPACCT_ENOMEM, "cannot allocate a PLD grid");
     }
-  for (size_t k = 0; k < n; k++)
-    dpacct_pld_pair_tails (pair, (first + (long) k) * h, &(*log_p)[k],
-                           &(*log_q)[k]);
+  dpacct_pld_pair_tails_grid (pair, h, first, n, *log_p, *log_q);
   return DPACCT_OK;
 }
 
@@ -66,14 +64,14 @@ step_start (const pld_pair *pair, double h, long first, size_t n,
   return status;
 }
 
-int
-dpacct_pld_step_pessimistic (const pld_pair *pair, double h, long first,
-                             size_t n, pld_step *out)
+/* The pessimistic step from the pair's tails at its grid points. */
+static void
+pessimistic_from_tails (const double *log_p, const double *log_q,
+                        pld_step *out)
 {
-  double *log_p, *log_q;
-  int status = step_start (pair, h, first, n, out, &log_p, &log_q);
-  if (status != DPACCT_OK)
-    return status;
+  double h = out->h;
+  long first = out->first;
+  size_t n = out->n;
   /* Below the grid: raised to its first point (raising a loss only
    * raises the curve). */
   out->mass[0] = -expm1 (log_p[0]);
@@ -95,6 +93,17 @@ dpacct_pld_step_pessimistic (const pld_pair *pair, double h, long first,
     }
   /* Above the grid: +infinity. */
   out->infinity = exp (log_p[n - 1]);
+}
+
+int
+dpacct_pld_step_pessimistic (const pld_pair *pair, double h, long first,
+                             size_t n, pld_step *out)
+{
+  double *log_p, *log_q;
+  int status = step_start (pair, h, first, n, out, &log_p, &log_q);
+  if (status != DPACCT_OK)
+    return status;
+  pessimistic_from_tails (log_p, log_q, out);
   free (log_p);
   free (log_q);
   return DPACCT_OK;
@@ -136,9 +145,36 @@ drop_far_tails (pld_step *out, double most)
  * it.)  Pools aim at e_k + MERGE_SLACK and sit at e_k, so that rounding in
  * the masses does not lift a pool above its true loss; the last pool
  * goes down to the grid point at or below its loss, and lowering a loss
- * only lowers the curve. */
+ * only lowers the curve.
+ *
+ * A pool that cannot reach its target goes down at once, as the last one
+ * does, and the atoms after it pool on their own: one that lacks more
+ * P-mass than POOL_OUT_OF_REACH times the excess P(L > e_j) - e^{e_t}
+ * Q(L > e_j) of every atom from the next one (cell j) up.  The bulk near
+ * 0 at small sampling rates, whose loss is far below one cell, aims at
+ * e_1 = h > 0 and is such a pool; it used to swallow every atom above it,
+ * the tail that carries delta with them, and the lower bound was 0 on
+ * every grid coarser than the bulk.  (A pool aiming at 0 with all the
+ * mass below 0 still takes the whole tail: the tail exactly completes it.
+ * Only grids finer than the bulk mend that.)
+ *
+ * Going down keeps the bound.  The pool's first atom (part) lies below
+ * its target and the atoms it took after it above (their cells are above
+ * the first's), so the share of the first that they lift to the target
+ * exactly, pooled with them, is a pool as above (settle); the rest of the
+ * first atom goes to the grid point at or below its own loss.  That is
+ * lowering losses pointwise, mass at loss l moved to l' <= l (a coupling
+ * of the two steps with L' <= L), which lowers the composed delta at every
+ * eps: it is E[(1 - e^{eps - L_1 - ... - L_T})_+] over independent steps,
+ * nondecreasing in each L_i, and the composition uses nothing else of the
+ * masses.  So the result stays below the post-processed pair's curve, and
+ * so below the mechanism's. */
 enum { MERGE_NONE = -1 };
 #define MERGE_SLACK 1e-12
+/* A pool gives up when it lacks more than this times the excess left:
+ * well clear of 1, where a pool aiming at loss 0 with everything below it
+ * sits (the rest completes it exactly, so rounding alone would decide). */
+#define POOL_OUT_OF_REACH 3.0
 
 /* Q-masses are kept scaled by e^{e_k} for a nearby grid point e_k, since
  * at high losses they underflow where the P-masses do not. */
@@ -148,8 +184,20 @@ typedef struct
   size_t n;
   double *mass;
   double pool_p, pool_q; /* pool_q: Q-mass times e^{e_target} */
+  double start_p, start_q; /* of the atom (part) that started the pool */
   long target; /* the grid index the pool aims at, or MERGE_NONE */
+  const double *log_p, *log_q; /* the tails at the grid points */
+  long first;
 } merger;
+
+/* The excess over the target of the atoms from cell `cell` up, in
+ * P-mass: P(L > e_cell) - e^{e_target + SLACK} Q(L > e_cell). */
+static double
+excess_from (const merger *m, long cell)
+{
+  double e = (double) (m->first + m->target) * m->h + MERGE_SLACK;
+  return exp (m->log_p[cell]) - exp (m->log_q[cell] + e);
+}
 
 /* Q-mass scaled by e^{e_ref} rescaled to e^{e_to}. */
 static double
@@ -169,6 +217,25 @@ round_down (merger *m)
   double k = floor (loss / m->h) + (double) m->target;
   if (k >= 0.0)
     m->mass[k > (double) (m->n - 1) ? m->n - 1 : (size_t) k] += m->pool_p;
+  m->target = MERGE_NONE;
+}
+
+/* The pool, given up short of its target: the atoms it took after its
+ * first lie above the target (their cells are above the first's), so with
+ * the share of the first atom that they can lift there they make a pool
+ * exactly at the target; the rest of the first atom goes down
+ * (round_down). */
+static void
+settle (merger *m)
+{
+  double r = exp (MERGE_SLACK);
+  double above_p = m->pool_p - m->start_p, above_q = m->pool_q - m->start_q;
+  double excess = above_p - r * above_q, lack = r * m->start_q - m->start_p;
+  double share = excess > 0.0 && lack > 0.0 ? fmin (excess / lack, 1.0) : 0.0;
+  m->mass[m->target] += fmax (above_p, 0.0) + share * m->start_p;
+  m->pool_p = (1.0 - share) * m->start_p;
+  m->pool_q = (1.0 - share) * m->start_q;
+  round_down (m);
   m->target = MERGE_NONE;
 }
 
@@ -196,7 +263,8 @@ merge_atom (merger *m, long cell, double p, double q)
               t = k <= (double) ref ? ref : k >= (double) high ? high : (long) k;
             }
           m->target = t;
-          m->pool_p = p, m->pool_q = rescale (m, q, ref, t);
+          m->pool_p = m->start_p = p;
+          m->pool_q = m->start_q = rescale (m, q, ref, t);
           return;
         }
       double r = exp (MERGE_SLACK);
@@ -204,6 +272,13 @@ merge_atom (merger *m, long cell, double p, double q)
        * in P-mass. */
       double over = p - r * rescale (m, q, ref, m->target);
       double room = r * m->pool_q - m->pool_p;
+      double left = over <= room && cell >= 0 && m->target < (long) m->n - 1
+                    ? excess_from (m, cell) : NAN;
+      if (left > 0.0 && room > POOL_OUT_OF_REACH * left)
+        {
+          settle (m); /* it can no longer reach its target */
+          continue;
+        }
       if (over <= room || m->target == (long) m->n - 1)
         {
           m->pool_p += p, m->pool_q += rescale (m, q, ref, m->target);
@@ -216,15 +291,16 @@ merge_atom (merger *m, long cell, double p, double q)
     }
 }
 
-int
-dpacct_pld_step_optimistic (const pld_pair *pair, double h, long first,
-                            size_t n, pld_step *out)
+/* The optimistic step from the pair's tails at its grid points. */
+static void
+optimistic_from_tails (const double *log_p, const double *log_q,
+                       pld_step *out)
 {
-  double *log_p, *log_q;
-  int status = step_start (pair, h, first, n, out, &log_p, &log_q);
-  if (status != DPACCT_OK)
-    return status;
-  merger m = { h, n, out->mass, 0.0, 0.0, MERGE_NONE };
+  double h = out->h;
+  long first = out->first;
+  size_t n = out->n;
+  merger m = { h, n, out->mass, 0.0, 0.0, 0.0, 0.0, MERGE_NONE, log_p, log_q,
+               first };
   double e0 = first * h;
   merge_atom (&m, -1, -expm1 (log_p[0]), exp (log (-expm1 (log_q[0])) + e0));
   double p_here = exp (log_p[0]);
@@ -241,6 +317,37 @@ dpacct_pld_step_optimistic (const pld_pair *pair, double h, long first,
   /* At most 1e-25, and no more than the grid already leaves out (which
    * the caller sized to the delta asked for). */
   drop_far_tails (out, fmin (1e-25, exp (log_p[n - 1])));
+}
+
+int
+dpacct_pld_step_optimistic (const pld_pair *pair, double h, long first,
+                            size_t n, pld_step *out)
+{
+  double *log_p, *log_q;
+  int status = step_start (pair, h, first, n, out, &log_p, &log_q);
+  if (status != DPACCT_OK)
+    return status;
+  optimistic_from_tails (log_p, log_q, out);
   free (log_p), free (log_q);
   return DPACCT_OK;
+}
+
+int
+dpacct_pld_steps_both (const pld_pair *pair, double h, long first, size_t n,
+                       pld_step *optimistic, pld_step *pessimistic)
+{
+  double *log_p, *log_q;
+  int status = step_start (pair, h, first, n, optimistic, &log_p, &log_q);
+  if (status != DPACCT_OK)
+    return status;
+  status = step_alloc (h, first, n, pessimistic);
+  if (status == DPACCT_OK)
+    {
+      optimistic_from_tails (log_p, log_q, optimistic);
+      pessimistic_from_tails (log_p, log_q, pessimistic);
+    }
+  else
+    dpacct_pld_step_release (optimistic);
+  free (log_p), free (log_q);
+  return status;
 }

@@ -31,6 +31,11 @@ typedef struct
 void dpacct_pld_pair_tails (const pld_pair *pair, double eps, double *log_p,
                             double *log_q);
 
+/* The same at the n grid points (first + k) h, with the rate's logarithms
+ * taken once. */
+void dpacct_pld_pair_tails_grid (const pld_pair *pair, double h, long first,
+                                 size_t n, double *log_p, double *log_q);
+
 /* The largest loss of a Laplace pair, an atom; NaN for a Gaussian one. */
 double dpacct_pld_pair_top_atom (const pld_pair *pair);
 
@@ -65,6 +70,12 @@ int dpacct_pld_step_pessimistic (const pld_pair *pair, double h, long first,
 int dpacct_pld_step_optimistic (const pld_pair *pair, double h, long first,
                                 size_t n, pld_step *out);
 
+/* Both of the above on one grid from one pass of the pair's tails (the
+ * tails cost most of a step). */
+int dpacct_pld_steps_both (const pld_pair *pair, double h, long first,
+                           size_t n, pld_step *optimistic,
+                           pld_step *pessimistic);
+
 /* The pessimistic step with every mass (and the mass at +infinity) at
  * least the exact connect-the-dots one, proved by interval arithmetic in
  * MPFR; Gaussian pairs only (EUNSUP otherwise). */
@@ -88,6 +99,14 @@ void dpacct_pld_tilt_moments (const double *log_mass, size_t n, long first,
                               double h, double theta, double cut,
                               pld_small_terms small, pld_tilted *out);
 
+/* The same of a step, given its log masses too, with about one
+ * exponential per 32 points instead of one per point (and a stated
+ * margin, so that counted small terms still leave log M above its true
+ * value). */
+void dpacct_pld_step_tilt_moments (const pld_step *s, const double *log_mass,
+                                   double theta, double cut,
+                                   pld_small_terms small, pld_tilted *out);
+
 /* The smallest tilt in [0, 1e6] at which `reached` holds (it must turn
  * true once and stay so as the tilt grows), found by bisection until the
  * bracket is within rel_tol of its top; either end of the bracket: where
@@ -99,6 +118,18 @@ typedef enum { PLD_TILT_REACHED, PLD_TILT_SHORT } pld_tilt_end;
 
 double dpacct_pld_tilt_search (pld_tilt_test *reached, const void *context,
                                double rel_tol, pld_tilt_end end);
+
+/* The root of f, increasing in the tilt and given with its derivative in
+ * *slope, found by Newton's method kept inside the bracket it builds
+ * (bisection where a step leaves it; steps out by 4 from 1 while there is
+ * no slope): within about rel_tol of the root, on either side, where the
+ * tilt search bisects to the same tolerance at several times the cost.
+ * 0 when f(0) >= 0; 1e6 when f stays below 0 up to that.  For callers
+ * that only centre (the side does not matter). */
+typedef double pld_tilt_fn (const void *context, double tilt, double *slope);
+
+double dpacct_pld_tilt_newton (pld_tilt_fn *f, const void *context,
+                               double rel_tol);
 
 /* One kind of step and how many times it is composed. */
 typedef struct

@@ -53,11 +53,25 @@ base_lower (const pld_pair *p, int which, double theta)
   return which == 0 ? log1p (-0.5 * exp (-x / s)) : -M_LN2 + (x - 1.0) / s;
 }
 
+/* log q and log(1 - q) of a pair's sampling rate, taken once for a whole
+ * grid of tails rather than at every point. */
+typedef struct
+{
+  double lq, l1q;
+} rate_logs;
+
+static rate_logs
+rate_logs_of (double q)
+{
+  rate_logs r = { log (q), log1p (-q) };
+  return r;
+}
+
 /* log of the mixture (1-q) M0 + q M1 of two log probabilities. */
 static double
-mixture (double q, double log_m0, double log_m1)
+mixture (const rate_logs *r, double log_m0, double log_m1)
 {
-  return dpacct_log_add (log1p (-q) + log_m0, log (q) + log_m1);
+  return dpacct_log_add (r->l1q + log_m0, r->lq + log_m1);
 }
 
 /* The opposite pair's loss is increasing in x: with c = (1-q)/q e^{1/(2s^2)},
@@ -65,13 +79,13 @@ mixture (double q, double log_m0, double log_m1)
  * x = s^2 (eps/2 + asinh(c sinh(eps/2))).  The asinh is taken from
  * logarithms, since c overflows for small s. */
 static double
-opposite_crossing (const pld_pair *p, double eps)
+opposite_crossing (const pld_pair *p, const rate_logs *r, double eps)
 {
   double s2 = p->scale * p->scale;
   if (eps == 0.0 || p->q >= 1.0)
     return 0.5 * s2 * eps;
   double half = 0.5 * fabs (eps);
-  double log_y = log1p (-p->q) - log (p->q) + 0.5 / s2 /* log c */
+  double log_y = r->l1q - r->lq + 0.5 / s2 /* log c */
                  + half + log1p (-exp (-2.0 * half)) - M_LN2;
   double w = log_y > 20.0 ? M_LN2 + log_y : asinh (exp (log_y));
   return s2 * copysign (half + w, eps);
@@ -89,9 +103,10 @@ laplace_log_sf (double u, double s)
  * A = log((1-q) + q e^{-1/s}), and it stays at L(1) = top beyond.  For
  * |eps| <= top, the x where it reaches eps; *top set either way. */
 static double
-laplace_opposite_crossing (const pld_pair *p, double eps, double *top)
+laplace_opposite_crossing (const pld_pair *p, const rate_logs *r, double eps,
+                           double *top)
 {
-  double s = p->scale, lq = log (p->q), l1q = log1p (-p->q);
+  double s = p->scale, lq = r->lq, l1q = r->l1q;
   double a = dpacct_log_add (l1q, lq - 1.0 / s);
   *top = dpacct_log_add (l1q, lq + 1.0 / s) - a;
   double e = fmin (fabs (eps), *top);
@@ -104,12 +119,13 @@ laplace_opposite_crossing (const pld_pair *p, double eps, double *top)
 
 /* log P(L > eps), log Q(L > eps) of the opposite pair, and log P(L < eps). */
 static void
-opposite_tails (const pld_pair *p, double eps, double *log_p, double *log_q)
+opposite_tails (const pld_pair *p, const rate_logs *r, double eps,
+                double *log_p, double *log_q)
 {
   double s = p->scale;
   if (p->base == PLD_LAPLACE)
     {
-      double top, x = laplace_opposite_crossing (p, eps, &top);
+      double top, x = laplace_opposite_crossing (p, r, eps, &top);
       if (eps >= top)
         *log_p = *log_q = -INFINITY;
       else if (eps < -top)
@@ -117,34 +133,34 @@ opposite_tails (const pld_pair *p, double eps, double *log_p, double *log_q)
       else
         {
           double both = laplace_log_sf (x, s);
-          *log_p = mixture (p->q, both, laplace_log_sf (x - 1.0, s));
-          *log_q = mixture (p->q, both, laplace_log_sf (x + 1.0, s));
+          *log_p = mixture (r, both, laplace_log_sf (x - 1.0, s));
+          *log_q = mixture (r, both, laplace_log_sf (x + 1.0, s));
         }
       return;
     }
-  double x = opposite_crossing (p, eps);
+  double x = opposite_crossing (p, r, eps);
   double both = log_normal_upper (x / s);
-  *log_p = mixture (p->q, both, log_normal_upper ((x - 1.0) / s));
-  *log_q = mixture (p->q, both, log_normal_upper ((x + 1.0) / s));
+  *log_p = mixture (r, both, log_normal_upper ((x - 1.0) / s));
+  *log_q = mixture (r, both, log_normal_upper ((x + 1.0) / s));
 }
 
 static double
-opposite_below (const pld_pair *p, double eps)
+opposite_below (const pld_pair *p, const rate_logs *r, double eps)
 {
   double s = p->scale;
   if (p->base == PLD_LAPLACE)
     {
-      double top, x = laplace_opposite_crossing (p, eps, &top);
+      double top, x = laplace_opposite_crossing (p, r, eps, &top);
       if (eps > top)
         return 0.0;
       if (eps <= -top)
         return -INFINITY;
       /* P(X < x) = P(-X > -x), and -X ~ (1-q) Lap(0) + q Lap(-1). */
-      return mixture (p->q, laplace_log_sf (-x, s),
+      return mixture (r, laplace_log_sf (-x, s),
                       laplace_log_sf (1.0 - x, s));
     }
-  double x = opposite_crossing (p, eps);
-  return mixture (p->q, log_normal_upper (-x / s),
+  double x = opposite_crossing (p, r, eps);
+  return mixture (r, log_normal_upper (-x / s),
                   log_normal_upper (-(x - 1.0) / s));
 }
 
@@ -152,21 +168,21 @@ opposite_below (const pld_pair *p, double eps)
  * itself where e^eps would overflow (the range search doubles eps far
  * out, and a NaN there would never end it). */
 static double
-remove_threshold (double q, double eps, double inner)
+remove_threshold (double q, const rate_logs *r, double eps, double inner)
 {
   if (eps > 1.0)
-    return eps + log1p ((q - 1.0) * exp (-eps)) - log (q);
-  return log (inner) - log (q);
+    return eps + log1p ((q - 1.0) * exp (-eps)) - r->lq;
+  return log (inner) - r->lq;
 }
 
-void
-dpacct_pld_pair_tails (const pld_pair *p, double eps, double *log_p,
-                       double *log_q)
+static void
+tails_at (const pld_pair *p, const rate_logs *r, double eps, double *log_p,
+          double *log_q)
 {
   double q = p->q;
   if (p->direction == PLD_OPPOSITE)
     {
-      opposite_tails (p, eps, log_p, log_q);
+      opposite_tails (p, r, eps, log_p, log_q);
       return;
     }
   if (q >= 1.0)
@@ -192,9 +208,9 @@ dpacct_pld_pair_tails (const pld_pair *p, double eps, double *log_p,
           *log_p = *log_q = 0.0;
           return;
         }
-      double theta = remove_threshold (q, eps, inner);
+      double theta = remove_threshold (q, r, eps, inner);
       *log_q = base_upper (p, 0, theta);
-      *log_p = mixture (q, *log_q, base_upper (p, 1, theta));
+      *log_p = mixture (r, *log_q, base_upper (p, 1, theta));
       return;
     }
   /* L = -log(1 - q + q e^l) > eps iff l < log((e^-eps - 1 + q) / q). */
@@ -204,9 +220,26 @@ dpacct_pld_pair_tails (const pld_pair *p, double eps, double *log_p,
       *log_p = *log_q = -INFINITY;
       return;
     }
-  double theta = log (inner) - log (q);
+  double theta = log (inner) - r->lq;
   *log_p = base_lower (p, 0, theta);
-  *log_q = mixture (q, *log_p, base_lower (p, 1, theta));
+  *log_q = mixture (r, *log_p, base_lower (p, 1, theta));
+}
+
+void
+dpacct_pld_pair_tails (const pld_pair *p, double eps, double *log_p,
+                       double *log_q)
+{
+  rate_logs r = rate_logs_of (p->q);
+  tails_at (p, &r, eps, log_p, log_q);
+}
+
+void
+dpacct_pld_pair_tails_grid (const pld_pair *p, double h, long first,
+                            size_t n, double *log_p, double *log_q)
+{
+  rate_logs r = rate_logs_of (p->q);
+  for (size_t k = 0; k < n; k++)
+    tails_at (p, &r, (first + (long) k) * h, &log_p[k], &log_q[k]);
 }
 
 /* log P(L < eps), for the lower end of the range. */
@@ -214,8 +247,9 @@ static double
 log_p_below (const pld_pair *p, double eps)
 {
   double q = p->q;
+  rate_logs lr = rate_logs_of (q), *r = &lr;
   if (p->direction == PLD_OPPOSITE)
-    return opposite_below (p, eps);
+    return opposite_below (p, r, eps);
   if (q >= 1.0)
     return p->direction == PLD_REMOVE ? base_lower (p, 1, eps)
                                       : base_upper (p, 0, -eps);
@@ -224,13 +258,13 @@ log_p_below (const pld_pair *p, double eps)
       double inner = expm1 (eps) + q;
       if (inner <= 0.0)
         return -INFINITY;
-      double theta = remove_threshold (q, eps, inner);
-      return mixture (q, base_lower (p, 0, theta), base_lower (p, 1, theta));
+      double theta = remove_threshold (q, r, eps, inner);
+      return mixture (r, base_lower (p, 0, theta), base_lower (p, 1, theta));
     }
   double inner = expm1 (-eps) + q;
   if (inner <= 0.0)
     return 0.0;
-  return base_upper (p, 0, log (inner) - log (q));
+  return base_upper (p, 0, log (inner) - r->lq);
 }
 
 double
@@ -241,7 +275,8 @@ dpacct_pld_pair_top_atom (const pld_pair *p)
     return NAN;
   if (p->direction == PLD_OPPOSITE)
     {
-      laplace_opposite_crossing (p, 0.0, &top);
+      rate_logs r = rate_logs_of (p->q);
+      laplace_opposite_crossing (p, &r, 0.0, &top);
       return top;
     }
   if (p->q >= 1.0)

@@ -367,6 +367,11 @@ START_TEST (test_small_rate_hard_points)
       2.5551093824963721e-10, NAN },
     { 0.93753952255151374, 8.4020708768023844e-05, 935,
       2.1201016185928403e-12, NAN },
+    /* The sweep's slowest point once (1.5 s): its lower bound stayed 0
+     * until the grid resolved the bulk (h 1e-5 < q), whose pool swallowed
+     * the tail (pld_discretize.c). */
+    { 0.6753099010103889, 1.6162172051647501e-05, 237,
+      3.6649983438557566e-12, NAN },
   };
   for (size_t i = 0; i < sizeof r / sizeof r[0]; i++)
     {
@@ -493,6 +498,9 @@ START_TEST (test_two_steps_exact)
 {
   const struct { double sigma, q, delta; } r[] = {
     { 0.8, 1e-3, 1e-8 }, { 0.6, 1e-2, 1e-10 }, { 1.0, 0.05, 1e-6 },
+    /* A bulk far narrower than the first grids: its optimistic pool goes
+     * down short of its target (the lower side's safety there). */
+    { 0.7, 2e-5, 1e-12 },
   };
   for (size_t i = 0; i < sizeof r / sizeof r[0]; i++)
     {
@@ -511,6 +519,38 @@ START_TEST (test_two_steps_exact)
                      b.lower, b.upper, at_lower, at_upper);
       dpacct_event_free (e);
     }
+}
+END_TEST
+
+/* On one coarse grid (interval 1e-3, sixty times the sampling rate) the
+ * lower bound is close to the upper bound at the default accuracy and
+ * below it: the bulk's optimistic pool, which cannot reach the grid point
+ * above it, goes down instead of swallowing the tail that carries delta
+ * (the lower bound was 0 on every grid coarser than the bulk, and the
+ * sweep's slowest point climbed to h 1e-5 for it). */
+START_TEST (test_coarse_grid_small_rate)
+{
+  const double sigma = 0.6753099010103889, q = 1.6162172051647501e-05;
+  const double delta = 3.6649983438557566e-12;
+  dpacct_event *e;
+  ck_assert_int_eq (dpacct_dpsgd_event_alloc (sigma, q, 237,
+                                              DPACCT_SAMPLING_POISSON, &e),
+                    DPACCT_OK);
+  dpacct_accountant_options o;
+  dpacct_accountant_options_init (&o);
+  dpacct_accountant_options_set_double (&o, "pld-interval", 1e-3);
+  dpacct_accountant *acc;
+  dpacct_bound b;
+  ck_assert_int_eq (dpacct_accountant_alloc (dpacct_accountant_pld, &o, &acc),
+                    DPACCT_OK);
+  ck_assert_int_eq (dpacct_accountant_compose (acc, e, 1), DPACCT_OK);
+  ck_assert_int_eq (dpacct_accountant_epsilon (acc, delta, &b), DPACCT_OK);
+  dpacct_bound fine = pld_epsilon (e, delta);
+  ck_assert_msg (b.lower <= fine.upper && b.lower >= 0.99 * fine.upper,
+                 "interval 1e-3: lower %.12g, upper %.12g at the default "
+                 "accuracy", b.lower, fine.upper);
+  dpacct_accountant_free (acc);
+  dpacct_event_free (e);
 }
 END_TEST
 
@@ -719,6 +759,7 @@ main (void)
   tcase_add_test (small, test_small_rate_hard_points);
   tcase_add_test (small, test_tighter_accuracy_never_wider);
   tcase_add_test (small, test_two_steps_exact);
+  tcase_add_test (small, test_coarse_grid_small_rate);
   tcase_add_test (small, test_error_term_on_each_side);
   tcase_add_test (small, test_inverted_pair_reported);
   tcase_add_test (small, test_phases_powered_and_multiplied);
