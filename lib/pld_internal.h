@@ -12,6 +12,7 @@
 #include <gsl/gsl_fft_real.h>
 
 #include "dpacct/accountant.h"
+#include "internal.h"
 
 typedef enum { PLD_GAUSSIAN, PLD_LAPLACE } pld_base;
 /* remove: P = (1-q) M(0) + q M(1), Q = M(0);  add: P = M(0), Q = mixture;
@@ -254,6 +255,38 @@ int dpacct_pld_certified_compose (const pld_factor *factors, size_t n_factors,
 /* Proved upper bounds on delta(eps) and on eps(delta) of such a step. */
 double dpacct_pld_certified_delta (const pld_step *c, double eps);
 double dpacct_pld_certified_epsilon (const pld_step *c, double delta);
+
+/* For calibration's fixed-grid evaluations (pld_fixed_run.c), from
+ * pld_accountant.c: the grid and tilts of the upper bound's ladder, and
+ * the pessimistic steps of the upper bound's pairs on such a grid. */
+typedef struct
+{
+  double h;          /* the ladder's last rung */
+  int directions;    /* 1, or 2 when the add direction differs */
+  double tilt[2];    /* per direction (remove, add), its last tilt */
+  double tail_log;   /* where the steps' grids end (see one_bound) */
+} pld_grid;
+
+typedef struct
+{
+  size_t n;
+  pld_step *steps;
+  pld_factor *factors;
+} pld_step_list;
+
+/* The epsilon upper bound at delta of the run of these leaves, as
+ * pld_epsilon gives it with "upper-only", and its grid; DPACCT_EUNSUP
+ * where that bound is more than the ladder of the leaves' pairs
+ * (certified, or replace-one with sampling) or a leaf is unsupported. */
+int dpacct_pld_fixed_grid (const dpacct_accountant_options *options,
+                           const dpacct_leaf *leaves, size_t n, double delta,
+                           dpacct_bound *out, pld_grid *grid);
+/* The pessimistic steps of the leaves' upper-bound pairs in one direction
+ * (add or remove) on grid h, cut where the tails are below e^-tail_log. */
+int dpacct_pld_leaf_steps (const dpacct_accountant_options *options,
+                           const dpacct_leaf *leaves, size_t n, int add,
+                           double h, double tail_log, pld_step_list *out);
+void dpacct_pld_step_list_release (pld_step_list *list);
 
 /* [lower, upper] into *out, or ENUMERIC (both NaN) when the lower bound
  * is above the upper one by more than rounding. */
