@@ -54,10 +54,13 @@ static const double MAX_WRAPPED = 1e-11;
  * the runs near it fit too. */
 static const double WINDOW_MARGIN = 1.25;
 
+/* Not the certified bound, nor replace-one, whose sampled runs are
+ * bounded by more than the pairs' ladder (group privacy too). */
 static int
 fixed_run_serves (const dpacct_accountant_options *options)
 {
-  return dpacct_options_int (options, "certified") == 0;
+  return dpacct_options_int (options, "certified") == 0
+         && dpacct_options_int (options, "neighbouring") == DPACCT_ADD_REMOVE;
 }
 
 static void
