@@ -354,9 +354,9 @@ fast_path (const dpacct_accountant_type *type,
   return hook;
 }
 
-/* Steps up from lo, by a quarter of rel_tol and then by growing steps
- * (so that the answer stays close to lo), until the
- * target is met. */
+/* Steps up from lo until the target is met, by a quarter of rel_tol at
+ * first (so that the answer stays close to lo) and then by growing
+ * steps. */
 static int
 climb (problem *p, const dpacct_calibration_options *o)
 {
@@ -440,7 +440,8 @@ calibrate (const dpacct_accountant_type *type,
   dpacct_accountant_options_set_int (&upper_only, "upper-only", 1);
   problem p = { type, &upper_only, make_event, context, delta,
                 target_epsilon, 0, DPACCT_OK, 0.0, INFINITY, NAN,
-                result->bound, result->bound, NULL, { NULL, 0, 0 }, NULL, 0, 0 };
+                result->bound, result->bound, NULL, { NULL, 0, 0 }, NULL,
+                0, 0 };
   if (first_step == 0.0)
     first_step = options->noise_guess > 0.0 ? 1.1 : 2.0;
   p.hook = fast_path (type, &upper_only, make_event, context, options,
