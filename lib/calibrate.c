@@ -50,7 +50,10 @@ typedef struct
   const dpacct_fixed_run_hook *hook;
   dpacct_leaf_list fixed;
   dpacct_fixed_run *run;
-  int last_fast, hi_fast; /* the last evaluation, and hi's, were fast */
+  /* The last evaluation, hi's and lo's were the fast path's; lo's
+   * epsilon. */
+  int last_fast, hi_fast, lo_fast;
+  double eps_lo;
 } problem;
 
 /* The accountant bounds every run from here on. */
@@ -233,7 +236,7 @@ log_excess (double log_noise, void *params)
     p->hi = exp (log_noise), p->eps_hi = eps, p->bound_hi = p->last,
     p->hi_fast = p->last_fast;
   if (eps > p->target && exp (log_noise) > p->lo)
-    p->lo = exp (log_noise);
+    p->lo = exp (log_noise), p->eps_lo = eps, p->lo_fast = p->last_fast;
   if (eps == 0.0)
     return -745.0;
   return fmin (log (eps / p->target), 745.0);
@@ -373,31 +376,63 @@ climb (problem *p, const dpacct_calibration_options *o)
   return status;
 }
 
+/* Steps down from hi until the target is missed, as climb steps up. */
+static int
+descend (problem *p, const dpacct_calibration_options *o)
+{
+  double noise = p->hi, step = 1.0 + 0.25 * o->rel_tol;
+  int status = DPACCT_OK;
+  while (status == DPACCT_OK && p->lo == 0.0 && noise > o->noise_min)
+    {
+      status = probe (p, noise = fmax (noise / step, o->noise_min));
+      step = fmin (step * step, 2.0);
+    }
+  return status;
+}
+
 /* The fast path's bounds are valid, but on a grid fixed elsewhere: the
- * accountant's own bound at the answer may lie a little above them.  So
- * the answer is bounded again by the accountant itself, which is the
- * bound returned; where that misses the target, the search goes on
- * upwards with the accountant alone. */
+ * accountant's own bound at the answer may lie a little above them, or
+ * below.  So the answer is bounded again by the accountant itself, which
+ * is the bound returned; where that misses the target, the search goes on
+ * upwards with the accountant alone.  Where it meets it, and lo's fast
+ * bound moved by the gap seen at hi would meet it too (the fast path
+ * was the more conservative), lo is bounded by the accountant as well,
+ * and the search goes on downwards with it while it meets the target. */
 static int
 verify_fast_answer (problem *p, const dpacct_calibration_options *o)
 {
   fast_path_off (p);
   if (!p->hi_fast)
     return DPACCT_OK;
-  double eps;
+  double eps, fast_hi = p->eps_hi;
   int status = epsilon_at (p, p->hi, &eps);
   if (status != DPACCT_OK)
     return status;
   p->hi_fast = 0;
-  if (eps <= p->target)
+  if (eps > p->target)
+    {
+      p->lo = p->hi;
+      p->hi = INFINITY;
+      status = climb (p, o);
+    }
+  else
     {
       p->eps_hi = eps;
       p->bound_hi = p->last;
-      return DPACCT_OK;
+      if (!(p->lo_fast && p->lo > 0.0
+            && p->eps_lo + (eps - fast_hi) <= p->target))
+        return DPACCT_OK;
+      double lo = p->lo;
+      p->lo_fast = 0;
+      status = epsilon_at (p, lo, &eps);
+      if (status != DPACCT_OK || eps > p->target)
+        return status; /* lo misses the target by the accountant too */
+      p->hi = lo, p->eps_hi = eps, p->bound_hi = p->last;
+      p->lo = 0.0;
+      status = descend (p, o);
+      if (status == DPACCT_OK && p->lo == 0.0)
+        return DPACCT_OK; /* even noise_min meets the target */
     }
-  p->lo = p->hi;
-  p->hi = INFINITY;
-  status = climb (p, o);
   if (status == DPACCT_OK && p->hi > (1.0 + o->rel_tol) * p->lo)
     status = narrow (p, o);
   return status;
@@ -441,7 +476,7 @@ calibrate (const dpacct_accountant_type *type,
   problem p = { type, &upper_only, make_event, context, delta,
                 target_epsilon, 0, DPACCT_OK, 0.0, INFINITY, NAN,
                 result->bound, result->bound, NULL, { NULL, 0, 0 }, NULL,
-                0, 0 };
+                0, 0, 0, NAN };
   if (first_step == 0.0)
     first_step = options->noise_guess > 0.0 ? 1.1 : 2.0;
   p.hook = fast_path (type, &upper_only, make_event, context, options,
