@@ -69,6 +69,25 @@ dpacct_accountant_type_at (size_t i)
   return i < N_KNOWN_TYPES ? *known_types[i] : NULL;
 }
 
+/* The types with a fast path for calibration (internal.h). */
+static const struct
+{
+  const dpacct_accountant_type *const *type;
+  const dpacct_fixed_run_hook *hook;
+} fixed_run_hooks[] = {
+  { &dpacct_accountant_pld, &dpacct_pld_fixed_run },
+};
+
+const dpacct_fixed_run_hook *
+dpacct_accountant_fixed_run (const dpacct_accountant_type *type)
+{
+  for (size_t i = 0; i < sizeof fixed_run_hooks / sizeof *fixed_run_hooks;
+       i++)
+    if (*fixed_run_hooks[i].type == type)
+      return fixed_run_hooks[i].hook;
+  return NULL;
+}
+
 static const dpacct_setting *
 setting_in (const dpacct_setting *table, size_t n, const char *key)
 {

@@ -3,11 +3,20 @@
  * epsilon_upper(noise) decreases with the noise.  Bracket the target by
  * doubling, narrow it with GSL's Brent solver on log(epsilon), then return
  * the bracket's upper end, whose epsilon has been computed and verified to
- * be at most the target: the answer is never on the unsafe side. */
+ * be at most the target: the answer is never on the unsafe side.
+ *
+ * Where the noise moves only a few leaves of the run (one phase of many)
+ * and the type has a fast path for that (dpacct_fixed_run_hook), the
+ * leaves that stay put are found by building the run at two noises, and
+ * each evaluation hands the path only the leaves that moved.  Its bounds
+ * are valid but on a grid fixed at the first noise, so the answer is
+ * bounded once more by the accountant itself, and that bound is the one
+ * returned (and must meet the target). */
 #include "dpacct/calibrate.h"
 #include "internal.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_roots.h>
 
@@ -35,7 +44,147 @@ typedef struct
    * bound_hi is the whole bound at hi. */
   double lo, hi, eps_hi;
   dpacct_bound bound_hi, last;
+  /* The fast path: its hook (NULL: none, or given up), the leaves that
+   * no noise moves, and what it keeps (NULL until the first evaluation
+   * sets it up). */
+  const dpacct_fixed_run_hook *hook;
+  dpacct_leaf_list fixed;
+  dpacct_fixed_run *run;
+  /* The last evaluation, hi's and lo's were the fast path's; lo's
+   * epsilon. */
+  int last_fast, hi_fast, lo_fast;
+  double eps_lo;
 } problem;
+
+/* The accountant bounds every run from here on. */
+static void
+fast_path_off (problem *p)
+{
+  if (p->run != NULL)
+    p->hook->free (p->run);
+  p->run = NULL;
+  p->hook = NULL;
+}
+
+static int
+same_leaf (const dpacct_leaf *a, const dpacct_leaf *b)
+{
+  return a->mechanism == b->mechanism && a->parameter == b->parameter
+         && a->dimension == b->dimension && a->sampling == b->sampling
+         && a->rate == b->rate;
+}
+
+/* The leaves of the run at this noise. */
+static int
+leaves_at (dpacct_event_maker *make_event, void *context, double noise,
+           dpacct_leaf_list *out)
+{
+  dpacct_event *event = NULL;
+  dpacct_leaf_list_init (out);
+  int status = make_event (noise, context, &event);
+  if (status == DPACCT_OK)
+    status = dpacct_event_leaves (event, 1, out);
+  dpacct_event_free (event);
+  for (size_t i = 0; i < out->n; i++)
+    out->leaves[i].event = NULL; /* freed with the event */
+  return status;
+}
+
+/* Splits WALKED into the FIXED leaves and the rest (into VARYING, whose
+ * leaves list must have room for walked->n): a walked leaf equal to a
+ * fixed one but run more often (a varying leaf merged into it) leaves the
+ * difference varying.  0 when some fixed leaf is not in WALKED as a
+ * whole. */
+static int
+split_leaves (const dpacct_leaf_list *walked, const dpacct_leaf_list *fixed,
+              dpacct_leaf_list *varying)
+{
+  size_t matched = 0;
+  varying->n = 0;
+  for (size_t i = 0; i < walked->n; i++)
+    {
+      dpacct_leaf rest = walked->leaves[i];
+      for (size_t j = 0; j < fixed->n; j++)
+        if (same_leaf (&rest, &fixed->leaves[j]))
+          {
+            if (rest.count < fixed->leaves[j].count)
+              return 0;
+            rest.count -= fixed->leaves[j].count;
+            matched++;
+            break;
+          }
+      if (rest.count > 0)
+        varying->leaves[varying->n++] = rest;
+    }
+  return matched == fixed->n;
+}
+
+/* The leaves that the run has, equally often, at both noises: those no
+ * noise moves, as far as two can tell (every evaluation checks that its
+ * run still has them all).  Empty when the run cannot be built at both. */
+static int
+find_fixed (dpacct_event_maker *make_event, void *context, double a,
+            double b, dpacct_leaf_list *fixed)
+{
+  dpacct_leaf_list at_a, at_b;
+  dpacct_leaf_list_init (fixed);
+  int status = leaves_at (make_event, context, a, &at_a);
+  if (status == DPACCT_OK)
+    status = leaves_at (make_event, context, b, &at_b);
+  else
+    dpacct_leaf_list_init (&at_b);
+  fixed->leaves = malloc ((at_a.n > 0 ? at_a.n : 1) * sizeof *fixed->leaves);
+  if (status == DPACCT_OK && fixed->leaves != NULL)
+    {
+      fixed->capacity = at_a.n;
+      for (size_t i = 0; i < at_a.n; i++)
+        for (size_t j = 0; j < at_b.n; j++)
+          if (same_leaf (&at_a.leaves[i], &at_b.leaves[j])
+              && at_a.leaves[i].count == at_b.leaves[j].count)
+            {
+              fixed->leaves[fixed->n++] = at_a.leaves[i];
+              break;
+            }
+    }
+  dpacct_leaf_list_release (&at_a);
+  dpacct_leaf_list_release (&at_b);
+  return fixed->n;
+}
+
+/* The epsilon upper bound by the fast path at this noise into *bound
+ * (*on_fixed_grid: the path's own, not the accountant's first one); any
+ * status but DPACCT_OK leaves the evaluation to the accountant. */
+static int
+fast_epsilon (problem *p, double noise, dpacct_bound *bound,
+              int *on_fixed_grid)
+{
+  dpacct_leaf_list walked, varying;
+  int status = leaves_at (p->make_event, p->context, noise, &walked);
+  dpacct_leaf_list_init (&varying);
+  varying.leaves = malloc ((walked.n > 0 ? walked.n : 1)
+                           * sizeof *varying.leaves);
+  if (status == DPACCT_OK
+      && (varying.leaves == NULL || !split_leaves (&walked, &p->fixed,
+                                                   &varying)
+          || varying.n == 0))
+    status = DPACCT_EUNSUP;
+  if (status == DPACCT_OK && p->run != NULL)
+    {
+      status = p->hook->epsilon (p->run, varying.leaves, varying.n, bound);
+      *on_fixed_grid = status == DPACCT_OK;
+    }
+  else if (status == DPACCT_OK)
+    {
+      status = p->hook->alloc (p->accountant, p->delta, p->fixed.leaves,
+                               p->fixed.n, varying.leaves, varying.n,
+                               &p->run, bound);
+      if (status != DPACCT_OK || p->run == NULL)
+        fast_path_off (p);
+    }
+  dpacct_leaf_list_release (&walked);
+  dpacct_leaf_list_release (&varying);
+  return status;
+}
 
 /* The epsilon upper bound of the run with this noise. */
 static int
@@ -46,6 +195,14 @@ epsilon_at (problem *p, double noise, double *eps)
   dpacct_bound bound;
   *eps = NAN;
   p->evaluations++;
+  p->last_fast = 0;
+  if (p->hook != NULL
+      && fast_epsilon (p, noise, &bound, &p->last_fast) == DPACCT_OK)
+    {
+      *eps = bound.upper, p->last = bound;
+      return isnan (*eps) ? DPACCT_FAIL (DPACCT_ENUMERIC, "epsilon is NaN")
+                          : DPACCT_OK;
+    }
   int status = p->make_event (noise, p->context, &event);
   if (status == DPACCT_OK)
     status = dpacct_accountant_alloc (p->type, p->accountant, &acc);
@@ -76,9 +233,10 @@ log_excess (double log_noise, void *params)
       return 0.0; /* stops the solver; the status reports the failure */
     }
   if (eps <= p->target && exp (log_noise) < p->hi)
-    p->hi = exp (log_noise), p->eps_hi = eps, p->bound_hi = p->last;
+    p->hi = exp (log_noise), p->eps_hi = eps, p->bound_hi = p->last,
+    p->hi_fast = p->last_fast;
   if (eps > p->target && exp (log_noise) > p->lo)
-    p->lo = exp (log_noise);
+    p->lo = exp (log_noise), p->eps_lo = eps, p->lo_fast = p->last_fast;
   if (eps == 0.0)
     return -745.0;
   return fmin (log (eps / p->target), 745.0);
@@ -167,6 +325,119 @@ narrow (problem *p, const dpacct_calibration_options *o)
   return status;
 }
 
+/* Two noises that the search spans: where the fixed leaves are told
+ * from the moving ones. */
+static void
+probe_noises (const dpacct_calibration_options *o, double *a, double *b)
+{
+  double start = o->noise_guess > 0.0 ? o->noise_guess : 1.0;
+  *a = fmin (fmax (start, o->noise_min), o->noise_max);
+  *b = *a * 2.0 <= o->noise_max ? *a * 2.0 : 0.5 * *a;
+}
+
+/* The type's fast path and the run's fixed leaves into *FIXED, or NULL
+ * where it has none, it cannot serve these settings, or no leaf of the
+ * run is fixed (nothing to keep). */
+static const dpacct_fixed_run_hook *
+fast_path (const dpacct_accountant_type *type,
+           const dpacct_accountant_options *accountant,
+           dpacct_event_maker *make_event, void *context,
+           const dpacct_calibration_options *o, dpacct_leaf_list *fixed)
+{
+  const dpacct_fixed_run_hook *hook = dpacct_accountant_fixed_run (type);
+  double a, b;
+  probe_noises (o, &a, &b);
+  dpacct_leaf_list_init (fixed);
+  if (hook == NULL || !hook->serves (accountant)
+      || find_fixed (make_event, context, a, b, fixed) == 0)
+    {
+      dpacct_leaf_list_release (fixed);
+      return NULL;
+    }
+  return hook;
+}
+
+/* Steps up from lo until the target is met, by a quarter of rel_tol at
+ * first (so that the answer stays close to lo) and then by growing
+ * steps. */
+static int
+climb (problem *p, const dpacct_calibration_options *o)
+{
+  double noise = p->lo, step = 1.0 + 0.25 * o->rel_tol;
+  int status = DPACCT_OK;
+  while (status == DPACCT_OK && p->hi == INFINITY && noise < o->noise_max)
+    {
+      status = probe (p, noise = fmin (noise * step, o->noise_max));
+      step = fmin (step * step, 2.0);
+    }
+  if (status == DPACCT_OK && p->hi == INFINITY)
+    return DPACCT_FAIL (DPACCT_ERANGE,
+                        "even the largest noise does not reach the target");
+  return status;
+}
+
+/* Steps down from hi until the target is missed, as climb steps up. */
+static int
+descend (problem *p, const dpacct_calibration_options *o)
+{
+  double noise = p->hi, step = 1.0 + 0.25 * o->rel_tol;
+  int status = DPACCT_OK;
+  while (status == DPACCT_OK && p->lo == 0.0 && noise > o->noise_min)
+    {
+      status = probe (p, noise = fmax (noise / step, o->noise_min));
+      step = fmin (step * step, 2.0);
+    }
+  return status;
+}
+
+/* The fast path's bounds are valid, but on a grid fixed elsewhere: the
+ * accountant's own bound at the answer may lie a little above them, or
+ * below.  So the answer is bounded again by the accountant itself, which
+ * is the bound returned; where that misses the target, the search goes on
+ * upwards with the accountant alone.  Where it meets it, and lo's fast
+ * bound moved by the gap seen at hi would meet it too (the fast path
+ * was the more conservative), lo is bounded by the accountant as well,
+ * and the search goes on downwards with it while it meets the target. */
+static int
+verify_fast_answer (problem *p, const dpacct_calibration_options *o)
+{
+  fast_path_off (p);
+  if (!p->hi_fast)
+    return DPACCT_OK;
+  double eps, fast_hi = p->eps_hi;
+  int status = epsilon_at (p, p->hi, &eps);
+  if (status != DPACCT_OK)
+    return status;
+  p->hi_fast = 0;
+  if (eps > p->target)
+    {
+      p->lo = p->hi;
+      p->hi = INFINITY;
+      status = climb (p, o);
+    }
+  else
+    {
+      p->eps_hi = eps;
+      p->bound_hi = p->last;
+      if (!(p->lo_fast && p->lo > 0.0
+            && p->eps_lo + (eps - fast_hi) <= p->target))
+        return DPACCT_OK;
+      double lo = p->lo;
+      p->lo_fast = 0;
+      status = epsilon_at (p, lo, &eps);
+      if (status != DPACCT_OK || eps > p->target)
+        return status; /* lo misses the target by the accountant too */
+      p->hi = lo, p->eps_hi = eps, p->bound_hi = p->last;
+      p->lo = 0.0;
+      status = descend (p, o);
+      if (status == DPACCT_OK && p->lo == 0.0)
+        return DPACCT_OK; /* even noise_min meets the target */
+    }
+  if (status == DPACCT_OK && p->hi > (1.0 + o->rel_tol) * p->lo)
+    status = narrow (p, o);
+  return status;
+}
+
 /* dpacct_calibrate_noise, bracketing from the guess in steps that start
  * at first_step (0: 10 % from a guess, doublings without one). */
 static int
@@ -204,14 +475,23 @@ calibrate (const dpacct_accountant_type *type,
   dpacct_accountant_options_set_int (&upper_only, "upper-only", 1);
   problem p = { type, &upper_only, make_event, context, delta,
                 target_epsilon, 0, DPACCT_OK, 0.0, INFINITY, NAN,
-                result->bound, result->bound };
+                result->bound, result->bound, NULL, { NULL, 0, 0 }, NULL,
+                0, 0, 0, NAN };
   if (first_step == 0.0)
     first_step = options->noise_guess > 0.0 ? 1.1 : 2.0;
+  p.hook = fast_path (type, &upper_only, make_event, context, options,
+                      &p.fixed);
   status = bracket (&p, options, first_step);
   if (status == DPACCT_OK && p.lo > 0.0)
     status = narrow (&p, options);
   if (status == DPACCT_OK && p.status != DPACCT_OK)
     status = p.status;
+  if (status == DPACCT_OK)
+    status = verify_fast_answer (&p, options);
+  if (status == DPACCT_OK && p.status != DPACCT_OK)
+    status = p.status;
+  fast_path_off (&p);
+  dpacct_leaf_list_release (&p.fixed);
   result->evaluations = p.evaluations;
   if (status != DPACCT_OK)
     return status;
@@ -248,6 +528,17 @@ calibrate_guided (const dpacct_accountant_type *type,
     = type != NULL && type->guide != NULL && o.noise_guess == 0.0
           ? type->guide (&settings, o.rel_tol, &guide_options, &guide_tol)
           : NULL;
+  /* With its fast path, the type's own evaluations cost little after the
+   * first: a cheaper setting of it would cost more than it saves, so
+   * that setting's guide goes first instead. */
+  dpacct_leaf_list fixed;
+  if (guide == type && guide->guide != NULL
+      && fast_path (type, &settings, make_event, context, &o, &fixed))
+    {
+      dpacct_accountant_options cheaper = guide_options;
+      dpacct_leaf_list_release (&fixed);
+      guide = guide->guide (&cheaper, o.rel_tol, &guide_options, &guide_tol);
+    }
   if (guide != NULL)
     {
       dpacct_calibration_options rough = o;

@@ -72,4 +72,36 @@ int dpacct_event_leaves_check (const struct dpacct_event *e,
                                dpacct_leaf_check check, const void *state,
                                const struct dpacct_event **first);
 
+/* Calibration's fast path (calibrate.c) for runs where few leaves change
+ * with the noise, e.g. the one phase whose noise is asked for in a run of
+ * many: a type may keep what the fixed leaves cost once, and bound each
+ * run of them with new varying leaves cheaply.  Its bounds are valid
+ * upper bounds, possibly less tight than the type's own. */
+typedef struct dpacct_fixed_run dpacct_fixed_run;
+typedef struct
+{
+  /* Whether it can serve accountants with these options at all. */
+  int (*serves) (const dpacct_accountant_options *options);
+  /* The epsilon upper bound at DELTA of the run of FIXED and VARYING
+   * leaves, in full (as the type's epsilon with "upper-only" gives it),
+   * into *FIRST, and in *OUT what later runs with other varying leaves
+   * reuse, or NULL when the fast path cannot serve this run.  Any status
+   * but DPACCT_OK leaves the bound to the type itself. */
+  int (*alloc) (const dpacct_accountant_options *options, double delta,
+                const dpacct_leaf *fixed, size_t n_fixed,
+                const dpacct_leaf *varying, size_t n_varying,
+                dpacct_fixed_run **out, dpacct_bound *first);
+  /* A valid epsilon upper bound of the fixed leaves with these varying
+   * ones; any status but DPACCT_OK (a window that no longer fits, an
+   * unsupported leaf) leaves the bound to the type itself. */
+  int (*epsilon) (dpacct_fixed_run *run, const dpacct_leaf *varying,
+                  size_t n_varying, dpacct_bound *out);
+  void (*free) (dpacct_fixed_run *run);
+} dpacct_fixed_run_hook;
+
+/* TYPE's fast path for calibration, or NULL (accountant.c). */
+const dpacct_fixed_run_hook *dpacct_accountant_fixed_run (
+    const dpacct_accountant_type *type);
+extern const dpacct_fixed_run_hook dpacct_pld_fixed_run;
+
 #endif

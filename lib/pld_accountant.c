@@ -96,27 +96,21 @@ pld_supports (const void *state, const dpacct_event *e)
   return dpacct_event_leaves_check (e, pld_supports_leaf, state, NULL);
 }
 
-/* Appends the leaves of `e`, each run `count` times, to list/n, merging
- * equal ones (the walk is dpacct_event_leaves, shared by every
- * accountant). */
+/* Appends the walked leaves w[0..nw) to list/n, merging equal ones. */
 static int
-collect (const pld_state *s, const dpacct_event *e, uint64_t count,
-         leaf **list, size_t *n, size_t *capacity)
+add_leaves (const dpacct_leaf *w, size_t nw, leaf **list, size_t *n,
+            size_t *capacity)
 {
-  dpacct_leaf_list walked;
-  (void) s;
-  dpacct_leaf_list_init (&walked);
-  int status = dpacct_event_leaves (e, count, &walked);
-  for (size_t k = 0; status == DPACCT_OK && k < walked.n; k++)
+  int status = DPACCT_OK;
+  for (size_t k = 0; status == DPACCT_OK && k < nw; k++)
     {
-      const dpacct_leaf *w = &walked.leaves[k];
       leaf l;
       size_t i;
-      l.base = w->mechanism == DPACCT_EVENT_LAPLACE ? PLD_LAPLACE
-                                                    : PLD_GAUSSIAN;
-      l.scale = w->parameter;
-      l.q = w->rate;
-      l.count = w->count;
+      l.base = w[k].mechanism == DPACCT_EVENT_LAPLACE ? PLD_LAPLACE
+                                                      : PLD_GAUSSIAN;
+      l.scale = w[k].parameter;
+      l.q = w[k].rate;
+      l.count = w[k].count;
       for (i = 0; i < *n; i++)
         if ((*list)[i].base == l.base && (*list)[i].scale == l.scale
             && (*list)[i].q == l.q)
@@ -134,16 +128,28 @@ collect (const pld_state *s, const dpacct_event *e, uint64_t count,
           size_t cap = *capacity ? 2 * *capacity : 4;
           leaf *grown = realloc (*list, cap * sizeof *grown);
           if (grown == NULL)
-            {
-              status = DPACCT_FAIL (DPACCT_ENOMEM,
-                                    "cannot grow a PLD accountant");
-              break;
-            }
+            return DPACCT_FAIL (DPACCT_ENOMEM, "cannot grow a PLD accountant");
           *list = grown;
           *capacity = cap;
         }
       (*list)[(*n)++] = l;
     }
+  return status;
+}
+
+/* Appends the leaves of `e`, each run `count` times, to list/n, merging
+ * equal ones (the walk is dpacct_event_leaves, shared by every
+ * accountant). */
+static int
+collect (const pld_state *s, const dpacct_event *e, uint64_t count,
+         leaf **list, size_t *n, size_t *capacity)
+{
+  dpacct_leaf_list walked;
+  (void) s;
+  dpacct_leaf_list_init (&walked);
+  int status = dpacct_event_leaves (e, count, &walked);
+  if (status == DPACCT_OK)
+    status = add_leaves (walked.leaves, walked.n, list, n, capacity);
   dpacct_leaf_list_release (&walked);
   return status;
 }
@@ -1269,6 +1275,93 @@ static int
 pld_delta (const void *state, double epsilon, dpacct_bound *out)
 {
   return bounds (state, ASK_DELTA, epsilon, epsilon, out);
+}
+
+/* ---- for calibration's fixed-grid evaluations (pld_fixed_run.c) ----- */
+
+/* A state with these settings composing leaves a[0..na) and b[0..nb),
+ * each checked as pld_supports checks events. */
+static int
+state_of_leaves (const dpacct_accountant_options *o, const dpacct_leaf *a,
+                 size_t na, const dpacct_leaf *b, size_t nb, pld_state *s)
+{
+  pld_init (s, o);
+  for (size_t i = 0; i < na + nb; i++)
+    if (pld_supports_leaf (s, i < na ? &a[i] : &b[i - na]) != DPACCT_OK)
+      return DPACCT_EUNSUP;
+  int status = add_leaves (a, na, &s->leaves, &s->n, &s->capacity);
+  if (status == DPACCT_OK)
+    status = add_leaves (b, nb, &s->leaves, &s->n, &s->capacity);
+  return status;
+}
+
+int
+dpacct_pld_fixed_grid (const dpacct_accountant_options *o,
+                       const dpacct_leaf *leaves, size_t n, double delta,
+                       dpacct_bound *out, pld_grid *grid)
+{
+  pld_state s;
+  int status = state_of_leaves (o, leaves, n, NULL, 0, &s);
+  /* Where pld_epsilon is more than the pairs' ladder, or has no ladder. */
+  if (status == DPACCT_OK
+      && (s.n == 0 || s.certified || !dominating_pairs_known (&s)
+          || lower_from_witness (&s)))
+    status = DPACCT_EUNSUP;
+  if (status != DPACCT_OK)
+    {
+      pld_release (&s);
+      return status;
+    }
+  s.upper_only = 1;
+  centring at = { { NAN, NAN }, { NAN, NAN }, { INFINITY, INFINITY },
+                  { { { 0, NULL, NULL, NULL }, { 0, NULL, NULL, NULL } },
+                    { { 0, NULL, NULL, NULL }, { 0, NULL, NULL, NULL } } },
+                  0.0 };
+  ladder lad;
+  status = refine (&s, ASK_EPSILON, delta, delta, 0, &at, &lad);
+  grid->h = lad.h;
+  grid->directions = directions (&s);
+  grid->tilt[0] = at.tilt[0];
+  grid->tilt[1] = at.tilt[1];
+  grid->tail_log = fmin (-log (1e-4 * delta / total_steps (&s)), 700.0);
+  centring_release (&at);
+  pld_release (&s);
+  if (status != DPACCT_OK)
+    return status;
+  out->certified = 0;
+  out->order = NAN;
+  out->order_at_edge = 0;
+  out->limit = lad.limit;
+  return dpacct_pld_bound_pair (NAN, lad.upper, out);
+}
+
+int
+dpacct_pld_leaf_steps (const dpacct_accountant_options *o,
+                       const dpacct_leaf *leaves, size_t n, int add,
+                       double h, double tail_log, pld_step_list *out)
+{
+  pld_state s;
+  step_set set = { 0, NULL, NULL };
+  int status = state_of_leaves (o, leaves, n, NULL, 0, &s);
+  if (status == DPACCT_OK)
+    status = step_set_build (&s, add ? PLD_ADD : PLD_REMOVE, 1, h,
+                             dpacct_pld_step_pessimistic, tail_log,
+                             s.max_points, &set);
+  pld_release (&s);
+  out->n = status == DPACCT_OK ? set.n : 0;
+  out->steps = set.steps;
+  out->factors = set.factors;
+  return status;
+}
+
+void
+dpacct_pld_step_list_release (pld_step_list *list)
+{
+  step_set set = { list->n, list->steps, list->factors };
+  step_set_release (&set);
+  list->n = 0;
+  list->steps = NULL;
+  list->factors = NULL;
 }
 
 static const dpacct_accountant_type pld_type;

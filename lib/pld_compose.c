@@ -75,57 +75,46 @@ log_mgf (const pld_step *s, const double *log_mass, double theta)
  * wide as the best theta's bound makes it): near-Gaussian sums want theta about
  * half / var, sums with a heavy tail of single large losses (small
  * sampling rates) want much smaller ones.  Each exponent costs a pass over
- * every step, so they are computed when first needed. */
-enum { N_THETA = 37 };
-
-typedef struct
+ * every step, so they are computed when first needed (and a base's
+ * exponents, kept across compositions, once for all of them). */
+void
+dpacct_pld_chernoff_init (pld_chernoff *c, const pld_prepared *p, double sd,
+                          pld_chernoff *base)
 {
-  const pld_factor *f;
-  size_t nf;
-  double *const *log_mass;
-  const double *log_m;
-  double tilt, theta[N_THETA];
-  double k[2][N_THETA]; /* [0]: down, [1]: up; NaN until computed */
-  int best[2];          /* where the last search ended */
-} chernoff;
-
-static void
-chernoff_init (chernoff *c, const pld_factor *f, size_t nf,
-               double *const *log_mass, const double *log_m, double tilt,
-               double sd)
-{
-  c->f = f;
-  c->nf = nf;
-  c->log_mass = log_mass;
-  c->log_m = log_m;
-  c->tilt = tilt;
-  for (int i = 0; i < N_THETA; i++)
+  c->p = p;
+  c->base = base;
+  for (int i = 0; i < PLD_N_THETA; i++)
     {
-      c->theta[i] = exp2 (0.5 * (i - 16)) / sd;
+      c->theta[i] = base != NULL ? base->theta[i]
+                                 : exp2 (0.5 * (i - 16)) / sd;
       c->k[0][i] = c->k[1][i] = NAN;
     }
-  c->best[0] = c->best[1] = 22; /* theta = 8 / sd: a Gaussian's at 8 sd */
+  /* theta = 8 / sd: a Gaussian's at 8 sd */
+  c->best[0] = base != NULL ? base->best[0] : 22;
+  c->best[1] = base != NULL ? base->best[1] : 22;
 }
 
 static double
-chernoff_exponent (chernoff *c, int up, int i)
+chernoff_exponent (pld_chernoff *c, int up, int i)
 {
   if (isnan (c->k[up][i]))
     {
-      double at = c->tilt + (up ? c->theta[i] : -c->theta[i]), k = 0.0;
-      for (size_t j = 0; j < c->nf; j++)
-        k += (double) c->f[j].count
-             * (log_mgf (c->f[j].step, c->log_mass[j], at) - c->log_m[j]);
+      const pld_prepared *p = c->p;
+      double at = p->tilt + (up ? c->theta[i] : -c->theta[i]), k = 0.0;
+      for (size_t j = 0; j < p->nf; j++)
+        k += (double) p->f[j].count
+             * (log_mgf (p->f[j].step, p->log_mass[j], at) - p->log_m[j]);
       c->k[up][i] = k;
     }
-  return c->k[up][i];
+  return c->base != NULL ? c->k[up][i] + chernoff_exponent (c->base, up, i)
+                         : c->k[up][i];
 }
 
 /* log of the Chernoff bound on the tilted mass beyond `edge` (above it
  * when up, below it when not) at theta_i; +Inf (no bound) if not a
  * number, so that the search passes it by. */
 static double
-chernoff_log_bound (chernoff *c, int up, int i, double edge)
+chernoff_log_bound (pld_chernoff *c, int up, int i, double edge)
 {
   double b = chernoff_exponent (c, up, i)
              + (up ? -c->theta[i] * edge : c->theta[i] * edge);
@@ -137,14 +126,14 @@ chernoff_log_bound (chernoff *c, int up, int i, double edge)
  * while it improves (any theta gives a bound, so stopping early is only
  * ever less tight). */
 static double
-best_log_bound (chernoff *c, int up, double edge)
+best_log_bound (pld_chernoff *c, int up, double edge)
 {
   int i = c->best[up];
   double b = chernoff_log_bound (c, up, i, edge);
   for (int dir = 1; dir >= -1; dir -= 2)
     {
       int moved = 0;
-      while (i + dir >= 0 && i + dir < N_THETA)
+      while (i + dir >= 0 && i + dir < PLD_N_THETA)
         {
           double next = chernoff_log_bound (c, up, i + dir, edge);
           if (!(next < b))
@@ -161,26 +150,92 @@ best_log_bound (chernoff *c, int up, double edge)
 }
 
 /* Chernoff bound on the tilted mass outside [mean - half, mean + half]. */
-static double
-outside_mass (chernoff *c, double mean, double half)
+double
+dpacct_pld_chernoff_outside (pld_chernoff *c, double mean, double half)
 {
   return exp (best_log_bound (c, 1, mean + half))
          + exp (best_log_bound (c, 0, mean - half));
 }
 
-static void
-free_log_masses (double **log_mass, size_t nf)
+void
+dpacct_pld_prepared_release (pld_prepared *p)
 {
-  for (size_t j = 0; log_mass != NULL && j < nf; j++)
-    free (log_mass[j]);
-  free (log_mass);
+  for (size_t j = 0; p->log_mass != NULL && j < p->nf; j++)
+    free (p->log_mass[j]);
+  free (p->log_mass);
+  free (p->log_m);
+  p->log_mass = NULL;
+  p->log_m = NULL;
+}
+
+/* The factors' log masses, their log-MGFs at the tilt, and the sums over
+ * them that size a composition's window. */
+int
+dpacct_pld_prepare (const pld_factor *f, size_t nf, double tilt,
+                    pld_prepared *out, pld_sums *sums)
+{
+  out->f = f;
+  out->nf = nf;
+  out->tilt = tilt;
+  out->log_m = malloc (nf * sizeof *out->log_m);
+  out->log_mass = calloc (nf, sizeof *out->log_mass);
+  int ok = out->log_m != NULL && out->log_mass != NULL;
+  for (size_t j = 0; ok && j < nf; j++)
+    {
+      double *lm = out->log_mass[j] = malloc (f[j].step->n * sizeof *lm);
+      ok = lm != NULL;
+      for (size_t k = 0; ok && k < f[j].step->n; k++)
+        lm[k] = f[j].step->mass[k] > 0.0 ? log (f[j].step->mass[k])
+                                         : -INFINITY;
+    }
+  if (!ok)
+    {
+      dpacct_pld_prepared_release (out);
+      return DPACCT_FAIL (DPACCT_ENOMEM, "cannot allocate a PLD composition");
+    }
+  memset (sums, 0, sizeof *sums);
+  sums->widest = 1;
+  for (size_t j = 0; j < nf; j++)
+    {
+      const pld_step *st = f[j].step;
+      double count = (double) f[j].count;
+      pld_tilted t;
+      dpacct_pld_step_tilt_moments (st, out->log_mass[j], tilt, 40.0,
+                                    PLD_SMALL_COUNTED, &t);
+      out->log_m[j] = t.log_mgf;
+      sums->mean += count * t.mean;
+      sums->var += count * t.var;
+      sums->log_scale += count * out->log_m[j];
+      sums->finite += count * log1p (-st->infinity);
+      sums->widest = st->n > sums->widest ? st->n : sums->widest;
+      sums->total_count += f[j].count;
+    }
+  for (size_t j = 0; j < nf; j++)
+    {
+      sums->support += (double) f[j].count * (double) (f[j].step->n - 1);
+      sums->lowest += (double) f[j].count * (double) f[j].step->first;
+    }
+  return DPACCT_OK;
+}
+
+void
+dpacct_pld_sums_add (pld_sums *to, const pld_sums *from)
+{
+  to->mean += from->mean;
+  to->var += from->var;
+  to->log_scale += from->log_scale;
+  to->finite += from->finite;
+  to->support += from->support;
+  to->lowest += from->lowest;
+  to->widest = from->widest > to->widest ? from->widest : to->widest;
+  to->total_count += from->total_count;
 }
 
 /* The smallest even 5-smooth number (2^a 3^b 5^c, a >= 1) at least x:
  * GSL's mixed-radix FFT has fast butterflies for these factors, and they
  * pad far less than powers of two. */
-static size_t
-fft_size (double x)
+size_t
+dpacct_pld_fft_size (double x)
 {
   if (!(x < 0x1p62))
     return SIZE_MAX;
@@ -293,8 +348,8 @@ dpacct_pld_fft_plan_release (pld_fft_plan *plan)
 }
 
 /* Makes `plan` one for size n, keeping its tables when they are. */
-static int
-fft_plan_for (pld_fft_plan *plan, size_t n)
+int
+dpacct_pld_fft_plan_for (pld_fft_plan *plan, size_t n)
 {
   if (plan->n == n && plan->forward != NULL)
     return DPACCT_OK;
@@ -311,70 +366,31 @@ fft_plan_for (pld_fft_plan *plan, size_t n)
   return DPACCT_OK;
 }
 
-int
-dpacct_pld_compose (const pld_factor *f, size_t nf, double tilt,
-                    size_t max_points, pld_fft_plan *plan, pld_composed *out)
+/* The window of a composition with these sums (see dpacct_pld_compose):
+ * its FFT size, first loss index and the tilted mass outside it. */
+static int
+choose_window (const pld_sums *sums, pld_chernoff *bound, double h,
+               const pld_fft_plan *plan, size_t max_points, pld_window *w)
 {
-  memset (out, 0, sizeof *out);
-  double h = f[0].step->h;
-  double *log_m = malloc (nf * sizeof *log_m);
-  double **log_mass = calloc (nf, sizeof *log_mass);
-  int ok = log_m != NULL && log_mass != NULL;
-  for (size_t j = 0; ok && j < nf; j++)
-    {
-      log_mass[j] = malloc (f[j].step->n * sizeof **log_mass);
-      ok = log_mass[j] != NULL;
-      for (size_t k = 0; ok && k < f[j].step->n; k++)
-        log_mass[j][k] = f[j].step->mass[k] > 0.0 ? log (f[j].step->mass[k])
-                                                  : -INFINITY;
-    }
-  if (!ok)
-    {
-      free_log_masses (log_mass, nf);
-      free (log_m);
-      return DPACCT_FAIL (DPACCT_ENOMEM, "cannot allocate a PLD composition");
-    }
-  double mean = 0.0, var = 0.0, log_scale = 0.0, finite = 0.0;
-  size_t widest = 1;
-  uint64_t total_count = 0;
-  for (size_t j = 0; j < nf; j++)
-    {
-      pld_tilted t;
-      dpacct_pld_step_tilt_moments (f[j].step, log_mass[j], tilt, 40.0,
-                                    PLD_SMALL_COUNTED, &t);
-      log_m[j] = t.log_mgf;
-      mean += (double) f[j].count * t.mean;
-      var += (double) f[j].count * t.var;
-      log_scale += (double) f[j].count * log_m[j];
-      finite += (double) f[j].count * log1p (-f[j].step->infinity);
-      widest = f[j].step->n > widest ? f[j].step->n : widest;
-      total_count += f[j].count;
-    }
   /* The window: centred on the tilted mean, wide enough that the mass
    * outside it is below 1e-13 of the (tilted, unit) total; grown in steps
    * of 5 %. */
-  double sd = sqrt (var) + h, half = 8.0 * sd, wrapped = 1.0;
-  chernoff bound;
-  chernoff_init (&bound, f, nf, log_mass, log_m, tilt, sd);
+  double mean = sums->mean, half = 8.0 * (sqrt (sums->var) + h);
+  double wrapped = 1.0;
   for (int i = 0; i < 400; i++, half *= 1.05)
     {
-      wrapped = outside_mass (&bound, mean, half);
+      wrapped = dpacct_pld_chernoff_outside (bound, mean, half);
       if (wrapped <= 1e-13)
         break;
     }
-  double points = fmax (2.0 * half / h, (double) widest) + 2;
+  double points = fmax (2.0 * half / h, (double) sums->widest) + 2;
   /* A composition narrower than that window (few steps) fits whole: its
    * window is its support, and nothing wraps. */
-  double support = 1.0, lowest = 0.0;
-  for (size_t j = 0; j < nf; j++)
-    {
-      support += (double) f[j].count * (double) (f[j].step->n - 1);
-      lowest += (double) f[j].count * (double) f[j].step->first;
-    }
+  double support = sums->support + 1.0;
   int whole = support <= points;
   if (whole)
     points = support, wrapped = 0.0;
-  size_t n = fft_size (points);
+  size_t n = dpacct_pld_fft_size (points);
   /* A kept plan serves if it is up to a quarter larger (a wider window
    * only leaves more room), or up to an eighth smaller if the narrower
    * window leaves at most 1e-11 outside: new tables cost about as much as
@@ -382,51 +398,47 @@ dpacct_pld_compose (const pld_factor *f, size_t nf, double tilt,
   if (plan != NULL && plan->n >= n && plan->n <= n + n / 4)
     n = plan->n;
   else if (plan != NULL && !whole && plan->n < n && plan->n >= n - n / 8
-           && (double) plan->n >= (double) widest + 2.0)
+           && (double) plan->n >= (double) sums->widest + 2.0)
     {
       double narrower = 0.5 * ((double) plan->n - 2.0) * h;
-      double outside = outside_mass (&bound, mean, narrower);
+      double outside = dpacct_pld_chernoff_outside (bound, mean, narrower);
       if (outside <= 1e-11)
         n = plan->n, half = narrower, wrapped = outside;
     }
   if (n > max_points)
-    {
-      free_log_masses (log_mass, nf);
-      free (log_m);
-      return DPACCT_FAIL (DPACCT_ENOMEM,
-                          "the PLD grid needs more points than the memory "
-                          "cap allows");
-    }
-  double *acc = malloc (n * sizeof *acc), *work = malloc (n * sizeof *work);
-  pld_fft_plan own = { 0, NULL, NULL, NULL };
-  pld_fft_plan *tables = plan != NULL ? plan : &own;
-  if (acc == NULL || work == NULL || fft_plan_for (tables, n) != DPACCT_OK)
-    {
-      free_log_masses (log_mass, nf);
-      free (acc), free (work), free (log_m);
-      dpacct_pld_fft_plan_release (&own);
-      return DPACCT_FAIL (DPACCT_ENOMEM, "cannot allocate a PLD composition");
-    }
+    return DPACCT_FAIL (DPACCT_ENOMEM,
+                        "the PLD grid needs more points than the memory "
+                        "cap allows");
+  w->n = n;
+  w->start = whole ? (long) sums->lowest : (long) floor ((mean - half) / h);
+  w->wrapped = wrapped;
+  return DPACCT_OK;
+}
+
+/* FFT error, norm-wise: a few u per stage, and there are at most log2(n)
+ * stages of butterflies of radix 2 to 5; relative to the transform's l2
+ * norm, sqrt(n) |w|_2. */
+static double
+fft_gamma (size_t n)
+{
+  return 10.0 * log2 ((double) n) * (DBL_EPSILON / 2.0);
+}
+
+double
+dpacct_pld_transform_into (const pld_prepared *p, size_t n,
+                           const pld_fft_plan *tables, int squaring,
+                           double *work, double *acc, int fresh)
+{
   /* The round-off in l2 over the output masses.  An inverse transform
    * divides l2 norms by sqrt(n), so each frequency-domain l2 bound below
-   * counts over sqrt(n). */
-  double error = 0.0, u = DBL_EPSILON / 2.0;
-  /* FFT error, norm-wise: a few u per stage, and there are at most
-   * log2(n) stages of butterflies of radix 2 to 5; relative to the
-   * transform's l2 norm, sqrt(n) |w|_2, and powering multiplies each
-   * coefficient's error by at most the count. */
-  double gamma = 10.0 * log2 ((double) n) * u;
-  /* Repeated squaring, with the powers' products and those into the
-   * accumulated transform (total_count - 1 in all, each within sqrt(5) u
-   * relative), errs by at most (1 + sqrt(5) u)^total_count - 1 <= 2 sqrt(5)
-   * u total_count relative to coefficients of modulus at most 1 (for
-   * total_count below 2^44), within the polar powering's bound below;
-   * zeroing powers below e^-745 and subnormal products add less than
-   * 1e-300, far below that bound's constant 8 u. */
-  int squaring = total_count <= ((uint64_t) 1 << 44);
-  for (size_t j = 0; j < nf; j++)
+   * counts over sqrt(n); powering multiplies each coefficient's error by
+   * at most the count. */
+  double error = 0.0, gamma = fft_gamma (n), tilt = p->tilt;
+  for (size_t j = 0; j < p->nf; j++)
     {
-      const pld_step *s = f[j].step;
+      const pld_step *s = p->f[j].step;
+      uint64_t count = p->f[j].count;
+      double h = s->h;
       memset (work, 0, n * sizeof *work);
       double norm2 = 0.0;
       size_t pos = wrap_index (s->first, n);
@@ -434,21 +446,21 @@ dpacct_pld_compose (const pld_factor *f, size_t nf, double tilt,
         if (s->mass[k] > 0.0)
           {
             long c = s->first + (long) k;
-            double w = exp (log_mass[j][k] + tilt * c * h - log_m[j]);
+            double w = exp (p->log_mass[j][k] + tilt * c * h - p->log_m[j]);
             work[pos] += w;
             norm2 += w * w;
           }
       gsl_fft_real_transform (work, 1, n, tables->forward, tables->scratch);
-      error += (double) f[j].count * gamma * sqrt (norm2);
+      error += (double) count * gamma * sqrt (norm2);
       /* Raise to the count and multiply into the accumulated transform.
        * A coefficient whose power is below e^-745 in modulus (|z|^2 below
        * `vanishes`) is set to 0, and an accumulated 0 stays 0 whatever is
        * multiplied into it: long compositions leave few frequencies. */
-      double vanishes = exp (-1490.0 / (double) f[j].count);
+      double vanishes = exp (-1490.0 / (double) count);
       for (size_t k = 0; k <= n / 2; k++)
         {
           double re, im, pr, pi, ar = 1.0, ai = 0.0;
-          if (j > 0)
+          if (j > 0 || !fresh)
             {
               hc_get (acc, n, k, &ar, &ai);
               if (ar == 0.0 && ai == 0.0)
@@ -458,42 +470,98 @@ dpacct_pld_compose (const pld_factor *f, size_t nf, double tilt,
           if (!(re * re + im * im >= vanishes))
             pr = pi = 0.0;
           else if (squaring)
-            complex_power_squaring (re, im, f[j].count, &pr, &pi);
+            complex_power_squaring (re, im, count, &pr, &pi);
           else
-            complex_power_polar (re, im, f[j].count, &pr, &pi);
+            complex_power_polar (re, im, count, &pr, &pi);
           double r = ar * pr - ai * pi;
           pi = ar * pi + ai * pr;
           hc_set (acc, n, k, r, pi);
         }
     }
+  return error;
+}
+
+int
+dpacct_pld_compose_finish (double *acc, double *work,
+                           const pld_fft_plan *tables, const pld_window *w,
+                           double h, double tilt, const pld_sums *sums,
+                           double error, pld_composed *out)
+{
+  size_t n = w->n;
+  double u = DBL_EPSILON / 2.0;
   gsl_fft_halfcomplex_inverse (acc, 1, n, tables->inverse, tables->scratch);
-  dpacct_pld_fft_plan_release (&own);
   /* Powering error u (1 + 2 pi T) per unit coefficient, and the inverse
    * transform's, gamma times the output's l2 norm (at most its l1 norm,
    * 1). */
-  error += 8.0 * u * (1.0 + 2.0 * M_PI * (double) total_count) + gamma;
+  error += 8.0 * u * (1.0 + 2.0 * M_PI * (double) sums->total_count)
+           + fft_gamma (n);
   /* Unwrap: the window's first index. */
-  long start = whole ? (long) lowest : (long) floor ((mean - half) / h);
   double *mass = work;
-  size_t at = wrap_index (start, n);
+  size_t at = wrap_index (w->start, n);
   memcpy (mass, acc + at, (n - at) * sizeof *mass);
   memcpy (mass + (n - at), acc, at * sizeof *mass);
-  free (log_m);
-  free_log_masses (log_mass, nf);
   out->h = h;
-  out->first = start;
+  out->first = w->start;
   out->n = n;
   out->mass = mass;
   out->tilt = tilt;
-  out->log_scale = log_scale;
-  out->infinity = -expm1 (finite);
+  out->log_scale = sums->log_scale;
+  out->infinity = -expm1 (sums->finite);
   out->roundoff = error;
-  out->wrapped = wrapped;
+  out->wrapped = w->wrapped;
   /* acc, free now, holds the tail sums (a new array of this size costs
    * its page faults, a fair part of a large composition's time). */
   int status = tail_sums (out, acc);
   if (status != DPACCT_OK)
     dpacct_pld_composed_release (out);
+  return status;
+}
+
+int
+dpacct_pld_compose (const pld_factor *f, size_t nf, double tilt,
+                    size_t max_points, pld_fft_plan *plan, pld_composed *out)
+{
+  memset (out, 0, sizeof *out);
+  double h = f[0].step->h;
+  pld_prepared p;
+  pld_sums sums;
+  int status = dpacct_pld_prepare (f, nf, tilt, &p, &sums);
+  if (status != DPACCT_OK)
+    return status;
+  pld_chernoff bound;
+  pld_window w;
+  dpacct_pld_chernoff_init (&bound, &p, sqrt (sums.var) + h, NULL);
+  status = choose_window (&sums, &bound, h, plan, max_points, &w);
+  if (status != DPACCT_OK)
+    {
+      dpacct_pld_prepared_release (&p);
+      return status;
+    }
+  size_t n = w.n;
+  double *acc = malloc (n * sizeof *acc), *work = malloc (n * sizeof *work);
+  pld_fft_plan own = { 0, NULL, NULL, NULL };
+  pld_fft_plan *tables = plan != NULL ? plan : &own;
+  if (acc == NULL || work == NULL
+      || dpacct_pld_fft_plan_for (tables, n) != DPACCT_OK)
+    {
+      dpacct_pld_prepared_release (&p);
+      free (acc), free (work);
+      dpacct_pld_fft_plan_release (&own);
+      return DPACCT_FAIL (DPACCT_ENOMEM, "cannot allocate a PLD composition");
+    }
+  /* Repeated squaring, with the powers' products and those into the
+   * accumulated transform (total_count - 1 in all, each within sqrt(5) u
+   * relative), errs by at most (1 + sqrt(5) u)^total_count - 1 <= 2 sqrt(5)
+   * u total_count relative to coefficients of modulus at most 1 (for
+   * total_count below 2^44), within the polar powering's bound in
+   * dpacct_pld_compose_finish; zeroing powers below e^-745 and subnormal
+   * products add less than 1e-300, far below that bound's constant 8 u. */
+  double error = dpacct_pld_transform_into (
+      &p, n, tables, PLD_SQUARING_OK (sums.total_count), work, acc, 1);
+  dpacct_pld_prepared_release (&p);
+  status = dpacct_pld_compose_finish (acc, work, tables, &w, h, tilt, &sums,
+                                      error, out);
+  dpacct_pld_fft_plan_release (&own);
   return status;
 }
 

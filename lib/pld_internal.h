@@ -12,6 +12,7 @@
 #include <gsl/gsl_fft_real.h>
 
 #include "dpacct/accountant.h"
+#include "internal.h"
 
 typedef enum { PLD_GAUSSIAN, PLD_LAPLACE } pld_base;
 /* remove: P = (1-q) M(0) + q M(1), Q = M(0);  add: P = M(0), Q = mixture;
@@ -183,6 +184,93 @@ int dpacct_pld_compose (const pld_factor *factors, size_t n_factors,
                         pld_composed *out);
 void dpacct_pld_composed_release (pld_composed *c);
 
+/* dpacct_pld_compose in parts, so that a caller can keep the transform of
+ * factors that do not change and compose others into a copy of it
+ * (pld_fixed_run.c).  A composition at tilt t is: prepare the factors
+ * (their log masses, log-MGFs and the sums below), choose an FFT size n
+ * and a window from the sums and a Chernoff bound, multiply the factors'
+ * tilted transforms into one product, and finish (invert, unwrap, error
+ * terms). */
+typedef struct
+{
+  double mean, var;       /* of the tilted composed loss */
+  double log_scale;       /* sum count log M(t) */
+  double finite;          /* sum count log(1 - mass at +infinity) */
+  double support, lowest; /* sum count (n - 1), sum count first */
+  size_t widest;          /* the most points of one step */
+  uint64_t total_count;
+} pld_sums;
+
+typedef struct
+{
+  const pld_factor *f;
+  size_t nf;
+  double tilt;
+  double **log_mass; /* per factor, -Inf for empty points */
+  double *log_m;     /* per factor, log M(tilt) */
+} pld_prepared;
+
+int dpacct_pld_prepare (const pld_factor *factors, size_t n_factors,
+                        double tilt, pld_prepared *out, pld_sums *sums);
+void dpacct_pld_prepared_release (pld_prepared *p);
+void dpacct_pld_sums_add (pld_sums *to, const pld_sums *from);
+
+/* Chernoff bounds on the tilted composed mass outside a window, from the
+ * exponents on a fixed grid of PLD_N_THETA thetas scaled by sd, computed
+ * when first needed.  With a base (on whose thetas it then works), the
+ * base's exponents (its factors') are added to its own: the base keeps
+ * them from one composition to the next.  `p` must outlive it. */
+enum { PLD_N_THETA = 37 };
+typedef struct pld_chernoff
+{
+  const pld_prepared *p;
+  struct pld_chernoff *base;
+  double theta[PLD_N_THETA];
+  double k[2][PLD_N_THETA]; /* [0]: down, [1]: up; NaN until computed */
+  int best[2];              /* where the last search ended */
+} pld_chernoff;
+
+void dpacct_pld_chernoff_init (pld_chernoff *c, const pld_prepared *p,
+                               double sd, pld_chernoff *base);
+/* The bound on the tilted mass outside [mean - half, mean + half]. */
+double dpacct_pld_chernoff_outside (pld_chernoff *c, double mean,
+                                    double half);
+
+/* The smallest even 5-smooth number at least x (SIZE_MAX past 2^62). */
+size_t dpacct_pld_fft_size (double x);
+int dpacct_pld_fft_plan_for (pld_fft_plan *plan, size_t n);
+
+/* Where a composition's circular window lies: n points from loss index
+ * start, and a bound on the tilted mass outside it. */
+typedef struct
+{
+  size_t n;
+  long start;
+  double wrapped;
+} pld_window;
+
+/* Powering by repeated squaring keeps its error bound up to 2^44
+ * compositions in all (see dpacct_pld_compose). */
+#define PLD_SQUARING_OK(total_count) ((total_count) <= ((uint64_t) 1 << 44))
+
+/* Multiplies the tilted transforms of p's factors, each raised to its
+ * count, into acc (n points, half-complex; taken as all ones when
+ * `fresh`); work is n points of scratch.  Returns the bound on the
+ * round-off they add (tilted, l2). */
+double dpacct_pld_transform_into (const pld_prepared *p, size_t n,
+                                  const pld_fft_plan *tables, int squaring,
+                                  double *work, double *acc, int fresh);
+
+/* Inverts acc (the product of every factor's transform) into *out with
+ * its error terms; `error` is the sum of the transforms' round-off
+ * bounds.  acc and work (n doubles each, malloc'ed) are taken over by
+ * *out, also on failure. */
+int dpacct_pld_compose_finish (double *acc, double *work,
+                               const pld_fft_plan *tables,
+                               const pld_window *w, double h, double tilt,
+                               const pld_sums *sums, double error,
+                               pld_composed *out);
+
 double dpacct_pld_composed_delta (const pld_composed *c, double eps,
                                   pld_side side);
 double dpacct_pld_composed_epsilon (const pld_composed *c, double delta,
@@ -198,6 +286,38 @@ int dpacct_pld_certified_compose (const pld_factor *factors, size_t n_factors,
 /* Proved upper bounds on delta(eps) and on eps(delta) of such a step. */
 double dpacct_pld_certified_delta (const pld_step *c, double eps);
 double dpacct_pld_certified_epsilon (const pld_step *c, double delta);
+
+/* For calibration's fixed-grid evaluations (pld_fixed_run.c), from
+ * pld_accountant.c: the grid and tilts of the upper bound's ladder, and
+ * the pessimistic steps of the upper bound's pairs on such a grid. */
+typedef struct
+{
+  double h;          /* the ladder's last rung */
+  int directions;    /* 1, or 2 when the add direction differs */
+  double tilt[2];    /* per direction (remove, add), its last tilt */
+  double tail_log;   /* where the steps' grids end (see one_bound) */
+} pld_grid;
+
+typedef struct
+{
+  size_t n;
+  pld_step *steps;
+  pld_factor *factors;
+} pld_step_list;
+
+/* The epsilon upper bound at delta of the run of these leaves, as
+ * pld_epsilon gives it with "upper-only", and its grid; DPACCT_EUNSUP
+ * where that bound is more than the ladder of the leaves' pairs
+ * (certified, or replace-one with sampling) or a leaf is unsupported. */
+int dpacct_pld_fixed_grid (const dpacct_accountant_options *options,
+                           const dpacct_leaf *leaves, size_t n, double delta,
+                           dpacct_bound *out, pld_grid *grid);
+/* The pessimistic steps of the leaves' upper-bound pairs in one direction
+ * (add or remove) on grid h, cut where the tails are below e^-tail_log. */
+int dpacct_pld_leaf_steps (const dpacct_accountant_options *options,
+                           const dpacct_leaf *leaves, size_t n, int add,
+                           double h, double tail_log, pld_step_list *out);
+void dpacct_pld_step_list_release (pld_step_list *list);
 
 /* [lower, upper] into *out, or ENUMERIC (both NaN) when the lower bound
  * is above the upper one by more than rounding. */
