@@ -1313,10 +1313,8 @@ dpacct_pld_fixed_grid (const dpacct_accountant_options *o,
       return status;
     }
   s.upper_only = 1;
-  centring at = { { NAN, NAN }, { NAN, NAN }, { INFINITY, INFINITY },
-                  { { { 0, NULL, NULL, NULL }, { 0, NULL, NULL, NULL } },
-                    { { 0, NULL, NULL, NULL }, { 0, NULL, NULL, NULL } } },
-                  0.0 };
+  centring at;
+  centring_init (&at);
   ladder lad;
   status = refine (&s, ASK_EPSILON, delta, delta, 0, &at, &lad);
   grid->h = lad.h;
