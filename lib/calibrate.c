@@ -219,11 +219,28 @@ epsilon_at (problem *p, double noise, double *eps)
   return status;
 }
 
-/* Brent works on log(noise) -> log(eps / target): both vary over decades. */
+/* log(eps / target), clamped to the doubles' exponent range. */
+static double
+excess_of (const problem *p, double eps)
+{
+  return eps == 0.0 ? -745.0 : fmin (log (eps / p->target), 745.0);
+}
+
+/* Brent works on log(noise) -> log(eps / target): both vary over decades.
+ * At the verified bracket's ends (where the solver starts) it answers
+ * with the values recorded there: evaluating again costs a whole
+ * evaluation, and may answer differently (a fixed-grid bound where an
+ * accountant's own was taken, or the other way round), which would leave
+ * the solver a bracket that does not straddle the target. */
 static double
 log_excess (double log_noise, void *params)
 {
   problem *p = params;
+  double noise = exp (log_noise);
+  if (p->lo > 0.0 && fabs (noise - p->lo) <= 1e-14 * p->lo)
+    return excess_of (p, p->eps_lo);
+  if (p->hi < INFINITY && fabs (noise - p->hi) <= 1e-14 * p->hi)
+    return excess_of (p, p->eps_hi);
   double eps;
   int status = epsilon_at (p, exp (log_noise), &eps);
   if (status != DPACCT_OK)
@@ -237,9 +254,7 @@ log_excess (double log_noise, void *params)
     p->hi_fast = p->last_fast;
   if (eps > p->target && exp (log_noise) > p->lo)
     p->lo = exp (log_noise), p->eps_lo = eps, p->lo_fast = p->last_fast;
-  if (eps == 0.0)
-    return -745.0;
-  return fmin (log (eps / p->target), 745.0);
+  return excess_of (p, eps);
 }
 
 static int
@@ -411,7 +426,7 @@ verify_fast_answer (problem *p, const dpacct_calibration_options *o)
   p->hi_fast = 0;
   if (eps > p->target)
     {
-      p->lo = p->hi;
+      p->lo = p->hi, p->eps_lo = eps, p->lo_fast = 0;
       p->hi = INFINITY;
       status = climb (p, o);
     }
