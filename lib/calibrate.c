@@ -66,14 +66,6 @@ fast_path_off (problem *p)
   p->hook = NULL;
 }
 
-static int
-same_leaf (const dpacct_leaf *a, const dpacct_leaf *b)
-{
-  return a->mechanism == b->mechanism && a->parameter == b->parameter
-         && a->dimension == b->dimension && a->sampling == b->sampling
-         && a->rate == b->rate;
-}
-
 /* The leaves of the run at this noise. */
 static int
 leaves_at (dpacct_event_maker *make_event, void *context, double noise,
@@ -105,7 +97,7 @@ split_leaves (const dpacct_leaf_list *walked, const dpacct_leaf_list *fixed,
     {
       dpacct_leaf rest = walked->leaves[i];
       for (size_t j = 0; j < fixed->n; j++)
-        if (same_leaf (&rest, &fixed->leaves[j]))
+        if (dpacct_leaf_same (&rest, &fixed->leaves[j]))
           {
             if (rest.count < fixed->leaves[j].count)
               return 0;
@@ -139,7 +131,7 @@ find_fixed (dpacct_event_maker *make_event, void *context, double a,
       fixed->capacity = at_a.n;
       for (size_t i = 0; i < at_a.n; i++)
         for (size_t j = 0; j < at_b.n; j++)
-          if (same_leaf (&at_a.leaves[i], &at_b.leaves[j])
+          if (dpacct_leaf_same (&at_a.leaves[i], &at_b.leaves[j])
               && at_a.leaves[i].count == at_b.leaves[j].count)
             {
               fixed->leaves[fixed->n++] = at_a.leaves[i];
@@ -281,6 +273,21 @@ probe (problem *p, double noise)
   return p->status;
 }
 
+/* Steps down from NOISE, by STEP at first and growing to halvings, until
+ * an evaluated noise misses the target (lo > 0) or noise_min is reached. */
+static int
+step_down (problem *p, const dpacct_calibration_options *o, double noise,
+           double step)
+{
+  int status = DPACCT_OK;
+  while (status == DPACCT_OK && p->lo == 0.0 && noise > o->noise_min)
+    {
+      status = probe (p, noise = fmax (noise / step, o->noise_min));
+      step = fmin (step * step, 2.0);
+    }
+  return status;
+}
+
 /* Steps up or down from the guess (or from 1) until the target lies
  * between two evaluated noises: eps(lo) > target >= eps(hi).  lo = 0 when
  * even noise_min meets the target.  The steps start at first_step and
@@ -300,13 +307,7 @@ bracket (problem *p, const dpacct_calibration_options *o, double first_step)
   if (status == DPACCT_OK && p->hi == INFINITY)
     return DPACCT_FAIL (DPACCT_ERANGE,
                         "even the largest noise does not reach the target");
-  step = first_step;
-  while (status == DPACCT_OK && p->lo == 0.0 && noise > o->noise_min)
-    {
-      status = probe (p, noise = fmax (noise / step, o->noise_min));
-      step = fmin (step * step, 2.0);
-    }
-  return status;
+  return status == DPACCT_OK ? step_down (p, o, noise, first_step) : status;
 }
 
 /* Narrows the bracket with Brent until hi <= (1 + rel_tol) lo. */
@@ -395,14 +396,7 @@ climb (problem *p, const dpacct_calibration_options *o)
 static int
 descend (problem *p, const dpacct_calibration_options *o)
 {
-  double noise = p->hi, step = 1.0 + 0.25 * o->rel_tol;
-  int status = DPACCT_OK;
-  while (status == DPACCT_OK && p->lo == 0.0 && noise > o->noise_min)
-    {
-      status = probe (p, noise = fmax (noise / step, o->noise_min));
-      step = fmin (step * step, 2.0);
-    }
-  return status;
+  return step_down (p, o, p->hi, 1.0 + 0.25 * o->rel_tol);
 }
 
 /* The fast path's bounds are valid, but on a grid fixed elsewhere: the

@@ -52,6 +52,9 @@ typedef struct
 } dpacct_leaf_list;
 
 void dpacct_leaf_list_init (dpacct_leaf_list *list);
+/* Whether two leaves are the same step (all but the count agree), as the
+ * walk merges them. */
+int dpacct_leaf_same (const dpacct_leaf *a, const dpacct_leaf *b);
 void dpacct_leaf_list_release (dpacct_leaf_list *list);
 /* Appends the leaves of E, run COUNT times, to LIST, merging equal ones;
  * every count on the way is checked against DPACCT_MAX_COUNT (EDOM).

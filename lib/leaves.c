@@ -21,8 +21,8 @@ dpacct_leaf_list_release (dpacct_leaf_list *list)
   dpacct_leaf_list_init (list);
 }
 
-static int
-same_leaf (const dpacct_leaf *a, const dpacct_leaf *b)
+int
+dpacct_leaf_same (const dpacct_leaf *a, const dpacct_leaf *b)
 {
   return a->mechanism == b->mechanism && a->parameter == b->parameter
          && a->dimension == b->dimension && a->sampling == b->sampling
@@ -33,7 +33,7 @@ static int
 add_leaf (dpacct_leaf_list *list, const dpacct_leaf *leaf)
 {
   for (size_t i = 0; i < list->n; i++)
-    if (same_leaf (&list->leaves[i], leaf))
+    if (dpacct_leaf_same (&list->leaves[i], leaf))
       {
         if (list->leaves[i].count > DPACCT_MAX_COUNT - leaf->count)
           return DPACCT_FAIL (DPACCT_EDOM, "more than 10^12 compositions");

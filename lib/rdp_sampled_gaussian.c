@@ -79,10 +79,10 @@ typedef struct
   double log_q, log_alpha, log_sigma, s2;
 } integrand_params;
 
-/* log f(u) for small |u| by its series sum_{k >= 2} binom(a,k) u^k: terms
+/* f(u) for small |u| by its series sum_{k >= 2} binom(a,k) u^k: terms
  * shrink by a u / k at first and at least tenfold once k > a. */
 static double
-log_f_series (double u, double alpha)
+f_series (double u, double alpha)
 {
   double term = alpha * (alpha - 1.0) / 2.0 * u * u, sum = term;
   for (int k = 3; k < 200; k++)
@@ -92,7 +92,14 @@ log_f_series (double u, double alpha)
       if (fabs (term) <= 1e-17 * fabs (sum))
         break;
     }
-  return log (sum);
+  return sum;
+}
+
+/* log f(u) for small |u|, by f_series. */
+static double
+log_f_series (double u, double alpha)
+{
+  return log (f_series (u, alpha));
 }
 
 /* log f(u(z)), u = q expm1(w).  For w > 0, u can overflow, so it is
@@ -127,20 +134,6 @@ log_integrand (double z, const integrand_params *p)
          + log_f ((2.0 * z - 1.0) / (2.0 * s2), p);
 }
 
-/* f(u) by the series of log_f_series, for small |u|. */
-static double
-f_series (double u, double alpha)
-{
-  double term = alpha * (alpha - 1.0) / 2.0 * u * u, sum = term;
-  for (int k = 3; k < 200; k++)
-    {
-      term *= (alpha - k + 1.0) / k * u;
-      sum += term;
-      if (fabs (term) <= 1e-17 * fabs (sum))
-        break;
-    }
-  return sum;
-}
 
 /* exp(log_integrand - shift), the trapezoid's nodes: the same terms in
  * linear space, which saves the log of f and the logs of u and of the
