@@ -382,7 +382,10 @@ class ThreadsTest(unittest.TestCase):
         def calibrate():
             started.set()
             t = time.perf_counter()
-            dpacct.noise_for_epsilon(3.0, 1e-5, sample_rate=0.01, steps=2000)
+            # About 0.3 s (q 0.001 needs fine PLD grids): long enough to
+            # see, now that calibration needs fewer evaluations.
+            dpacct.noise_for_epsilon(3.0, 1e-5, sample_rate=0.001,
+                                     steps=10000)
             done.append(time.perf_counter() - t)
 
         worker = threading.Thread(target=calibrate)
