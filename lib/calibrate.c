@@ -273,6 +273,25 @@ probe (problem *p, double noise)
   return p->status;
 }
 
+/* Steps up from *NOISE, by STEP at first and growing to doublings, until
+ * an evaluated noise meets the target (hi finite); ERANGE when even
+ * noise_max does not.  *NOISE ends at the last noise evaluated. */
+static int
+step_up (problem *p, const dpacct_calibration_options *o, double *noise,
+         double step)
+{
+  int status = DPACCT_OK;
+  while (status == DPACCT_OK && p->hi == INFINITY && *noise < o->noise_max)
+    {
+      status = probe (p, *noise = fmin (*noise * step, o->noise_max));
+      step = fmin (step * step, 2.0);
+    }
+  if (status == DPACCT_OK && p->hi == INFINITY)
+    return DPACCT_FAIL (DPACCT_ERANGE,
+                        "even the largest noise does not reach the target");
+  return status;
+}
+
 /* Steps down from NOISE, by STEP at first and growing to halvings, until
  * an evaluated noise misses the target (lo > 0) or noise_min is reached. */
 static int
@@ -297,16 +316,9 @@ bracket (problem *p, const dpacct_calibration_options *o, double first_step)
 {
   double start = o->noise_guess > 0.0 ? o->noise_guess : 1.0;
   double noise = fmin (fmax (start, o->noise_min), o->noise_max);
-  double step = first_step;
   int status = probe (p, noise);
-  while (status == DPACCT_OK && p->hi == INFINITY && noise < o->noise_max)
-    {
-      status = probe (p, noise = fmin (noise * step, o->noise_max));
-      step = fmin (step * step, 2.0);
-    }
-  if (status == DPACCT_OK && p->hi == INFINITY)
-    return DPACCT_FAIL (DPACCT_ERANGE,
-                        "even the largest noise does not reach the target");
+  if (status == DPACCT_OK)
+    status = step_up (p, o, &noise, first_step);
   return status == DPACCT_OK ? step_down (p, o, noise, first_step) : status;
 }
 
@@ -379,17 +391,8 @@ fast_path (const dpacct_accountant_type *type,
 static int
 climb (problem *p, const dpacct_calibration_options *o)
 {
-  double noise = p->lo, step = 1.0 + 0.25 * o->rel_tol;
-  int status = DPACCT_OK;
-  while (status == DPACCT_OK && p->hi == INFINITY && noise < o->noise_max)
-    {
-      status = probe (p, noise = fmin (noise * step, o->noise_max));
-      step = fmin (step * step, 2.0);
-    }
-  if (status == DPACCT_OK && p->hi == INFINITY)
-    return DPACCT_FAIL (DPACCT_ERANGE,
-                        "even the largest noise does not reach the target");
-  return status;
+  double noise = p->lo;
+  return step_up (p, o, &noise, 1.0 + 0.25 * o->rel_tol);
 }
 
 /* Steps down from hi until the target is missed, as climb steps up. */

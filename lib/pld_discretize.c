@@ -95,18 +95,29 @@ pessimistic_from_tails (const double *log_p, const double *log_q,
   out->infinity = exp (log_p[n - 1]);
 }
 
-int
-dpacct_pld_step_pessimistic (const pld_pair *pair, double h, long first,
-                             size_t n, pld_step *out)
+typedef void tails_filler (const double *log_p, const double *log_q,
+                           pld_step *out);
+
+/* The step on the grid, filled from the pair's tails there by FILL. */
+static int
+step_from_tails (const pld_pair *pair, double h, long first, size_t n,
+                 tails_filler *fill, pld_step *out)
 {
   double *log_p, *log_q;
   int status = step_start (pair, h, first, n, out, &log_p, &log_q);
   if (status != DPACCT_OK)
     return status;
-  pessimistic_from_tails (log_p, log_q, out);
+  fill (log_p, log_q, out);
   free (log_p);
   free (log_q);
   return DPACCT_OK;
+}
+
+int
+dpacct_pld_step_pessimistic (const pld_pair *pair, double h, long first,
+                             size_t n, pld_step *out)
+{
+  return step_from_tails (pair, h, first, n, pessimistic_from_tails, out);
 }
 
 /* Dropping mass only lowers the curve, so the far tails (up to `most` at
@@ -323,13 +334,7 @@ int
 dpacct_pld_step_optimistic (const pld_pair *pair, double h, long first,
                             size_t n, pld_step *out)
 {
-  double *log_p, *log_q;
-  int status = step_start (pair, h, first, n, out, &log_p, &log_q);
-  if (status != DPACCT_OK)
-    return status;
-  optimistic_from_tails (log_p, log_q, out);
-  free (log_p), free (log_q);
-  return DPACCT_OK;
+  return step_from_tails (pair, h, first, n, optimistic_from_tails, out);
 }
 
 int

@@ -15,14 +15,16 @@
 
 #include <mpfr.h>
 
-/* The epsilon bound of one run of `e` by accountant `type`. */
+/* The epsilon bound of one run of `e` by accountant `type` with options
+ * `o` (NULL: the defaults). */
 static dpacct_bound
-epsilon_by (const dpacct_accountant_type *type, const dpacct_event *e,
+epsilon_by (const dpacct_accountant_type *type,
+            const dpacct_accountant_options *o, const dpacct_event *e,
             double delta)
 {
   dpacct_accountant *acc;
   dpacct_bound b;
-  ck_assert_int_eq (dpacct_accountant_alloc (type, NULL, &acc), DPACCT_OK);
+  ck_assert_int_eq (dpacct_accountant_alloc (type, o, &acc), DPACCT_OK);
   ck_assert_int_eq (dpacct_accountant_compose (acc, e, 1), DPACCT_OK);
   ck_assert_int_eq (dpacct_accountant_epsilon (acc, delta, &b), DPACCT_OK);
   dpacct_accountant_free (acc);
@@ -32,13 +34,13 @@ epsilon_by (const dpacct_accountant_type *type, const dpacct_event *e,
 static dpacct_bound
 pld_epsilon (const dpacct_event *e, double delta)
 {
-  return epsilon_by (dpacct_accountant_pld, e, delta);
+  return epsilon_by (dpacct_accountant_pld, NULL, e, delta);
 }
 
 static double
 rdp_epsilon (const dpacct_event *e, double delta)
 {
-  return epsilon_by (dpacct_accountant_rdp, e, delta).upper;
+  return epsilon_by (dpacct_accountant_rdp, NULL, e, delta).upper;
 }
 
 /* T Gaussian steps: lower <= exact <= upper <= exact (1 + 1e-3). */
@@ -339,14 +341,7 @@ pld_epsilon_at (const dpacct_event *e, double delta, double accuracy)
   dpacct_accountant_options o;
   dpacct_accountant_options_init (&o);
   dpacct_accountant_options_set_double (&o, "pld-rel-accuracy", accuracy);
-  dpacct_accountant *acc;
-  dpacct_bound b;
-  ck_assert_int_eq (dpacct_accountant_alloc (dpacct_accountant_pld, &o, &acc),
-                    DPACCT_OK);
-  ck_assert_int_eq (dpacct_accountant_compose (acc, e, 1), DPACCT_OK);
-  ck_assert_int_eq (dpacct_accountant_epsilon (acc, delta, &b), DPACCT_OK);
-  dpacct_accountant_free (acc);
-  return b;
+  return epsilon_by (dpacct_accountant_pld, &o, e, delta);
 }
 
 /* Small sampling rates with sigma < 1, where the refinement used to stall
@@ -539,17 +534,11 @@ START_TEST (test_coarse_grid_small_rate)
   dpacct_accountant_options o;
   dpacct_accountant_options_init (&o);
   dpacct_accountant_options_set_double (&o, "pld-interval", 1e-3);
-  dpacct_accountant *acc;
-  dpacct_bound b;
-  ck_assert_int_eq (dpacct_accountant_alloc (dpacct_accountant_pld, &o, &acc),
-                    DPACCT_OK);
-  ck_assert_int_eq (dpacct_accountant_compose (acc, e, 1), DPACCT_OK);
-  ck_assert_int_eq (dpacct_accountant_epsilon (acc, delta, &b), DPACCT_OK);
+  dpacct_bound b = epsilon_by (dpacct_accountant_pld, &o, e, delta);
   dpacct_bound fine = pld_epsilon (e, delta);
   ck_assert_msg (b.lower <= fine.upper && b.lower >= 0.99 * fine.upper,
                  "interval 1e-3: lower %.12g, upper %.12g at the default "
                  "accuracy", b.lower, fine.upper);
-  dpacct_accountant_free (acc);
   dpacct_event_free (e);
 }
 END_TEST
