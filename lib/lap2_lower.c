@@ -147,8 +147,8 @@ mean_reaches (const void *context, double tilt)
     {
       const pld_step *s = g->f[i].step;
       pld_tilted t;
-      dpacct_pld_tilt_moments (g->log_mass[i], s->n, s->first, s->h, tilt,
-                               INFINITY, PLD_SMALL_DROPPED, &t);
+      dpacct_pld_step_tilt_moments (s, g->log_mass[i], tilt, INFINITY,
+                                    PLD_SMALL_DROPPED, &t);
       mean += (double) g->f[i].count * t.mean;
     }
   return mean >= g->eps;

@@ -96,14 +96,10 @@ typedef struct
   double mean, var; /* of the tilted, normalised distribution */
 } pld_tilted;
 
-void dpacct_pld_tilt_moments (const double *log_mass, size_t n, long first,
-                              double h, double theta, double cut,
-                              pld_small_terms small, pld_tilted *out);
-
-/* The same of a step, given its log masses too, with about one
- * exponential per 32 points instead of one per point (and a stated
- * margin, so that counted small terms still leave log M above its true
- * value). */
+/* The tilted moments of step S by THETA, given its log masses too, with
+ * about one exponential per 32 points instead of one per point (and a
+ * stated margin, so that counted small terms still leave log M above its
+ * true value). */
 void dpacct_pld_step_tilt_moments (const pld_step *s, const double *log_mass,
                                    double theta, double cut,
                                    pld_small_terms small, pld_tilted *out);

@@ -15,40 +15,8 @@
 /* The largest tilt searched (as in dpacct_pld_tilt_search). */
 #define TILT_MAX 1e6
 
-void
-dpacct_pld_tilt_moments (const double *log_mass, size_t n, long first,
-                         double h, double theta, double cut,
-                         pld_small_terms small, pld_tilted *out)
-{
-  double top = -INFINITY;
-  for (size_t k = 0; k < n; k++)
-    top = fmax (top, log_mass[k] + theta * ((double) (first + (long) k) * h));
-  out->log_mgf = -INFINITY;
-  out->mean = out->var = 0.0;
-  if (top == -INFINITY)
-    return;
-  double m0 = 0.0, m1 = 0.0, m2 = 0.0, below = 0.0;
-  for (size_t k = 0; k < n; k++)
-    {
-      double c = (double) (first + (long) k) * h;
-      double x = log_mass[k] + theta * c - top;
-      if (x < -cut || x == -INFINITY)
-        {
-          below += x > -INFINITY;
-          continue;
-        }
-      double w = exp (x);
-      m0 += w;
-      m1 += w * c;
-      m2 += w * c * c;
-    }
-  double counted = small == PLD_SMALL_COUNTED ? below * exp (-cut) : 0.0;
-  out->log_mgf = top + log (m0 + counted);
-  out->mean = m1 / m0;
-  out->var = fmax (m2 / m0 - out->mean * out->mean, 0.0);
-}
-
-/* The moments as dpacct_pld_tilt_moments, with the weights
+/* log M(theta) and the tilted mean and variance of a step, small terms
+ * (below e^-cut of the largest) dropped or counted, with the weights
  * w_k = m_k e^{theta c_k - top} from the masses themselves and a
  * multiplicative recurrence, e^{theta c_(k+1)} = e^{theta c_k} e^{theta h},
  * restarted from an exponential every RESTART points: one exponential per
