@@ -366,24 +366,31 @@ dpacct_pld_fft_plan_for (pld_fft_plan *plan, size_t n)
   return DPACCT_OK;
 }
 
+double
+dpacct_pld_window_points (const pld_sums *sums, pld_chernoff *bound,
+                          double h, double *half, double *wrapped)
+{
+  /* Centred on the tilted mean, wide enough that the mass outside it is
+   * below 1e-13 of the (tilted, unit) total; grown in steps of 5 %. */
+  *half = 8.0 * (sqrt (sums->var) + h);
+  *wrapped = 1.0;
+  for (int i = 0; i < 400; i++, *half *= 1.05)
+    {
+      *wrapped = dpacct_pld_chernoff_outside (bound, sums->mean, *half);
+      if (*wrapped <= 1e-13)
+        break;
+    }
+  return fmax (2.0 * *half / h, (double) sums->widest) + 2.0;
+}
+
 /* The window of a composition with these sums (see dpacct_pld_compose):
  * its FFT size, first loss index and the tilted mass outside it. */
 static int
 choose_window (const pld_sums *sums, pld_chernoff *bound, double h,
                const pld_fft_plan *plan, size_t max_points, pld_window *w)
 {
-  /* The window: centred on the tilted mean, wide enough that the mass
-   * outside it is below 1e-13 of the (tilted, unit) total; grown in steps
-   * of 5 %. */
-  double mean = sums->mean, half = 8.0 * (sqrt (sums->var) + h);
-  double wrapped = 1.0;
-  for (int i = 0; i < 400; i++, half *= 1.05)
-    {
-      wrapped = dpacct_pld_chernoff_outside (bound, mean, half);
-      if (wrapped <= 1e-13)
-        break;
-    }
-  double points = fmax (2.0 * half / h, (double) sums->widest) + 2;
+  double mean = sums->mean, half, wrapped;
+  double points = dpacct_pld_window_points (sums, bound, h, &half, &wrapped);
   /* A composition narrower than that window (few steps) fits whole: its
    * window is its support, and nothing wraps. */
   double support = sums->support + 1.0;

@@ -110,11 +110,9 @@ varying_steps (const dpacct_fixed_run *run, int d, const dpacct_leaf *varying,
 static size_t
 first_size (const pld_sums *total, pld_chernoff *bound, double h)
 {
-  double half = 8.0 * (sqrt (total->var) + h);
-  for (int i = 0; i < 400; i++, half *= 1.05)
-    if (dpacct_pld_chernoff_outside (bound, total->mean, half) <= 1e-13)
-      break;
-  double points = fmin (fmax (2.0 * half / h, (double) total->widest) + 2.0,
+  double half, wrapped;
+  double points = fmin (dpacct_pld_window_points (total, bound, h, &half,
+                                                  &wrapped),
                         total->support + 1.0);
   return dpacct_pld_fft_size (WINDOW_MARGIN * points);
 }

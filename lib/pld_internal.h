@@ -232,6 +232,13 @@ void dpacct_pld_chernoff_init (pld_chernoff *c, const pld_prepared *p,
 double dpacct_pld_chernoff_outside (pld_chernoff *c, double mean,
                                     double half);
 
+/* How many grid points the window of a composition with these sums needs
+ * (before any fitting of the whole support): centred on the tilted mean,
+ * with the tilted mass outside it at most 1e-13 by BOUND; its half-width
+ * and that mass in *HALF and *WRAPPED. */
+double dpacct_pld_window_points (const pld_sums *sums, pld_chernoff *bound,
+                                 double h, double *half, double *wrapped);
+
 /* The smallest even 5-smooth number at least x (SIZE_MAX past 2^62). */
 size_t dpacct_pld_fft_size (double x);
 int dpacct_pld_fft_plan_for (pld_fft_plan *plan, size_t n);
