@@ -743,9 +743,9 @@ composed_spread (const pld_state *s)
           double lo, hi;
           dpacct_pld_pair_range (&pairs[j], 40.0, &lo, &hi);
           pld_step coarse;
-          double h = (hi - lo) / 4000.0;
+          double h = (hi - lo) / 1000.0;
           if (dpacct_pld_step_pessimistic (&pairs[j], h,
-                                           (long) floor (lo / h) - 1, 4003,
+                                           (long) floor (lo / h) - 1, 1003,
                                            &coarse) != DPACCT_OK)
             return NAN;
           double m1 = 0.0, m2 = 0.0;
@@ -898,12 +898,14 @@ typedef struct
  * found: a jump aims the excess at 2.5 % and then at 0.05 % of the upper
  * bound (at most 8-fold), and then the interval halves.  The lower side
  * joins at the first rung whose excess is at most 25 % (every accuracy's
- * rung is at or past it) and is then computed on every rung, on the
- * centre the upper side chose on the rung before; the upper side is
- * computed on every rung too, so that its rungs and bound are those it
- * has alone (upper_only, as calibration asks) or tighter.  So a tighter
- * accuracy climbs the same ladder further, and its bounds are never
- * wider.  A rung too fine for the memory cap is backed off from
+ * rung is at or past it) and is then computed on every rung until it is
+ * done (the last rungs, the finest, cost most, and a rung that only the
+ * upper side needs costs half), on the centre the upper side chose on the
+ * rung before; the upper side is computed on every rung, so that its
+ * rungs and bound are those it has alone (upper_only, as calibration
+ * asks) or tighter.  So a tighter accuracy climbs the same ladder
+ * further, with the lower side on every rung that a looser one has it
+ * on, and its bounds are never wider.  A rung too fine for the memory cap is backed off from
  * (next_grid); the climb ends when nothing is left to try there (the
  * best bounds stand, wider than asked: DPACCT_PLD_LIMIT_MEMORY), or when
  * two rungs in a row narrow their
@@ -918,7 +920,8 @@ refine (const pld_state *s, question ask, double given, double given_lower,
                                : aligned (s, ladder_start (s, ask, given));
   double prev_h = NAN, excess = INFINITY, gap = INFINITY, rung_gap = INFINITY;
   double prev_d = NAN, prev_r = NAN;
-  int lower_on = s->interval > 0.0, stalled = 0, status = DPACCT_OK;
+  int lower_on = s->interval > 0.0, lower_done = !want_lower, stalled = 0;
+  int status = DPACCT_OK;
   grid_bracket tried = { NAN, 0.0 };
   at->share_tails = want_lower && given == given_lower;
   out->upper = out->lower = NAN;
@@ -930,7 +933,7 @@ refine (const pld_state *s, question ask, double given, double given_lower,
        * finds a rung too fine for the cap without the upper's cost), on
        * the centre the upper side chose on the rung before. */
       double u = NAN, lo = NAN;
-      lower_on = want_lower && (lower_on || excess <= 0.25 * out->upper);
+      lower_on = !lower_done && (lower_on || excess <= 0.25 * out->upper);
       if (lower_on)
         status = side_on_grid (s, h, 0, ask, given_lower, at, &lo);
       /* The upper side is computed on every rung, even where the lower
@@ -990,7 +993,7 @@ refine (const pld_state *s, question ask, double given, double given_lower,
           rung_gap = lo > 0.0 ? own : INFINITY;
         }
       int upper_done = excess <= 0.5 * s->rel_accuracy * upper;
-      int lower_done = !want_lower || gap <= 10.0 * s->rel_accuracy * upper;
+      lower_done = lower_done || gap <= 10.0 * s->rel_accuracy * upper;
       if (s->interval > 0.0 || (upper_done && lower_done))
         {
           out->limit = DPACCT_PLD_LIMIT_NONE;
