@@ -431,6 +431,31 @@ fft_gamma (size_t n)
   return 10.0 * log2 ((double) n) * (DBL_EPSILON / 2.0);
 }
 
+/* Factor j's tilted weight at point k, m_k e^(tilt c_k h) / M(tilt). */
+static double
+tilted_weight (const pld_prepared *p, size_t j, size_t k)
+{
+  const pld_step *s = p->f[j].step;
+  if (!(s->mass[k] > 0.0))
+    return 0.0;
+  long c = s->first + (long) k;
+  return exp (p->log_mass[j][k] + p->tilt * c * s->h - p->log_m[j]);
+}
+
+/* One past the highest coefficient of acc that is not 0. */
+static size_t
+live_band (const double *acc, size_t n)
+{
+  for (size_t k = n / 2 + 1; k-- > 0;)
+    {
+      double re, im;
+      hc_get (acc, n, k, &re, &im);
+      if (re != 0.0 || im != 0.0)
+        return k + 1;
+    }
+  return 0;
+}
+
 double
 dpacct_pld_transform_into (const pld_prepared *p, size_t n,
                            const pld_fft_plan *tables, int squaring,
@@ -439,24 +464,24 @@ dpacct_pld_transform_into (const pld_prepared *p, size_t n,
   /* The round-off in l2 over the output masses.  An inverse transform
    * divides l2 norms by sqrt(n), so each frequency-domain l2 bound below
    * counts over sqrt(n); powering multiplies each coefficient's error by
-   * at most the count. */
-  double error = 0.0, gamma = fft_gamma (n), tilt = p->tilt;
-  for (size_t j = 0; j < p->nf; j++)
+   * at most the count.  Only the coefficients below `live` can be other
+   * than 0 (a long composition's product vanishes at all but its lowest
+   * frequencies), so only those are multiplied. */
+  double error = 0.0, gamma = fft_gamma (n);
+  size_t live = fresh ? n / 2 + 1 : live_band (acc, n);
+  for (size_t j = 0; j < p->nf && live > 0; j++)
     {
       const pld_step *s = p->f[j].step;
       uint64_t count = p->f[j].count;
-      double h = s->h;
       memset (work, 0, n * sizeof *work);
       double norm2 = 0.0;
       size_t pos = wrap_index (s->first, n);
       for (size_t k = 0; k < s->n; k++, pos = pos + 1 == n ? 0 : pos + 1)
-        if (s->mass[k] > 0.0)
-          {
-            long c = s->first + (long) k;
-            double w = exp (p->log_mass[j][k] + tilt * c * h - p->log_m[j]);
-            work[pos] += w;
-            norm2 += w * w;
-          }
+        {
+          double w = tilted_weight (p, j, k);
+          work[pos] += w;
+          norm2 += w * w;
+        }
       gsl_fft_real_transform (work, 1, n, tables->forward, tables->scratch);
       error += (double) count * gamma * sqrt (norm2);
       /* Raise to the count and multiply into the accumulated transform.
@@ -464,7 +489,9 @@ dpacct_pld_transform_into (const pld_prepared *p, size_t n,
        * `vanishes`) is set to 0, and an accumulated 0 stays 0 whatever is
        * multiplied into it: long compositions leave few frequencies. */
       double vanishes = exp (-1490.0 / (double) count);
-      for (size_t k = 0; k <= n / 2; k++)
+      size_t band = live;
+      live = 0;
+      for (size_t k = 0; k < band; k++)
         {
           double re, im, pr, pi, ar = 1.0, ai = 0.0;
           if (j > 0 || !fresh)
@@ -483,6 +510,8 @@ dpacct_pld_transform_into (const pld_prepared *p, size_t n,
           double r = ar * pr - ai * pi;
           pi = ar * pi + ai * pr;
           hc_set (acc, n, k, r, pi);
+          if (r != 0.0 || (pi != 0.0 && k > 0 && 2 * k < n))
+            live = k + 1;
         }
     }
   return error;
