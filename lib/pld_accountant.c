@@ -556,14 +556,16 @@ directions (const pld_state *s)
  * estimate, then the last upper bound) and the tilt that the upper side
  * chose for it (NaN: none yet), which the lower side reuses; its
  * smallest upper bound so far, on any grid (+Inf: none yet); and the FFT
- * tables of each side's last composition (the two sides alternate on a
- * rung, and their windows differ). */
+ * plan of its last composition. */
 typedef struct
 {
   double estimate[2];
   double tilt[2];
   double upper[2];
-  pld_fft_plan plan[2][2]; /* [upper][direction] */
+  /* One per direction, shared by the sides: the upper side's window on a
+   * rung is a little narrower than the lower side's, so it takes the
+   * lower side's plan (see choose_window) and its tables. */
+  pld_fft_plan plan[2];
   double delta_tail_log; /* where the steps' grids end, asked for a tiny
                           * delta (see one_bound; 0: not yet) */
   /* The pessimistic steps that the lower side built from its tails for
@@ -598,9 +600,8 @@ spare_release (centring *at, int d)
 static void
 centring_release (centring *at)
 {
-  for (int side = 0; side < 2; side++)
-    for (int d = 0; d < 2; d++)
-      dpacct_pld_fft_plan_release (&at->plan[side][d]);
+  for (int d = 0; d < 2; d++)
+    dpacct_pld_fft_plan_release (&at->plan[d]);
   for (int d = 0; d < 2; d++)
     spare_release (at, d);
 }
@@ -646,7 +647,7 @@ bound_with_tails (const pld_state *s, pld_direction dir, double h, int upper,
   if (upper || isnan (at->tilt[d]))
     at->tilt[d] = tilt_for (&set, at->estimate[d]);
   status = dpacct_pld_compose (set.factors, set.n, at->tilt[d], s->max_points,
-                               &at->plan[upper][d], &c);
+                               &at->plan[d], &c);
   if (status == DPACCT_OK)
     {
       pld_side side = upper ? PLD_UPPER : PLD_LOWER;

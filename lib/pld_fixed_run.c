@@ -128,19 +128,17 @@ size_product (const dpacct_fixed_run *run, fixed_direction *f,
   size_t n = first_size (total, all, run->grid.h);
   if (n > run->max_points)
     return DPACCT_ERANGE;
-  double *work = malloc (n * sizeof *work);
   double *product = realloc (f->product, n * sizeof *product);
   if (product != NULL)
     f->product = product;
-  int status = work != NULL && product != NULL
+  int status = product != NULL
                    ? dpacct_pld_fft_plan_for (&f->plan, n)
                    : DPACCT_FAIL (DPACCT_ENOMEM,
                                   "cannot allocate a PLD product");
   f->n = status == DPACCT_OK ? n : 0;
   if (status == DPACCT_OK)
     f->error = dpacct_pld_transform_into (&f->prepared, n, &f->plan,
-                                          f->squaring, work, f->product, 1);
-  free (work);
+                                          f->squaring, f->product, 1);
   return status;
 }
 
@@ -294,7 +292,7 @@ direction_epsilon (dpacct_fixed_run *run, int d, const dpacct_leaf *varying,
       memcpy (acc, f->product, n * sizeof *acc);
       double error = f->error
                      + dpacct_pld_transform_into (&vp, n, &f->plan,
-                                                  f->squaring, work, acc, 0);
+                                                  f->squaring, acc, 0);
       pld_composed c;
       status = dpacct_pld_compose_finish (acc, work, &f->plan, &w, h, f->tilt,
                                           &total, error, &c);

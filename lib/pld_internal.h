@@ -8,8 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <gsl/gsl_fft_halfcomplex.h>
-#include <gsl/gsl_fft_real.h>
+#include <fftw3.h>
 
 #include "dpacct/accountant.h"
 #include "internal.h"
@@ -161,15 +160,16 @@ typedef struct
   double *above, *ratio;
 } pld_composed;
 
-/* GSL's FFT tables for one size, kept from one composition to the next of
- * the same size (their trigonometry costs a fair part of a transform).
+/* FFTW's plans for one size, real to complex and back, with the aligned
+ * arrays they run on: kept from one composition to the next of the same
+ * size (their trigonometry costs a fair part of a transform).
  * Zero-initialise; release when done. */
 typedef struct
 {
   size_t n;
-  gsl_fft_real_wavetable *forward;
-  gsl_fft_halfcomplex_wavetable *inverse;
-  gsl_fft_real_workspace *scratch;
+  fftw_plan forward, inverse;
+  double *real;           /* n points */
+  fftw_complex *spectrum; /* n/2 + 1 coefficients */
 } pld_fft_plan;
 
 void dpacct_pld_fft_plan_release (pld_fft_plan *plan);
@@ -257,12 +257,12 @@ typedef struct
 #define PLD_SQUARING_OK(total_count) ((total_count) <= ((uint64_t) 1 << 44))
 
 /* Multiplies the tilted transforms of p's factors, each raised to its
- * count, into acc (n points, half-complex; taken as all ones when
- * `fresh`); work is n points of scratch.  Returns the bound on the
- * round-off they add (tilted, l2). */
+ * count, into acc (n points, half-complex in GSL's layout; taken as all
+ * ones when `fresh`), with the plan's arrays as scratch.  Returns the
+ * bound on the round-off they add (tilted, l2). */
 double dpacct_pld_transform_into (const pld_prepared *p, size_t n,
                                   const pld_fft_plan *tables, int squaring,
-                                  double *work, double *acc, int fresh);
+                                  double *acc, int fresh);
 
 /* Inverts acc (the product of every factor's transform) into *out with
  * its error terms; `error` is the sum of the transforms' round-off
