@@ -107,4 +107,9 @@ const dpacct_fixed_run_hook *dpacct_accountant_fixed_run (
     const dpacct_accountant_type *type);
 extern const dpacct_fixed_run_hook dpacct_pld_fixed_run;
 
+/* n doubles (uninitialised, freed with free), on huge pages where the
+ * array is large and the kernel offers them (large_alloc.c); NULL when
+ * memory is short. */
+double *dpacct_alloc_doubles (size_t n);
+
 #endif

@@ -37,7 +37,7 @@ static int
 tail_sums (pld_composed *c, double *spare)
 {
   c->above = spare; /* n doubles the composition no longer needs */
-  c->ratio = malloc (c->n * sizeof *c->ratio);
+  c->ratio = dpacct_alloc_doubles (c->n);
   if (c->above == NULL || c->ratio == NULL)
     return DPACCT_FAIL (DPACCT_ENOMEM, "cannot allocate PLD tail sums");
   double a = 0.0, r = 0.0;
@@ -351,8 +351,8 @@ dpacct_pld_fft_plan_release (pld_fft_plan *plan)
         fftw_destroy_plan (plan->inverse);
       pthread_mutex_unlock (&planner);
     }
-  fftw_free (plan->real);
-  fftw_free (plan->spectrum);
+  free (plan->real);
+  free (plan->spectrum);
   memset (plan, 0, sizeof *plan);
 }
 
@@ -367,8 +367,9 @@ dpacct_pld_fft_plan_for (pld_fft_plan *plan, size_t n)
   dpacct_pld_fft_plan_release (plan);
   if (n > (size_t) INT_MAX)
     return DPACCT_FAIL (DPACCT_ENOMEM, "FFT size past FFTW's int sizes");
-  plan->real = fftw_alloc_real (n);
-  plan->spectrum = fftw_alloc_complex (n / 2 + 1);
+  /* FFTW runs on any alignment; it plans for the one these arrays have. */
+  plan->real = dpacct_alloc_doubles (n);
+  plan->spectrum = (fftw_complex *) dpacct_alloc_doubles (2 * (n / 2 + 1));
   if (plan->real != NULL && plan->spectrum != NULL)
     {
       pthread_mutex_lock (&planner);
@@ -603,7 +604,7 @@ dpacct_pld_compose (const pld_factor *f, size_t nf, double tilt,
       return status;
     }
   size_t n = w.n;
-  double *acc = malloc (n * sizeof *acc), *work = malloc (n * sizeof *work);
+  double *acc = dpacct_alloc_doubles (n), *work = dpacct_alloc_doubles (n);
   pld_fft_plan own = { 0, NULL, NULL, NULL, NULL };
   pld_fft_plan *tables = plan != NULL ? plan : &own;
   if (acc == NULL || work == NULL

@@ -128,9 +128,8 @@ size_product (const dpacct_fixed_run *run, fixed_direction *f,
   size_t n = first_size (total, all, run->grid.h);
   if (n > run->max_points)
     return DPACCT_ERANGE;
-  double *product = realloc (f->product, n * sizeof *product);
-  if (product != NULL)
-    f->product = product;
+  free (f->product); /* its transforms are multiplied anew */
+  double *product = f->product = dpacct_alloc_doubles (n);
   int status = product != NULL
                    ? dpacct_pld_fft_plan_for (&f->plan, n)
                    : DPACCT_FAIL (DPACCT_ENOMEM,
@@ -282,8 +281,8 @@ direction_epsilon (dpacct_fixed_run *run, int d, const dpacct_leaf *varying,
   double *acc = NULL, *work = NULL;
   if (status == DPACCT_OK)
     {
-      acc = malloc (n * sizeof *acc);
-      work = malloc (n * sizeof *work);
+      acc = dpacct_alloc_doubles (n);
+      work = dpacct_alloc_doubles (n);
       if (acc == NULL || work == NULL)
         status = DPACCT_FAIL (DPACCT_ENOMEM, "cannot allocate a PLD product");
     }

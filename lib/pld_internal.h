@@ -160,8 +160,8 @@ typedef struct
   double *above, *ratio;
 } pld_composed;
 
-/* FFTW's plans for one size, real to complex and back, with the aligned
- * arrays they run on: kept from one composition to the next of the same
+/* FFTW's plans for one size, real to complex and back, with the arrays
+ * they run on (dpacct_alloc_doubles): kept from one composition to the next of the same
  * size (their trigonometry costs a fair part of a transform).
  * Zero-initialise; release when done. */
 typedef struct
