@@ -556,16 +556,17 @@ directions (const pld_state *s)
  * estimate, then the last upper bound) and the tilt that the upper side
  * chose for it (NaN: none yet), which the lower side reuses; its
  * smallest upper bound so far, on any grid (+Inf: none yet); and the FFT
- * plan of its last composition. */
+ * plans of each side's last composition. */
 typedef struct
 {
   double estimate[2];
   double tilt[2];
   double upper[2];
-  /* One per direction, shared by the sides: the upper side's window on a
-   * rung is a little narrower than the lower side's, so it takes the
-   * lower side's plan (see choose_window) and its tables. */
-  pld_fft_plan plan[2];
+  /* Each side's own (not shared: a kept plan can widen the window, see
+   * choose_window, so a shared one would make the upper bound depend on
+   * whether the lower side ran, and calibration's upper-only bound would
+   * differ from the full answer's). */
+  pld_fft_plan plan[2][2]; /* [upper][direction] */
   double delta_tail_log; /* where the steps' grids end, asked for a tiny
                           * delta (see one_bound; 0: not yet) */
   /* The pessimistic steps that the lower side built from its tails for
@@ -600,8 +601,9 @@ spare_release (centring *at, int d)
 static void
 centring_release (centring *at)
 {
-  for (int d = 0; d < 2; d++)
-    dpacct_pld_fft_plan_release (&at->plan[d]);
+  for (int side = 0; side < 2; side++)
+    for (int d = 0; d < 2; d++)
+      dpacct_pld_fft_plan_release (&at->plan[side][d]);
   for (int d = 0; d < 2; d++)
     spare_release (at, d);
 }
@@ -647,7 +649,7 @@ bound_with_tails (const pld_state *s, pld_direction dir, double h, int upper,
   if (upper || isnan (at->tilt[d]))
     at->tilt[d] = tilt_for (&set, at->estimate[d]);
   status = dpacct_pld_compose (set.factors, set.n, at->tilt[d], s->max_points,
-                               &at->plan[d], &c);
+                               &at->plan[upper][d], &c);
   if (status == DPACCT_OK)
     {
       pld_side side = upper ? PLD_UPPER : PLD_LOWER;

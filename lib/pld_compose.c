@@ -342,13 +342,10 @@ static pthread_mutex_t planner = PTHREAD_MUTEX_INITIALIZER;
 void
 dpacct_pld_fft_plan_release (pld_fft_plan *plan)
 {
-  if (plan->forward != NULL || plan->inverse != NULL)
+  if (plan->forward != NULL)
     {
       pthread_mutex_lock (&planner);
-      if (plan->forward != NULL)
-        fftw_destroy_plan (plan->forward);
-      if (plan->inverse != NULL)
-        fftw_destroy_plan (plan->inverse);
+      fftw_destroy_plan (plan->forward);
       pthread_mutex_unlock (&planner);
     }
   free (plan->real);
@@ -375,11 +372,9 @@ dpacct_pld_fft_plan_for (pld_fft_plan *plan, size_t n)
       pthread_mutex_lock (&planner);
       plan->forward = fftw_plan_dft_r2c_1d ((int) n, plan->real,
                                             plan->spectrum, FFTW_ESTIMATE);
-      plan->inverse = fftw_plan_dft_c2r_1d ((int) n, plan->spectrum,
-                                            plan->real, FFTW_ESTIMATE);
       pthread_mutex_unlock (&planner);
     }
-  if (plan->forward == NULL || plan->inverse == NULL)
+  if (plan->forward == NULL)
     {
       dpacct_pld_fft_plan_release (plan);
       return DPACCT_FAIL (DPACCT_ENOMEM, "cannot allocate FFT tables");
@@ -552,20 +547,36 @@ dpacct_pld_compose_finish (double *acc, double *work,
 {
   size_t n = w->n;
   double u = DBL_EPSILON / 2.0;
+  /* The inverse by the forward plan (no second plan to make): for the
+   * transform X = a + ib of real masses x (a even, b odd in k), the real
+   * sequence Y = a + b has DFT Z with n x_j = Re Z_j + Im Z_j, and Z_{n-j}
+   * = conj(Z_j) gives the upper half (the Hartley transform's identity). */
+  double *real = tables->real;
   for (size_t k = 0; k <= n / 2; k++)
-    hc_get (acc, n, k, &tables->spectrum[k][0], &tables->spectrum[k][1]);
-  fftw_execute (tables->inverse); /* unnormalised: n times the inverse */
+    {
+      double a, b;
+      hc_get (acc, n, k, &a, &b);
+      real[k] = a + b;
+      if (k > 0 && 2 * k < n)
+        real[n - k] = a - b;
+    }
+  fftw_execute (tables->forward);
   /* Powering error u (1 + 2 pi T) per unit coefficient, and the inverse
    * transform's, gamma times the output's l2 norm (at most its l1 norm,
-   * 1), with the division by n (u relative). */
+   * 1; |Y|_2 = |X|_2), with the sums a + b, Re + Im and the division by n
+   * (3u relative). */
   error += 8.0 * u * (1.0 + 2.0 * M_PI * (double) sums->total_count)
-           + fft_gamma (n) + u;
+           + fft_gamma (n) + 3.0 * u;
   /* Unwrap from the window's first index. */
   double *mass = work, scale = (double) n;
-  const double *real = tables->real;
+  const fftw_complex *z = tables->spectrum;
   size_t at = wrap_index (w->start, n);
   for (size_t i = 0; i < n; i++)
-    mass[i] = real[at + i < n ? at + i : at + i - n] / scale;
+    {
+      size_t j = at + i < n ? at + i : at + i - n;
+      mass[i] = 2 * j <= n ? (z[j][0] + z[j][1]) / scale
+                           : (z[n - j][0] - z[n - j][1]) / scale;
+    }
   out->h = h;
   out->first = w->start;
   out->n = n;
@@ -605,7 +616,7 @@ dpacct_pld_compose (const pld_factor *f, size_t nf, double tilt,
     }
   size_t n = w.n;
   double *acc = dpacct_alloc_doubles (n), *work = dpacct_alloc_doubles (n);
-  pld_fft_plan own = { 0, NULL, NULL, NULL, NULL };
+  pld_fft_plan own = { 0, NULL, NULL, NULL };
   pld_fft_plan *tables = plan != NULL ? plan : &own;
   if (acc == NULL || work == NULL
       || dpacct_pld_fft_plan_for (tables, n) != DPACCT_OK)

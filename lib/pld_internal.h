@@ -160,14 +160,15 @@ typedef struct
   double *above, *ratio;
 } pld_composed;
 
-/* FFTW's plans for one size, real to complex and back, with the arrays
- * they run on (dpacct_alloc_doubles): kept from one composition to the next of the same
+/* FFTW's real-to-complex plan for one size (the inverse runs through it
+ * too, see dpacct_pld_compose_finish), with the arrays it runs on
+ * (dpacct_alloc_doubles): kept from one composition to the next of the same
  * size (their trigonometry costs a fair part of a transform).
  * Zero-initialise; release when done. */
 typedef struct
 {
   size_t n;
-  fftw_plan forward, inverse;
+  fftw_plan forward;
   double *real;           /* n points */
   fftw_complex *spectrum; /* n/2 + 1 coefficients */
 } pld_fft_plan;
