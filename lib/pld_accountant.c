@@ -908,12 +908,13 @@ typedef struct
  * rungs and bound are those it has alone (upper_only, as calibration
  * asks) or tighter.  So a tighter accuracy climbs the same ladder
  * further, with the lower side on every rung that a looser one has it
- * on, and its bounds are never wider.  A rung too fine for the memory cap is backed off from
- * (next_grid); the climb ends when nothing is left to try there (the
- * best bounds stand, wider than asked: DPACCT_PLD_LIMIT_MEMORY), or when
- * two rungs in a row narrow their
- * own gap by less than 1 % once the lower bound is above 0
- * (DPACCT_PLD_LIMIT_NO_GAIN). */
+ * on, and its bounds are never wider.  A rung too fine for the memory
+ * cap is backed off from (next_grid); the climb ends when nothing is
+ * left to try there (the best bounds stand, wider than asked:
+ * DPACCT_PLD_LIMIT_MEMORY).  The
+ * lower side gives up when two rungs in a row narrow their own gap by
+ * less than 1 % once the lower bound is above 0, and the climb ends when
+ * the upper side is done (DPACCT_PLD_LIMIT_NO_GAIN). */
 static int
 refine (const pld_state *s, question ask, double given, double given_lower,
         int want_lower, centring *at, ladder *out)
@@ -924,6 +925,7 @@ refine (const pld_state *s, question ask, double given, double given_lower,
   double prev_h = NAN, excess = INFINITY, gap = INFINITY, rung_gap = INFINITY;
   double prev_d = NAN, prev_r = NAN;
   int lower_on = s->interval > 0.0, lower_done = !want_lower, stalled = 0;
+  int lower_stuck = 0;
   int status = DPACCT_OK;
   grid_bracket tried = { NAN, 0.0 };
   at->share_tails = want_lower && given == given_lower;
@@ -936,7 +938,8 @@ refine (const pld_state *s, question ask, double given, double given_lower,
        * finds a rung too fine for the cap without the upper's cost), on
        * the centre the upper side chose on the rung before. */
       double u = NAN, lo = NAN;
-      lower_on = !lower_done && (lower_on || excess <= 0.25 * out->upper);
+      lower_on = !lower_done && !lower_stuck
+                 && (lower_on || excess <= 0.25 * out->upper);
       if (lower_on)
         status = side_on_grid (s, h, 0, ask, given_lower, at, &lo);
       /* The upper side is computed on every rung, even where the lower
@@ -997,14 +1000,15 @@ refine (const pld_state *s, question ask, double given, double given_lower,
         }
       int upper_done = excess <= 0.5 * s->rel_accuracy * upper;
       lower_done = lower_done || gap <= 10.0 * s->rel_accuracy * upper;
-      if (s->interval > 0.0 || (upper_done && lower_done))
+      /* Two stalled rungs end the lower side (its bound stands, short of
+       * the accuracy), not the climb: the upper side goes on to its own
+       * end, so that a tighter accuracy, whose lower side may stall where
+       * a looser one's was already done, still climbs at least as far. */
+      lower_stuck = lower_stuck || (!lower_done && stalled >= 2);
+      if (s->interval > 0.0 || (upper_done && (lower_done || lower_stuck)))
         {
-          out->limit = DPACCT_PLD_LIMIT_NONE;
-          return DPACCT_OK;
-        }
-      if (stalled >= 2)
-        {
-          out->limit = DPACCT_PLD_LIMIT_NO_GAIN;
+          out->limit = s->interval > 0.0 || lower_done
+                         ? DPACCT_PLD_LIMIT_NONE : DPACCT_PLD_LIMIT_NO_GAIN;
           return DPACCT_OK;
         }
       double aim = excess > 0.025 * upper ? 0.025 * upper
