@@ -911,10 +911,10 @@ typedef struct
  * on, and its bounds are never wider.  A rung too fine for the memory
  * cap is backed off from (next_grid); the climb ends when nothing is
  * left to try there (the best bounds stand, wider than asked:
- * DPACCT_PLD_LIMIT_MEMORY).  The
- * lower side gives up when two rungs in a row narrow their own gap by
- * less than 1 % once the lower bound is above 0, and the climb ends when
- * the upper side is done (DPACCT_PLD_LIMIT_NO_GAIN). */
+ * DPACCT_PLD_LIMIT_MEMORY).  The lower side gives up when two rungs in a
+ * row narrow their own gap by less than 1 % once the lower bound is above
+ * 0, and the climb then ends when the upper side is done
+ * (DPACCT_PLD_LIMIT_NO_GAIN). */
 static int
 refine (const pld_state *s, question ask, double given, double given_lower,
         int want_lower, centring *at, ladder *out)
