@@ -2,8 +2,8 @@
  * at once give bit-identical answers to a single-threaded run.
  *
  * The library keeps no mutable global state (the error hook is atomic,
- * GSL's FFT tables and root solvers are allocated per call), so
- * concurrent calls must not see each other.  Each thread runs every job,
+ * FFT plans and root solvers are made per call, FFTW's planner under the
+ * library's lock), so concurrent calls must not see each other.  Each thread runs every job,
  * starting at a different one so that different jobs overlap. */
 #include <dpacct.h>
 #include "testutil.h"
