@@ -371,7 +371,9 @@ dpacct_pld_fft_plan_for (pld_fft_plan *plan, size_t n)
     {
       pthread_mutex_lock (&planner);
       plan->forward = fftw_plan_dft_r2c_1d ((int) n, plan->real,
-                                            plan->spectrum, FFTW_ESTIMATE);
+                                            plan->spectrum,
+                                            FFTW_ESTIMATE
+                                            | FFTW_PRESERVE_INPUT);
       pthread_mutex_unlock (&planner);
     }
   if (plan->forward == NULL)
@@ -488,16 +490,18 @@ dpacct_pld_transform_into (const pld_prepared *p, size_t n,
    * at most the count.  Only the coefficients below `live` can be other
    * than 0 (a long composition's product vanishes at all but its lowest
    * frequencies), so only those are multiplied. */
-  double error = 0.0, gamma = fft_gamma (n);
+  double error = 0.0, gamma = fft_gamma (n), *real = tables->real;
   size_t live = fresh ? n / 2 + 1 : live_band (acc, n);
+  /* The transform keeps its input (FFTW_PRESERVE_INPUT), so after the
+   * window is cleared once, each factor clears only its own support: a
+   * whole window per factor was most of the memory traffic of a long run. */
+  memset (real, 0, n * sizeof *real);
   for (size_t j = 0; j < p->nf && live > 0; j++)
     {
       const pld_step *s = p->f[j].step;
       uint64_t count = p->f[j].count;
-      double *real = tables->real;
-      memset (real, 0, n * sizeof *real);
       double norm2 = 0.0;
-      size_t pos = wrap_index (s->first, n);
+      size_t first = wrap_index (s->first, n), pos = first;
       for (size_t k = 0; k < s->n; k++, pos = pos + 1 == n ? 0 : pos + 1)
         {
           double w = tilted_weight (p, j, k);
@@ -505,6 +509,9 @@ dpacct_pld_transform_into (const pld_prepared *p, size_t n,
           norm2 += w * w;
         }
       fftw_execute (tables->forward);
+      pos = first;
+      for (size_t k = 0; k < s->n; k++, pos = pos + 1 == n ? 0 : pos + 1)
+        real[pos] = 0.0;
       error += (double) count * gamma * sqrt (norm2);
       /* Raise to the count and multiply into the accumulated transform.
        * A coefficient whose power is below e^-745 in modulus (|z|^2 below
