@@ -303,9 +303,54 @@ step_set_release (step_set *set)
 }
 
 /* How a step is discretised: dpacct_pld_step_pessimistic,
- * dpacct_pld_step_optimistic or dpacct_pld_certified_step. */
-typedef int step_builder (const pld_pair *pair, double h, long first,
-                          size_t n, pld_step *out);
+ * dpacct_pld_step_optimistic or certified_step. */
+typedef int step_builder (const pld_pair *pair, const pld_stations *grid,
+                          pld_step *out);
+
+/* The certified step takes its tails at every point. */
+static int
+certified_step (const pld_pair *pair, const pld_stations *grid,
+                pld_step *out)
+{
+  return dpacct_pld_certified_step (pair, grid->h, grid->first, grid->n, out);
+}
+
+/* Which cells of a step may be STATION_STRIDE points wide instead of
+ * one (see pld_stations; the tails there cost most of a step, and most
+ * of a step's points lie in its far tails, whose range is set by the tail
+ * it cuts, where its mass is tiny).  A cell of P-mass m moves a loss up
+ * by at most w = STATION_STRIDE h, which raises the step's curve by at
+ * most m w, and so the composed delta at eps by at most m w times the
+ * probability that the other steps' loss reaches eps from the cell's top
+ * e_b, at most e^{K(t) - t (eps - e_b)} for the composed log-MGF K at any
+ * tilt t >= 0 (Chernoff; each step's log-MGF there is >= 0).  So a cell
+ * stays coarse when that times the run's steps T is at most
+ * STATION_SHARE of delta (a fixed share, not one of the accuracy asked
+ * for: every accuracy's rungs are the same, so a tighter one's bounds are
+ * never wider; at most 1e-7 of delta is far below the 1e-6 finest
+ * rel_accuracy's effect on epsilon); the tilt and K are those the
+ * upper side composed with on the rung before (none: every point is a
+ * station).  Only the accuracy is at stake: any stations give a valid
+ * step. */
+enum { STATION_STRIDE = 16 };
+#define STATION_SHARE 1e-7
+
+static pld_stations
+step_stations (double h, long first, size_t n, const pld_station_rule *rule)
+{
+  pld_stations g = dpacct_pld_stations_all (h, first, n);
+  if (rule != NULL && isfinite (rule->tilt) && rule->tilt >= 0.0
+      && isfinite (rule->log_mgf) && isfinite (rule->eps) && rule->delta > 0.0)
+    {
+      g.stride = STATION_STRIDE;
+      g.tilt = rule->tilt;
+      g.log_mgf = rule->log_mgf;
+      g.target = rule->eps;
+      g.refine_log = log (STATION_SHARE * rule->delta
+                          / (rule->steps * STATION_STRIDE * h));
+    }
+  return g;
+}
 
 /* Each step's grid ends where the loss has P-probability below
  * e^-tail_log; beyond, the pessimistic steps put the mass at +infinity
@@ -317,8 +362,9 @@ typedef int step_builder (const pld_pair *pair, double h, long first,
  * (which cost most of a step); elsewhere it is left empty. */
 static int
 step_set_fill (const pld_state *s, pld_direction dir, int upper, double h,
-               step_builder *build, double tail_log, size_t max_points,
-               step_set *set, step_set *pessimistic_too)
+               step_builder *build, double tail_log,
+               const pld_station_rule *rule, size_t max_points, step_set *set,
+               step_set *pessimistic_too)
 {
   step_set *sets[2] = { set, pessimistic_too };
   int n_sets = 1;
@@ -365,12 +411,12 @@ step_set_fill (const pld_state *s, pld_direction dir, int upper, double h,
               break;
             }
           pld_step *step = &set->steps[set->n];
+          pld_stations g = step_stations (h, first, (size_t) points, rule);
           if (n_sets == 2)
-            status = dpacct_pld_steps_both (&pairs[j], h, first,
-                                            (size_t) points, step,
+            status = dpacct_pld_steps_both (&pairs[j], &g, step,
                                             &pessimistic_too->steps[set->n]);
           else
-            status = build (&pairs[j], h, first, (size_t) points, step);
+            status = build (&pairs[j], &g, step);
           if (status != DPACCT_OK)
             break;
           for (int m = 0; m < n_sets; m++)
@@ -388,11 +434,11 @@ step_set_fill (const pld_state *s, pld_direction dir, int upper, double h,
 
 static int
 step_set_build (const pld_state *s, pld_direction dir, int upper, double h,
-                step_builder *build, double tail_log, size_t max_points,
-                step_set *set)
+                step_builder *build, double tail_log,
+                const pld_station_rule *rule, size_t max_points, step_set *set)
 {
-  return step_set_fill (s, dir, upper, h, build, tail_log, max_points, set,
-                        NULL);
+  return step_set_fill (s, dir, upper, h, build, tail_log, rule, max_points,
+                        set, NULL);
 }
 
 /* Mean of the composed loss under the tilt (the derivative of the
@@ -576,6 +622,11 @@ typedef struct
   step_set spare[2];
   double spare_h[2], spare_tail_log[2];
   int share_tails;
+  /* What chooses the steps' stations (step_stations), from the upper
+   * side's composition on the rung before (a NaN tilt: none yet), and
+   * what the last rung used, per direction: both sides of a rung use the
+   * same, whether the lower side runs or not. */
+  pld_station_rule stations[2], used_stations[2];
 } centring;
 
 /* Nothing known yet: no estimate, tilt or upper bound, no tables. */
@@ -586,6 +637,7 @@ centring_init (centring *at)
   for (int d = 0; d < 2; d++)
     {
       at->estimate[d] = at->tilt[d] = NAN;
+      at->stations[d].tilt = at->used_stations[d].tilt = NAN;
       at->upper[d] = INFINITY;
     }
 }
@@ -628,10 +680,11 @@ bound_with_tails (const pld_state *s, pld_direction dir, double h, int upper,
   else
     {
       spare_release (at, d);
+      at->used_stations[d] = at->stations[d];
       status = step_set_fill (s, dir, upper, h,
                               upper ? dpacct_pld_step_pessimistic
                                     : dpacct_pld_step_optimistic,
-                              tail_log, s->max_points, &set,
+                              tail_log, &at->stations[d], s->max_points, &set,
                               !upper && at->share_tails ? &at->spare[d]
                                                         : NULL);
       if (status == DPACCT_OK && at->spare[d].steps != NULL)
@@ -650,6 +703,9 @@ bound_with_tails (const pld_state *s, pld_direction dir, double h, int upper,
     at->tilt[d] = tilt_for (&set, at->estimate[d]);
   status = dpacct_pld_compose (set.factors, set.n, at->tilt[d], s->max_points,
                                &at->plan[upper][d], &c);
+  if (status == DPACCT_OK && upper && ask == ASK_EPSILON)
+    at->stations[d] = (pld_station_rule) { at->tilt[d], c.log_scale, NAN,
+                                           given, total_steps (s) };
   if (status == DPACCT_OK)
     {
       pld_side side = upper ? PLD_UPPER : PLD_LOWER;
@@ -747,9 +803,10 @@ composed_spread (const pld_state *s)
           dpacct_pld_pair_range (&pairs[j], 40.0, &lo, &hi);
           pld_step coarse;
           double h = (hi - lo) / 1000.0;
-          if (dpacct_pld_step_pessimistic (&pairs[j], h,
-                                           (long) floor (lo / h) - 1, 1003,
-                                           &coarse) != DPACCT_OK)
+          pld_stations g = dpacct_pld_stations_all (h, (long) floor (lo / h)
+                                                         - 1, 1003);
+          if (dpacct_pld_step_pessimistic (&pairs[j], &g, &coarse)
+              != DPACCT_OK)
             return NAN;
           double m1 = 0.0, m2 = 0.0;
           for (size_t k = 0; k < coarse.n; k++)
@@ -824,7 +881,7 @@ ladder_start (const pld_state *s, question ask, double given)
       if (widest > 0.0
           && step_set_build (s, PLD_REMOVE, dominating_pairs_known (s),
                              widest / 2000.0, dpacct_pld_step_pessimistic,
-                             tail_log, 8192, &set) == DPACCT_OK)
+                             tail_log, NULL, 8192, &set) == DPACCT_OK)
         {
           eps = saddle_estimate (&set, given);
           step_set_release (&set);
@@ -1000,6 +1057,12 @@ refine (const pld_state *s, question ask, double given, double given_lower,
           stalled = lo > 0.0 && own > 0.99 * rung_gap ? stalled + 1 : 0;
           rung_gap = lo > 0.0 ? own : INFINITY;
         }
+      /* The stations' epsilon must not be above the true one (or cells
+       * that matter would stay coarse): once the excess is known to a
+       * few per cent, the upper bound less twice the excess. */
+      for (int d = 0; d < 2; d++)
+        at->stations[d].eps = excess <= 0.25 * upper ? upper - 2.0 * excess
+                                                      : NAN;
       int upper_done = excess <= 0.5 * s->rel_accuracy * upper;
       lower_done = lower_done || gap <= 10.0 * s->rel_accuracy * upper;
       /* Two stalled rungs end the lower side (its bound stands, short of
@@ -1083,9 +1146,9 @@ certified_one (const pld_state *s, pld_direction dir, double h, question ask,
                double given, double budget, size_t max_points, double *result)
 {
   step_set set;
-  int status = step_set_build (s, dir, 1, h, dpacct_pld_certified_step,
+  int status = step_set_build (s, dir, 1, h, certified_step,
                                fmin (-log (budget / total_steps (s)), 700.0),
-                               max_points, &set);
+                               NULL, max_points, &set);
   if (status != DPACCT_OK)
     return status;
   pld_step c;
@@ -1334,6 +1397,8 @@ dpacct_pld_fixed_grid (const dpacct_accountant_options *o,
   grid->tilt[0] = at.tilt[0];
   grid->tilt[1] = at.tilt[1];
   grid->tail_log = fmin (-log (1e-4 * delta / total_steps (&s)), 700.0);
+  grid->stations[0] = at.used_stations[0];
+  grid->stations[1] = at.used_stations[1];
   centring_release (&at);
   pld_release (&s);
   if (status != DPACCT_OK)
@@ -1348,15 +1413,15 @@ dpacct_pld_fixed_grid (const dpacct_accountant_options *o,
 int
 dpacct_pld_leaf_steps (const dpacct_accountant_options *o,
                        const dpacct_leaf *leaves, size_t n, int add,
-                       double h, double tail_log, pld_step_list *out)
+                       const pld_grid *grid, pld_step_list *out)
 {
   pld_state s;
   step_set set = { 0, NULL, NULL };
   int status = state_of_leaves (o, leaves, n, NULL, 0, &s);
   if (status == DPACCT_OK)
-    status = step_set_build (&s, add ? PLD_ADD : PLD_REMOVE, 1, h,
-                             dpacct_pld_step_pessimistic, tail_log,
-                             s.max_points, &set);
+    status = step_set_build (&s, add ? PLD_ADD : PLD_REMOVE, 1, grid->h,
+                             dpacct_pld_step_pessimistic, grid->tail_log,
+                             &grid->stations[add != 0], s.max_points, &set);
   pld_release (&s);
   out->n = status == DPACCT_OK ? set.n : 0;
   out->steps = set.steps;

@@ -22,21 +22,81 @@ dpacct_pld_step_release (pld_step *step)
   step->mass = NULL;
 }
 
-/* Tails P(L > e_k), Q(L > e_k) at the n grid points, as logarithms. */
-static int
-grid_tails (const pld_pair *pair, double h, long first, size_t n,
-            double **log_p, double **log_q)
+pld_stations
+dpacct_pld_stations_all (double h, long first, size_t n)
 {
+  pld_stations g = { h, first, n, 1, NAN, 0.0, 0.0, 0.0 };
+  return g;
+}
+
+/* Whether the cell between points a and b, whose tails are log_p_a and
+ * log_p_b, is split into every point (see pld_stations). */
+static int
+cell_matters (const pld_stations *g, size_t b, double log_p_a, double log_p_b)
+{
+  double m = exp (log_p_a) - exp (log_p_b);
+  double e_b = (g->first + (long) b) * g->h;
+  return m > 0.0
+         && log (m) + fmin (0.0, g->log_mgf - g->tilt * (g->target - e_b))
+              > g->refine_log;
+}
+
+/* The stations (*at, *m of them) and the tails P(L > e_k), Q(L > e_k) at
+ * them, as logarithms: first at every stride-th point, then inside every
+ * cell that matters. */
+static int
+grid_tails (const pld_pair *pair, const pld_stations *g, size_t **at,
+            size_t *m, double **log_p, double **log_q)
+{
+  size_t n = g->n, stride = isnan (g->tilt) || g->stride < 1 ? 1 : g->stride;
+  size_t coarse = (n - 1 + stride - 1) / stride + 1;
+  *at = malloc (n * sizeof **at);
   *log_p = malloc (n * sizeof **log_p);
   *log_q = malloc (n * sizeof **log_q);
-  if (*log_p == NULL || *log_q == NULL)
+  size_t *c_at = calloc (coarse, sizeof *c_at);
+  double *c_p = malloc (2 * coarse * sizeof *c_p), *c_q = c_p + coarse;
+  if (*at == NULL || *log_p == NULL || *log_q == NULL || c_at == NULL
+      || c_p == NULL)
     {
-      free (*log_p);
-      free (*log_q);
+      free (*at), free (*log_p), free (*log_q), free (c_at), free (c_p);
       return DPACCT_FAIL (DPACCT_ENOMEM, "cannot allocate a PLD grid");
     }
-  dpacct_pld_pair_tails_grid (pair, h, first, n, *log_p, *log_q);
+  for (size_t i = 0; i < coarse; i++)
+    c_at[i] = i + 1 < coarse ? i * stride : n - 1;
+  dpacct_pld_pair_tails_grid (pair, g->h, g->first, c_at, coarse, c_p, c_q);
+  size_t out = 0;
+  for (size_t i = 0; i < coarse; i++)
+    {
+      size_t a = c_at[i];
+      double lp = c_p[i], lq = c_q[i];
+      if (i > 0 && a - (*at)[out - 1] > 1
+          && cell_matters (g, a, (*log_p)[out - 1], lp))
+        {
+          size_t from = (*at)[out - 1] + 1, k = out;
+          for (size_t p = from; p < a; p++)
+            (*at)[out++] = p;
+          dpacct_pld_pair_tails_grid (pair, g->h, g->first, *at + k, a - from,
+                                      *log_p + k, *log_q + k);
+        }
+      (*at)[out] = a, (*log_p)[out] = lp, (*log_q)[out] = lq;
+      out++;
+    }
+  free (c_at), free (c_p);
+  *m = out;
   return DPACCT_OK;
+}
+
+/* The step's stations and the tails there. */
+typedef struct
+{
+  size_t *at, m;
+  double *log_p, *log_q;
+} station_tails;
+
+static void
+station_tails_release (station_tails *t)
+{
+  free (t->at), free (t->log_p), free (t->log_q);
 }
 
 static int
@@ -52,72 +112,74 @@ step_alloc (double h, long first, size_t n, pld_step *out)
   return DPACCT_OK;
 }
 
-/* An empty step on the grid, and the pair's tails at its points. */
+/* An empty step on the grid, and the pair's tails at its stations. */
 static int
-step_start (const pld_pair *pair, double h, long first, size_t n,
-            pld_step *out, double **log_p, double **log_q)
+step_start (const pld_pair *pair, const pld_stations *g, pld_step *out,
+            station_tails *t)
 {
-  int status = step_alloc (h, first, n, out);
+  int status = step_alloc (g->h, g->first, g->n, out);
   if (status == DPACCT_OK
-      && (status = grid_tails (pair, h, first, n, log_p, log_q)) != DPACCT_OK)
+      && (status = grid_tails (pair, g, &t->at, &t->m, &t->log_p, &t->log_q))
+           != DPACCT_OK)
     dpacct_pld_step_release (out);
   return status;
 }
 
-/* The pessimistic step from the pair's tails at its grid points. */
+/* The pessimistic step from the pair's tails at its stations. */
 static void
-pessimistic_from_tails (const double *log_p, const double *log_q,
-                        pld_step *out)
+pessimistic_from_tails (const station_tails *t, pld_step *out)
 {
   double h = out->h;
   long first = out->first;
-  size_t n = out->n;
+  const double *log_p = t->log_p, *log_q = t->log_q;
   /* Below the grid: raised to its first point (raising a loss only
    * raises the curve). */
   out->mass[0] = -expm1 (log_p[0]);
   double one_minus_e_minus_h = -expm1 (-h);
   double p_here = exp (log_p[0]);
-  for (size_t k = 0; k + 1 < n; k++)
+  for (size_t i = 0; i + 1 < t->m; i++)
     {
-      double e = (first + (long) k) * h, p_next = exp (log_p[k + 1]);
-      /* P- and Q-mass of the interval (e_k, e_k+1], split between its ends
-       * so that both are kept: the curve then interpolates the true one
-       * at every grid point and is linear (above it) in between. */
+      size_t k = t->at[i], next = t->at[i + 1];
+      double e = (first + (long) k) * h, p_next = exp (log_p[i + 1]);
+      /* P- and Q-mass of the interval (e_k, e_next], split between its
+       * ends so that both are kept: the curve then interpolates the true
+       * one at every station and is linear (above it, as the curve is
+       * convex) in between. */
       double pm = p_here - p_next;
       p_here = p_next;
-      double qm_scaled = exp (log_q[k] + e) - exp (log_q[k + 1] + e);
-      double upper = (pm - qm_scaled) / one_minus_e_minus_h;
+      double qm_scaled = exp (log_q[i] + e) - exp (log_q[i + 1] + e);
+      double span = next - k == 1 ? one_minus_e_minus_h
+                                  : -expm1 (-(double) (next - k) * h);
+      double upper = (pm - qm_scaled) / span;
       upper = fmin (fmax (upper, 0.0), fmax (pm, 0.0));
       out->mass[k] += fmax (pm, 0.0) - upper;
-      out->mass[k + 1] += upper;
+      out->mass[next] += upper;
     }
   /* Above the grid: +infinity. */
-  out->infinity = exp (log_p[n - 1]);
+  out->infinity = exp (log_p[t->m - 1]);
 }
 
-typedef void tails_filler (const double *log_p, const double *log_q,
-                           pld_step *out);
+typedef void tails_filler (const station_tails *t, pld_step *out);
 
 /* The step on the grid, filled from the pair's tails there by FILL. */
 static int
-step_from_tails (const pld_pair *pair, double h, long first, size_t n,
+step_from_tails (const pld_pair *pair, const pld_stations *g,
                  tails_filler *fill, pld_step *out)
 {
-  double *log_p, *log_q;
-  int status = step_start (pair, h, first, n, out, &log_p, &log_q);
+  station_tails t;
+  int status = step_start (pair, g, out, &t);
   if (status != DPACCT_OK)
     return status;
-  fill (log_p, log_q, out);
-  free (log_p);
-  free (log_q);
+  fill (&t, out);
+  station_tails_release (&t);
   return DPACCT_OK;
 }
 
 int
-dpacct_pld_step_pessimistic (const pld_pair *pair, double h, long first,
-                             size_t n, pld_step *out)
+dpacct_pld_step_pessimistic (const pld_pair *pair, const pld_stations *g,
+                             pld_step *out)
 {
-  return step_from_tails (pair, h, first, n, pessimistic_from_tails, out);
+  return step_from_tails (pair, g, pessimistic_from_tails, out);
 }
 
 /* Dropping mass only lowers the curve, so the far tails (up to `most` at
@@ -141,8 +203,9 @@ drop_far_tails (pld_step *out, double most)
 }
 
 /* The optimistic step by pooling, a post-processing of the pair and so
- * dominated by it.  Each grid cell (e_k, e_k+1] is an atom with its P-
- * and Q-mass (x -> the cell of its loss is a post-processing), a coin
+ * dominated by it.  Each cell (e_k, e_next] between neighbouring stations
+ * is an atom with its P- and Q-mass (x -> the cell of its loss is a
+ * post-processing, whatever the cells), a coin
  * may split an atom in proportion, and atoms may be pooled.  Sweeping up
  * the loss axis, atoms join a pool until its loss log(P/Q) would pass
  * the grid point it aims at (the first at or above where it started);
@@ -197,12 +260,14 @@ typedef struct
   double pool_p, pool_q; /* pool_q: Q-mass times e^{e_target} */
   double start_p, start_q; /* of the atom (part) that started the pool */
   long target; /* the grid index the pool aims at, or MERGE_NONE */
-  const double *log_p, *log_q; /* the tails at the grid points */
+  const double *log_p, *log_q; /* the tails at the stations */
   long first;
+  const size_t *at; /* the stations' grid indices */
+  size_t stations;
 } merger;
 
-/* The excess over the target of the atoms from cell `cell` up, in
- * P-mass: P(L > e_cell) - e^{e_target + SLACK} Q(L > e_cell). */
+/* The excess over the target of the atoms from station `cell`'s cell up,
+ * in P-mass: P(L > e_at[cell]) - e^{e_target + SLACK} Q(L > e_at[cell]). */
 static double
 excess_from (const merger *m, long cell)
 {
@@ -250,22 +315,23 @@ settle (merger *m)
   m->target = MERGE_NONE;
 }
 
-/* Adds the atom of cell `cell` (-1: below the grid) with P-mass p and
- * Q-mass q e^{-e_ref}, ref = max(cell, 0); cells in increasing order.  A
- * pool aims at the lowest grid point e_k with e_k + SLACK at or above
- * its first atom's loss, which lies in (e_cell, e_cell+1]: clamped to
- * those two, so that rounding in a nearly empty cell cannot aim a pool
- * far off. */
+/* Adds the atom of station `cell`'s cell (-1: below the grid) with
+ * P-mass p and Q-mass q e^{-e_ref}, ref = at[max(cell, 0)]; cells in
+ * increasing order.  A pool aims at the lowest grid point e_k with
+ * e_k + SLACK at or above its first atom's loss, which lies in (e_ref,
+ * e_next] (next: the next station's grid index): clamped to those two,
+ * so that rounding in a nearly empty cell cannot aim a pool far off. */
 static void
 merge_atom (merger *m, long cell, double p, double q)
 {
-  long ref = cell < 0 ? 0 : cell;
+  long ref = cell < 0 ? 0 : (long) m->at[cell];
   p = fmax (p, 0.0), q = fmax (q, 0.0);
   while (p > 0.0)
     {
       if (m->target == MERGE_NONE)
         {
-          long high = cell + 1 < (long) m->n ? cell + 1 : (long) m->n - 1;
+          long high = cell + 1 < (long) m->stations ? (long) m->at[cell + 1]
+                                                    : (long) m->n - 1;
           long t = high;
           if (q > 0.0)
             {
@@ -302,57 +368,57 @@ merge_atom (merger *m, long cell, double p, double q)
     }
 }
 
-/* The optimistic step from the pair's tails at its grid points. */
+/* The optimistic step from the pair's tails at its stations. */
 static void
-optimistic_from_tails (const double *log_p, const double *log_q,
-                       pld_step *out)
+optimistic_from_tails (const station_tails *t, pld_step *out)
 {
   double h = out->h;
   long first = out->first;
-  size_t n = out->n;
+  size_t n = out->n, last = t->m - 1;
+  const double *log_p = t->log_p, *log_q = t->log_q;
   merger m = { h, n, out->mass, 0.0, 0.0, 0.0, 0.0, MERGE_NONE, log_p, log_q,
-               first };
+               first, t->at, t->m };
   double e0 = first * h;
   merge_atom (&m, -1, -expm1 (log_p[0]), exp (log (-expm1 (log_q[0])) + e0));
   double p_here = exp (log_p[0]);
-  for (size_t k = 0; k + 1 < n; k++)
+  for (size_t i = 0; i < last; i++)
     {
-      double e = (first + (long) k) * h, p_next = exp (log_p[k + 1]);
-      merge_atom (&m, (long) k, p_here - p_next,
-                  exp (log_q[k] + e) - exp (log_q[k + 1] + e));
+      double e = (first + (long) t->at[i]) * h, p_next = exp (log_p[i + 1]);
+      merge_atom (&m, (long) i, p_here - p_next,
+                  exp (log_q[i] + e) - exp (log_q[i + 1] + e));
       p_here = p_next;
     }
-  merge_atom (&m, (long) n - 1, exp (log_p[n - 1]),
-              exp (log_q[n - 1] + (first + (long) n - 1) * h));
+  merge_atom (&m, (long) last, exp (log_p[last]),
+              exp (log_q[last] + (first + (long) n - 1) * h));
   round_down (&m);
   /* At most 1e-25, and no more than the grid already leaves out (which
    * the caller sized to the delta asked for). */
-  drop_far_tails (out, fmin (1e-25, exp (log_p[n - 1])));
+  drop_far_tails (out, fmin (1e-25, exp (log_p[last])));
 }
 
 int
-dpacct_pld_step_optimistic (const pld_pair *pair, double h, long first,
-                            size_t n, pld_step *out)
+dpacct_pld_step_optimistic (const pld_pair *pair, const pld_stations *g,
+                            pld_step *out)
 {
-  return step_from_tails (pair, h, first, n, optimistic_from_tails, out);
+  return step_from_tails (pair, g, optimistic_from_tails, out);
 }
 
 int
-dpacct_pld_steps_both (const pld_pair *pair, double h, long first, size_t n,
+dpacct_pld_steps_both (const pld_pair *pair, const pld_stations *g,
                        pld_step *optimistic, pld_step *pessimistic)
 {
-  double *log_p, *log_q;
-  int status = step_start (pair, h, first, n, optimistic, &log_p, &log_q);
+  station_tails t;
+  int status = step_start (pair, g, optimistic, &t);
   if (status != DPACCT_OK)
     return status;
-  status = step_alloc (h, first, n, pessimistic);
+  status = step_alloc (g->h, g->first, g->n, pessimistic);
   if (status == DPACCT_OK)
     {
-      optimistic_from_tails (log_p, log_q, optimistic);
-      pessimistic_from_tails (log_p, log_q, pessimistic);
+      optimistic_from_tails (&t, optimistic);
+      pessimistic_from_tails (&t, pessimistic);
     }
   else
     dpacct_pld_step_release (optimistic);
-  free (log_p), free (log_q);
+  station_tails_release (&t);
   return status;
 }

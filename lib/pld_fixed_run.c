@@ -89,7 +89,7 @@ varying_steps (const dpacct_fixed_run *run, int d, const dpacct_leaf *varying,
   const fixed_direction *f = &run->dir[d];
   pld_sums sums;
   int status = dpacct_pld_leaf_steps (&run->options, varying, n_varying, d,
-                                      run->grid.h, run->grid.tail_log, steps);
+                                      &run->grid, steps);
   if (status == DPACCT_OK && steps->n == 0)
     status = DPACCT_EUNSUP; /* nothing varies: nothing to compose */
   if (status == DPACCT_OK)
@@ -152,8 +152,8 @@ fix_direction (dpacct_fixed_run *run, int d, const dpacct_leaf *fixed,
   f->tilt = run->grid.tilt[d];
   if (!(f->tilt >= 0.0))
     return DPACCT_EUNSUP;
-  int status = dpacct_pld_leaf_steps (&run->options, fixed, n_fixed, d, h,
-                                      run->grid.tail_log, &f->steps);
+  int status = dpacct_pld_leaf_steps (&run->options, fixed, n_fixed, d,
+                                      &run->grid, &f->steps);
   if (status == DPACCT_OK && f->steps.n == 0)
     return DPACCT_EUNSUP;
   if (status == DPACCT_OK)

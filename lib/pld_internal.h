@@ -31,10 +31,11 @@ typedef struct
 void dpacct_pld_pair_tails (const pld_pair *pair, double eps, double *log_p,
                             double *log_q);
 
-/* The same at the n grid points (first + k) h, with the rate's logarithms
- * taken once. */
+/* The same at the n grid points (first + at[i]) h, with the rate's
+ * logarithms taken once. */
 void dpacct_pld_pair_tails_grid (const pld_pair *pair, double h, long first,
-                                 size_t n, double *log_p, double *log_q);
+                                 const size_t *at, size_t n, double *log_p,
+                                 double *log_q);
 
 /* The largest loss of a Laplace pair, an atom; NaN for a Gaussian one. */
 double dpacct_pld_pair_top_atom (const pld_pair *pair);
@@ -59,22 +60,42 @@ typedef struct
 
 void dpacct_pld_step_release (pld_step *step);
 
+/* Where a step is discretised: the n points (first + k) h, at whose
+ * stations the pair's tails are taken.  Any stations (with both ends)
+ * give a valid step of either kind (below), as cells between stations.
+ * The stations are every stride-th point (and the last), and every point
+ * inside a cell (e_a, e_b] whose P-mass m may move the composed delta at
+ * `target` by more than e^refine_log: where log m + min(0, log_mgf -
+ * tilt (target - e_b)) is above it (m times a Chernoff bound on the
+ * other steps reaching the cell, given the composed log-MGF at the tilt).
+ * A stride of 1, or a NaN tilt, makes every point a station. */
+typedef struct
+{
+  double h;
+  long first;
+  size_t n;
+  size_t stride;
+  double tilt, log_mgf, target, refine_log;
+} pld_stations;
+
+/* Every point of the grid. */
+pld_stations dpacct_pld_stations_all (double h, long first, size_t n);
+
 /* Connect the dots (Doroshenko et al. 2022): the mass of each grid
  * interval is split between its ends so that both P- and Q-mass are kept;
  * losses above the grid go to +infinity, below it to its first point. */
-int dpacct_pld_step_pessimistic (const pld_pair *pair, double h, long first,
-                                 size_t n, pld_step *out);
+int dpacct_pld_step_pessimistic (const pld_pair *pair, const pld_stations *grid,
+                                 pld_step *out);
 
 /* A post-processing of the pair: the grid cells' masses pooled so that
  * each pool's loss lands on a grid point (or is rounded down to one). */
-int dpacct_pld_step_optimistic (const pld_pair *pair, double h, long first,
-                                size_t n, pld_step *out);
+int dpacct_pld_step_optimistic (const pld_pair *pair, const pld_stations *grid,
+                                pld_step *out);
 
 /* Both of the above on one grid from one pass of the pair's tails (the
  * tails cost most of a step). */
-int dpacct_pld_steps_both (const pld_pair *pair, double h, long first,
-                           size_t n, pld_step *optimistic,
-                           pld_step *pessimistic);
+int dpacct_pld_steps_both (const pld_pair *pair, const pld_stations *grid,
+                           pld_step *optimistic, pld_step *pessimistic);
 
 /* The pessimistic step with every mass (and the mass at +infinity) at
  * least the exact connect-the-dots one, proved by interval arithmetic in
@@ -291,6 +312,14 @@ int dpacct_pld_certified_compose (const pld_factor *factors, size_t n_factors,
 double dpacct_pld_certified_delta (const pld_step *c, double eps);
 double dpacct_pld_certified_epsilon (const pld_step *c, double delta);
 
+/* What chooses the stations of a run's steps (pld_stations): the tilt,
+ * the composed log-MGF there, the epsilon and delta it was centred for
+ * and the run's steps (a NaN tilt: every point). */
+typedef struct
+{
+  double tilt, log_mgf, eps, delta, steps;
+} pld_station_rule;
+
 /* For calibration's fixed-grid evaluations (pld_fixed_run.c), from
  * pld_accountant.c: the grid and tilts of the upper bound's ladder, and
  * the pessimistic steps of the upper bound's pairs on such a grid. */
@@ -300,6 +329,7 @@ typedef struct
   int directions;    /* 1, or 2 when the add direction differs */
   double tilt[2];    /* per direction (remove, add), its last tilt */
   double tail_log;   /* where the steps' grids end (see one_bound) */
+  pld_station_rule stations[2]; /* what chose the last rung's stations */
 } pld_grid;
 
 typedef struct
@@ -317,10 +347,11 @@ int dpacct_pld_fixed_grid (const dpacct_accountant_options *options,
                            const dpacct_leaf *leaves, size_t n, double delta,
                            dpacct_bound *out, pld_grid *grid);
 /* The pessimistic steps of the leaves' upper-bound pairs in one direction
- * (add or remove) on grid h, cut where the tails are below e^-tail_log. */
+ * (add or remove) on the grid's last rung, with its stations, cut where
+ * the tails are below e^-tail_log. */
 int dpacct_pld_leaf_steps (const dpacct_accountant_options *options,
                            const dpacct_leaf *leaves, size_t n, int add,
-                           double h, double tail_log, pld_step_list *out);
+                           const pld_grid *grid, pld_step_list *out);
 void dpacct_pld_step_list_release (pld_step_list *list);
 
 /* [lower, upper] into *out, or ENUMERIC (both NaN) when the lower bound

@@ -235,11 +235,12 @@ dpacct_pld_pair_tails (const pld_pair *p, double eps, double *log_p,
 
 void
 dpacct_pld_pair_tails_grid (const pld_pair *p, double h, long first,
-                            size_t n, double *log_p, double *log_q)
+                            const size_t *at, size_t n, double *log_p,
+                            double *log_q)
 {
   rate_logs r = rate_logs_of (p->q);
-  for (size_t k = 0; k < n; k++)
-    tails_at (p, &r, (first + (long) k) * h, &log_p[k], &log_q[k]);
+  for (size_t i = 0; i < n; i++)
+    tails_at (p, &r, (first + (long) at[i]) * h, &log_p[i], &log_q[i]);
 }
 
 /* log P(L < eps), for the lower end of the range. */

@@ -567,9 +567,10 @@ START_TEST (test_error_term_on_each_side)
   dpacct_pld_pair_range (&pair, 40.0, &lo, &hi);
   long first = (long) floor (lo / h) - 1;
   pld_step step;
-  ck_assert_int_eq (dpacct_pld_step_pessimistic (&pair, h, first,
-                                                 (size_t) (ceil (hi / h) + 2
-                                                           - first), &step),
+  pld_stations g = dpacct_pld_stations_all (h, first,
+                                            (size_t) (ceil (hi / h) + 2
+                                                      - first));
+  ck_assert_int_eq (dpacct_pld_step_pessimistic (&pair, &g, &step),
                     DPACCT_OK);
   pld_factor f = { &step, 1000 };
   pld_composed c;
@@ -622,11 +623,10 @@ phases_delta (int pessimistic, int cut, double eps, pld_side side,
       dpacct_pld_pair_range (&pair, 40.0, &lo, &hi);
       long first = (long) floor (lo / h) - 1;
       size_t n = (size_t) (ceil (hi / h) + 2 - (double) first);
+      pld_stations g = dpacct_pld_stations_all (h, first, n);
       ck_assert_int_eq (pessimistic
-                        ? dpacct_pld_step_pessimistic (&pair, h, first, n,
-                                                       &st[i])
-                        : dpacct_pld_step_optimistic (&pair, h, first, n,
-                                                      &st[i]),
+                        ? dpacct_pld_step_pessimistic (&pair, &g, &st[i])
+                        : dpacct_pld_step_optimistic (&pair, &g, &st[i]),
                         DPACCT_OK);
       /* Cut: 10 = 3 + 7, 3 = 1 + 2, 1000 = 489 + 511. */
       uint64_t part = i == 0 ? 3 : i == 1 ? 1 : 489;
