@@ -8,7 +8,8 @@
  * small sampling rates and sigma < 1: hard points of the issue-14 sweep,
  * bounds that never widen as the accuracy tightens, two steps against
  * their exact delta by quadrature, the FFT error term on the right side
- * of each bound, and an inverted pair reported, not hidden. */
+ * of each bound, an inverted pair reported, not hidden, and steps on
+ * coarse stations still on their sides of the pair. */
 #include <dpacct.h>
 #include "pld_internal.h"
 #include "testutil.h"
@@ -741,6 +742,81 @@ START_TEST (test_inverted_pair_reported)
 }
 END_TEST
 
+/* Steps on stations: with every cell 16 points wide (no cell "matters"),
+ * the pessimistic step keeps the pair's P- and Q-mass on the grid (each
+ * cell split between its ends) and its hockey-stick curve stays above
+ * the pair's exact one, P(L > e) - e^e Q(L > e), everywhere, off the
+ * grid points too; the optimistic step's curve stays below it. */
+static double
+step_curve (const pld_step *st, double eps)
+{
+  double d = st->infinity;
+  for (size_t k = 0; k < st->n; k++)
+    {
+      double e = (double) (st->first + (long) k) * st->h;
+      if (st->mass[k] > 0.0 && e > eps)
+        d += st->mass[k] * -expm1 (eps - e);
+    }
+  return d;
+}
+
+START_TEST (test_stations_keep_each_side)
+{
+  const pld_pair pairs[] = {
+    { PLD_GAUSSIAN, 0.8, 0.01, PLD_REMOVE },
+    { PLD_GAUSSIAN, 1.0, 1.0, PLD_REMOVE },
+    { PLD_GAUSSIAN, 0.7, 0.05, PLD_ADD },
+    { PLD_LAPLACE, 0.5, 0.02, PLD_REMOVE },
+  };
+  for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
+    {
+      const pld_pair *pair = &pairs[i];
+      double lo, hi;
+      dpacct_pld_pair_range (pair, 40.0, &lo, &hi);
+      double h = (hi - lo) / 1500.0;
+      long first = (long) floor (lo / h) - 1;
+      size_t n = (size_t) (ceil (hi / h) + 2 - (double) first);
+      pld_stations g = dpacct_pld_stations_all (h, first, n);
+      g.stride = 16, g.tilt = 1.0, g.log_mgf = 0.0, g.target = 0.0;
+      g.refine_log = INFINITY; /* no cell matters: all 16 points wide */
+      pld_step up, low;
+      ck_assert_int_eq (dpacct_pld_step_pessimistic (pair, &g, &up),
+                        DPACCT_OK);
+      ck_assert_int_eq (dpacct_pld_step_optimistic (pair, &g, &low),
+                        DPACCT_OK);
+      size_t used = 0;
+      double p_mass = up.infinity, q_mass = 0.0;
+      for (size_t k = 0; k < n; k++)
+        {
+          used += up.mass[k] > 0.0;
+          p_mass += up.mass[k];
+          q_mass += up.mass[k] * exp (-(double) (first + (long) k) * h);
+        }
+      double last = (double) (first + (long) n - 1) * h, lp, lq;
+      dpacct_pld_pair_tails (pair, last, &lp, &lq);
+      ck_assert_msg (used <= n / 16 + 2 && n > 64, "pair %zu: %zu of %zu "
+                     "points hold mass", i, used, n);
+      ck_assert_msg (fabs (p_mass - 1.0) <= 1e-12
+                     && fabs (q_mass - -expm1 (lq)) <= 1e-10,
+                     "pair %zu: P-mass %.17g, Q-mass %.17g of %.17g", i,
+                     p_mass, q_mass, -expm1 (lq));
+      for (int j = 0; j < 400; j++)
+        {
+          double eps = lo + (hi - lo) * (j + 0.37) / 400.0;
+          dpacct_pld_pair_tails (pair, eps, &lp, &lq);
+          double exact = exp (lp) - exp (lq + eps);
+          double slack = 1e-12 * exp (lp) + 1e-300;
+          double a = step_curve (&up, eps), b = step_curve (&low, eps);
+          ck_assert_msg (a >= exact - slack && b <= exact + slack,
+                         "pair %zu eps %.6g: optimistic %.17g, exact %.17g, "
+                         "pessimistic %.17g", i, eps, b, exact, a);
+        }
+      dpacct_pld_step_release (&up);
+      dpacct_pld_step_release (&low);
+    }
+}
+END_TEST
+
 int
 main (void)
 {
@@ -765,6 +841,7 @@ main (void)
   tcase_add_test (small, test_inverted_pair_reported);
   tcase_add_test (small, test_phases_powered_and_multiplied);
   tcase_add_test (small, test_tiny_delta);
+  tcase_add_test (small, test_stations_keep_each_side);
   suite_add_tcase (s, small);
   return test_run_suite (s);
 }
