@@ -489,10 +489,14 @@ calibrate (const dpacct_accountant_type *type,
                 target_epsilon, 0, DPACCT_OK, 0.0, INFINITY, NAN,
                 result->bound, result->bound, NULL, { NULL, 0, 0 }, NULL,
                 0, 0, 0, NAN };
-  if (first_step == 0.0)
-    first_step = options->noise_guess > 0.0 ? 1.1 : 2.0;
   p.hook = fast_path (type, &upper_only, make_event, context, options,
                       &p.fixed);
+  /* Without a guess the steps start at doublings, unless a fast path
+   * makes the evaluations after the first cheap: those stay cheap only
+   * while the run stays near where its grid was fixed (a far one widens
+   * the product's window, and that costs as much as the first). */
+  if (first_step == 0.0)
+    first_step = options->noise_guess > 0.0 || p.hook != NULL ? 1.1 : 2.0;
   status = bracket (&p, options, first_step);
   if (status == DPACCT_OK && p.lo > 0.0)
     status = narrow (&p, options);
