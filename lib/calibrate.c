@@ -408,8 +408,9 @@ descend (problem *p, const dpacct_calibration_options *o)
  * is the bound returned; where that misses the target, the search goes on
  * upwards with the accountant alone.  Where it meets it, and lo's fast
  * bound moved by the gap seen at hi would meet it too (the fast path
- * was the more conservative), lo is bounded by the accountant as well,
- * and the search goes on downwards with it while it meets the target. */
+ * was the more conservative), the noise rel_tol below hi is bounded by
+ * the accountant as well, and the search goes on downwards with it while
+ * it meets the target. */
 static int
 verify_fast_answer (problem *p, const dpacct_calibration_options *o)
 {
@@ -434,11 +435,15 @@ verify_fast_answer (problem *p, const dpacct_calibration_options *o)
       if (!(p->lo_fast && p->lo > 0.0
             && p->eps_lo + (eps - fast_hi) <= p->target))
         return DPACCT_OK;
-      double lo = p->lo;
+      /* Not lo itself but the farthest noise below hi that the tolerance
+       * allows: where the accountant misses the target there, hi is the
+       * answer within rel_tol after one ladder (lo, nearer hi, may meet
+       * it, and the search would go on down a ladder at a time). */
+      double lo = fmin (p->lo, p->hi / (1.0 + o->rel_tol));
       p->lo_fast = 0;
       status = epsilon_at (p, lo, &eps);
       if (status != DPACCT_OK || eps > p->target)
-        return status; /* lo misses the target by the accountant too */
+        return status; /* it misses the target by the accountant too */
       p->hi = lo, p->eps_hi = eps, p->bound_hi = p->last;
       p->lo = 0.0;
       status = descend (p, o);
