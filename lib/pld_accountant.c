@@ -985,6 +985,7 @@ refine (const pld_state *s, question ask, double given, double given_lower,
   double prev_d = NAN, prev_r = NAN;
   int lower_on = s->interval > 0.0, lower_done = !want_lower, stalled = 0;
   int lower_stuck = 0;
+  double zero_h = 0.0; /* the last rung whose lower bound was 0 (0: none) */
   int status = DPACCT_OK;
   grid_bracket tried = { NAN, 0.0 };
   at->share_tails = want_lower && given == given_lower;
@@ -999,7 +1000,15 @@ refine (const pld_state *s, question ask, double given, double given_lower,
       double u = NAN, lo = NAN;
       lower_on = !lower_done && !lower_stuck
                  && (lower_on || excess <= 0.25 * out->upper);
-      if (lower_on)
+      /* A lower bound of 0 (the grid too coarse for the bulk of a step's
+       * loss) stays 0 on a rung less than 8 times finer, and the lower
+       * side cannot be done on a rung whose upper excess alone is above
+       * its 1 % gap: there it sits the rung out.  The rule reads only the
+       * bounds found, not the accuracy, so every accuracy skips the same
+       * rungs. */
+      int hopeless = zero_h > 0.0 && h > zero_h / 8.0
+                     && excess > 0.032 * out->upper;
+      if (lower_on && !hopeless)
         status = side_on_grid (s, h, 0, ask, given_lower, at, &lo);
       /* The upper side is computed on every rung, even where the lower
        * one is still 0: so its rungs, and its bound, are those it has
@@ -1056,6 +1065,7 @@ refine (const pld_state *s, question ask, double given, double given_lower,
           double own = u - lo;
           stalled = lo > 0.0 && own > 0.99 * rung_gap ? stalled + 1 : 0;
           rung_gap = lo > 0.0 ? own : INFINITY;
+          zero_h = lo > 0.0 ? 0.0 : h;
         }
       /* The stations' epsilon must not be above the true one (or cells
        * that matter would stay coarse): once the excess is known to a
