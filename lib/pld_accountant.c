@@ -1409,6 +1409,8 @@ dpacct_pld_fixed_grid (const dpacct_accountant_options *o,
   grid->tail_log = fmin (-log (1e-4 * delta / total_steps (&s)), 700.0);
   grid->stations[0] = at.used_stations[0];
   grid->stations[1] = at.used_stations[1];
+  grid->upper[0] = at.upper[0];
+  grid->upper[1] = at.upper[1];
   centring_release (&at);
   pld_release (&s);
   if (status != DPACCT_OK)

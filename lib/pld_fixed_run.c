@@ -14,7 +14,14 @@
  * first) has the product remade wider, on the same grid and tilt.
  * Every error term is counted as dpacct_pld_compose counts it, so each
  * bound is a valid upper bound; on a grid chosen for another noise, it
- * may lie a little above or below pld_epsilon's own. */
+ * may lie a little above or below pld_epsilon's own.
+ *
+ * Where the first ladder left one direction below the other, that
+ * direction's product is made only when a run needs it: a run whose
+ * varying leaves only have more noise than the first's is dominated by
+ * the first run in each direction (more noise is a post-processing), so
+ * the ladder's bound for that direction holds for it too, and while that
+ * bound is below the other direction's, the maximum does not need it. */
 #include "internal.h"
 #include "pld_internal.h"
 
@@ -44,6 +51,11 @@ struct dpacct_fixed_run
   pld_grid grid;
   size_t max_points;
   fixed_direction dir[2];
+  int made[2];                 /* the direction's product: 1 made, 0 not
+                                * yet, -1 failed (the accountant answers) */
+  dpacct_leaf *fixed, *first;  /* the fixed leaves and the first run's
+                                * varying ones, for a product made later */
+  size_t n_fixed, n_first;
 };
 
 /* The window of a run must leave at most this much tilted mass outside:
@@ -76,6 +88,8 @@ fixed_run_free (dpacct_fixed_run *run)
       dpacct_pld_fft_plan_release (&f->plan);
       free (f->product);
     }
+  free (run->fixed);
+  free (run->first);
   free (run);
 }
 
@@ -213,9 +227,29 @@ fixed_run_alloc (const dpacct_accountant_options *options, double delta,
   run->options = *options;
   run->delta = delta;
   run->max_points = (size_t) dpacct_options_int (options, "pld-max-points");
-  int fixed_status = DPACCT_OK;
+  run->fixed = malloc (n_fixed * sizeof *run->fixed);
+  run->first = malloc (n_varying * sizeof *run->first);
+  int fixed_status = run->fixed != NULL && run->first != NULL
+                         ? DPACCT_OK
+                         : DPACCT_FAIL (DPACCT_ENOMEM,
+                                        "cannot allocate a PLD fixed run");
+  if (fixed_status == DPACCT_OK)
+    {
+      memcpy (run->fixed, fixed, n_fixed * sizeof *fixed);
+      memcpy (run->first, varying, n_varying * sizeof *varying);
+      run->n_fixed = n_fixed, run->n_first = n_varying;
+    }
+  /* The direction whose bound decided the first run, now; the other when
+   * a run needs it (see the top). */
+  const double *u = run->grid.upper;
+  int lead = run->grid.directions == 2 && !(u[1] <= u[0]);
   for (int d = 0; fixed_status == DPACCT_OK && d < run->grid.directions; d++)
-    fixed_status = fix_direction (run, d, fixed, n_fixed, varying, n_varying);
+    if (d == lead || !isfinite (u[d]))
+      {
+        fixed_status = fix_direction (run, d, fixed, n_fixed, varying,
+                                      n_varying);
+        run->made[d] = fixed_status == DPACCT_OK;
+      }
   /* The first bound stands either way; without a product, later runs are
    * bounded by the accountant itself. */
   if (fixed_status == DPACCT_OK)
@@ -308,20 +342,57 @@ direction_epsilon (dpacct_fixed_run *run, int d, const dpacct_leaf *varying,
   return status;
 }
 
+/* Whether these varying leaves are the first run's with at least as
+ * much noise each (the same mechanisms, sampling and counts). */
+static int
+only_noisier (const dpacct_fixed_run *run, const dpacct_leaf *varying,
+              size_t n_varying)
+{
+  if (n_varying != run->n_first)
+    return 0;
+  for (size_t i = 0; i < n_varying; i++)
+    {
+      const dpacct_leaf *a = &varying[i], *b = &run->first[i];
+      if (a->mechanism != b->mechanism || a->dimension != b->dimension
+          || a->sampling != b->sampling || a->rate != b->rate
+          || a->count != b->count || !(a->parameter >= b->parameter))
+        return 0;
+    }
+  return 1;
+}
+
 static int
 fixed_run_epsilon (dpacct_fixed_run *run, const dpacct_leaf *varying,
                    size_t n_varying, dpacct_bound *out)
 {
   double upper = 0.0;
   int status = DPACCT_OK;
-  for (int d = 0; status == DPACCT_OK && d < run->grid.directions; d++)
-    {
-      double eps = NAN;
-      status = direction_epsilon (run, d, varying, n_varying, &eps);
-      if (status == DPACCT_OK && isnan (eps))
-        status = DPACCT_FAIL (DPACCT_ENUMERIC, "PLD bound is NaN");
-      upper = fmax (upper, eps);
-    }
+  for (int d = 0; d < run->grid.directions; d++)
+    if (run->made[d] < 0)
+      status = DPACCT_EUNSUP;
+  /* The made directions first, so that a direction not made yet is made
+   * only where its first bound could raise the maximum. */
+  for (int pass = 0; pass < 2; pass++)
+    for (int d = 0; status == DPACCT_OK && d < run->grid.directions; d++)
+      {
+        if (run->made[d] != !pass)
+          continue;
+        if (!run->made[d])
+          {
+            if (run->grid.upper[d] <= upper
+                && only_noisier (run, varying, n_varying))
+              continue; /* bounded by the first run's, below the maximum */
+            status = fix_direction (run, d, run->fixed, run->n_fixed,
+                                    varying, n_varying);
+            run->made[d] = status == DPACCT_OK ? 1 : -1;
+          }
+        double eps = NAN;
+        if (status == DPACCT_OK)
+          status = direction_epsilon (run, d, varying, n_varying, &eps);
+        if (status == DPACCT_OK && isnan (eps))
+          status = DPACCT_FAIL (DPACCT_ENUMERIC, "PLD bound is NaN");
+        upper = fmax (upper, eps);
+      }
   out->lower = NAN;
   out->upper = status == DPACCT_OK ? upper : NAN;
   out->certified = 0;

@@ -330,6 +330,7 @@ typedef struct
   double tilt[2];    /* per direction (remove, add), its last tilt */
   double tail_log;   /* where the steps' grids end (see one_bound) */
   pld_station_rule stations[2]; /* what chose the last rung's stations */
+  double upper[2];   /* per direction, its smallest upper bound on any rung */
 } pld_grid;
 
 typedef struct

@@ -326,7 +326,9 @@ gaussian_leaf (double sigma, double q, uint64_t steps)
 START_TEST (test_fixed_grid_bounds)
 {
   static const double fixed_sigma[] = { 2.0, 5.0, 3.0 };
-  static const double noises[] = { 1.3, 0.9, 1.0, 2.0 };
+  /* 2.0 before 0.9: a run with only more noise than the first may leave
+   * the direction the first ladder had below the other unmade. */
+  static const double noises[] = { 1.3, 2.0, 0.9, 1.0 };
   int sampled = _i;
   double q = sampled ? 0.01 : 1.0, delta = 1e-6;
   uint64_t steps = sampled ? 200 : 10;
