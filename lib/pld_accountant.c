@@ -623,7 +623,8 @@ typedef struct
   double spare_h[2], spare_tail_log[2];
   int share_tails;
   /* What chooses the steps' stations (step_stations), from the upper
-   * side's composition on the rung before (a NaN tilt: none yet), and
+   * side's composition on the rung before (a NaN tilt or eps: none yet,
+   * every point a station), and
    * what the last rung used, per direction: both sides of a rung use the
    * same, whether the lower side runs or not. */
   pld_station_rule stations[2], used_stations[2];

@@ -25,7 +25,7 @@ dpacct_pld_step_release (pld_step *step)
 pld_stations
 dpacct_pld_stations_all (double h, long first, size_t n)
 {
-  pld_stations g = { h, first, n, 1, NAN, 0.0, 0.0, 0.0 };
+  pld_stations g = { h, first, n, 1, 0.0, 0.0, 0.0, 0.0 };
   return g;
 }
 
@@ -48,11 +48,21 @@ static int
 grid_tails (const pld_pair *pair, const pld_stations *g, size_t **at,
             size_t *m, double **log_p, double **log_q)
 {
-  size_t n = g->n, stride = isnan (g->tilt) || g->stride < 1 ? 1 : g->stride;
+  size_t n = g->n, stride = g->stride > 1 ? g->stride : 1;
   size_t coarse = (n - 1 + stride - 1) / stride + 1;
   *at = malloc (n * sizeof **at);
   *log_p = malloc (n * sizeof **log_p);
   *log_q = malloc (n * sizeof **log_q);
+  if (stride == 1 && *at != NULL && *log_p != NULL && *log_q != NULL)
+    {
+      /* Every point: straight into place, without the coarse pass. */
+      for (size_t k = 0; k < n; k++)
+        (*at)[k] = k;
+      dpacct_pld_pair_tails_grid (pair, g->h, g->first, *at, n, *log_p,
+                                  *log_q);
+      *m = n;
+      return DPACCT_OK;
+    }
   size_t *c_at = calloc (coarse, sizeof *c_at);
   double *c_p = malloc (2 * coarse * sizeof *c_p), *c_q = c_p + coarse;
   if (*at == NULL || *log_p == NULL || *log_q == NULL || c_at == NULL

@@ -375,7 +375,7 @@ fixed_run_epsilon (dpacct_fixed_run *run, const dpacct_leaf *varying,
   for (int pass = 0; pass < 2; pass++)
     for (int d = 0; status == DPACCT_OK && d < run->grid.directions; d++)
       {
-        if (run->made[d] != !pass)
+        if (run->made[d] != (pass == 0 ? 1 : 0))
           continue;
         if (!run->made[d])
           {

@@ -68,7 +68,7 @@ void dpacct_pld_step_release (pld_step *step);
  * `target` by more than e^refine_log: where log m + min(0, log_mgf -
  * tilt (target - e_b)) is above it (m times a Chernoff bound on the
  * other steps reaching the cell, given the composed log-MGF at the tilt).
- * A stride of 1, or a NaN tilt, makes every point a station. */
+ * A stride of 1 makes every point a station. */
 typedef struct
 {
   double h;
