@@ -74,6 +74,30 @@ mixture (const rate_logs *r, double log_m0, double log_m1)
   return dpacct_log_add (r->l1q + log_m0, r->lq + log_m1);
 }
 
+/* For the Gaussian pair at base loss theta: log M0(l > theta) in
+ * *log_0 and the log of the mixture (1-q) M0 + q M1 of the two in *log_mix
+ * (above theta when `above`, below it when not).  While both tails are
+ * normal doubles, the mixture is summed as it stands and costs one
+ * logarithm (the tails cost most of a step, and dpacct_log_add two
+ * transcendental calls); beyond, from the logarithms. */
+static void
+gaussian_tails (const pld_pair *p, const rate_logs *r, double theta,
+                int above, double *log_0, double *log_mix)
+{
+  double s = p->scale, x = s * s * theta + 0.5;
+  double z0 = above ? x / s : -x / s, z1 = above ? (x - 1.0) / s
+                                                  : -(x - 1.0) / s;
+  if (z0 < 25.0 * M_SQRT2 && z1 < 25.0 * M_SQRT2)
+    {
+      double e0 = erfc (z0 / M_SQRT2), e1 = erfc (z1 / M_SQRT2);
+      *log_0 = log (e0) - M_LN2;
+      *log_mix = log ((1.0 - p->q) * e0 + p->q * e1) - M_LN2;
+      return;
+    }
+  *log_0 = log_normal_upper (z0);
+  *log_mix = mixture (r, *log_0, log_normal_upper (z1));
+}
+
 /* The opposite pair's loss is increasing in x: with c = (1-q)/q e^{1/(2s^2)},
  * L(x) = log((c + e^{x/s^2}) / (c + e^{-x/s^2})), which is eps at
  * x = s^2 (eps/2 + asinh(c sinh(eps/2))).  The asinh is taken from
@@ -209,6 +233,11 @@ tails_at (const pld_pair *p, const rate_logs *r, double eps, double *log_p,
           return;
         }
       double theta = remove_threshold (q, r, eps, inner);
+      if (p->base == PLD_GAUSSIAN)
+        {
+          gaussian_tails (p, r, theta, 1, log_q, log_p);
+          return;
+        }
       *log_q = base_upper (p, 0, theta);
       *log_p = mixture (r, *log_q, base_upper (p, 1, theta));
       return;
@@ -221,6 +250,11 @@ tails_at (const pld_pair *p, const rate_logs *r, double eps, double *log_p,
       return;
     }
   double theta = log (inner) - r->lq;
+  if (p->base == PLD_GAUSSIAN)
+    {
+      gaussian_tails (p, r, theta, 0, log_p, log_q);
+      return;
+    }
   *log_p = base_lower (p, 0, theta);
   *log_q = mixture (r, *log_p, base_lower (p, 1, theta));
 }
