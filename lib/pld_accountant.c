@@ -356,21 +356,22 @@ step_stations (double h, long first, size_t n, const pld_station_rule *rule)
  * e^-tail_log; beyond, the pessimistic steps put the mass at +infinity
  * (counted in delta), the optimistic one drops it.  The pairs are the
  * leaves' for the upper bound or for the lower one.  ENOMEM when a step
- * needs more than max_points points.  With `pessimistic_too` (optimistic
- * steps only), where the upper bound's pairs are the lower's, the
- * pessimistic steps on the same grids are built there from the same tails
- * (which cost most of a step); elsewhere it is left empty. */
+ * needs more than max_points points.  With `optimistic_too` (pessimistic
+ * steps for the upper bound only), where the upper bound's pairs are the
+ * lower's, the optimistic steps on the same grids are built there from
+ * the same tails (which cost most of a step); elsewhere it is left
+ * empty. */
 static int
 step_set_fill (const pld_state *s, pld_direction dir, int upper, double h,
                step_builder *build, double tail_log,
                const pld_station_rule *rule, size_t max_points, step_set *set,
-               step_set *pessimistic_too)
+               step_set *optimistic_too)
 {
-  step_set *sets[2] = { set, pessimistic_too };
+  step_set *sets[2] = { set, optimistic_too };
   int n_sets = 1;
-  if (pessimistic_too != NULL)
+  if (optimistic_too != NULL)
     {
-      memset (pessimistic_too, 0, sizeof *pessimistic_too);
+      memset (optimistic_too, 0, sizeof *optimistic_too);
       n_sets = 2;
       for (size_t i = 0; n_sets == 2 && i < s->n; i++)
         {
@@ -413,8 +414,9 @@ step_set_fill (const pld_state *s, pld_direction dir, int upper, double h,
           pld_step *step = &set->steps[set->n];
           pld_stations g = step_stations (h, first, (size_t) points, rule);
           if (n_sets == 2)
-            status = dpacct_pld_steps_both (&pairs[j], &g, step,
-                                            &pessimistic_too->steps[set->n]);
+            status = dpacct_pld_steps_both (&pairs[j], &g,
+                                            &optimistic_too->steps[set->n],
+                                            step);
           else
             status = build (&pairs[j], &g, step);
           if (status != DPACCT_OK)
@@ -541,30 +543,23 @@ smallest_tilt (const step_set *set, double *const *log_mass, pld_tilt_fn *f,
  * tilted mean = eps); 0 when eps is below the mean, or when memory runs
  * short (an untilted composition is still correct). */
 static double
-tilt_for (const step_set *set, double eps)
+tilt_for (const step_set *set, double *const *log_mass, double eps)
 {
-  if (!isfinite (eps))
+  if (!isfinite (eps) || log_mass == NULL)
     return 0.0;
-  double **log_mass = step_log_masses (set);
-  double tilt = log_mass ? smallest_tilt (set, log_mass, mean_above, eps)
-                         : 0.0;
-  free_log_masses (set, log_mass);
-  return tilt;
+  return smallest_tilt (set, log_mass, mean_above, eps);
 }
 
 /* Where epsilon for `delta` roughly lies, without composing: the tilted
  * mean at the saddle point whose Chernoff estimate of the tail is delta.
  * It only centres the first composition; NaN when memory runs short. */
 static double
-saddle_estimate (const step_set *set, double delta)
+saddle_estimate (const step_set *set, double *const *log_mass, double delta)
 {
-  double **log_mass = step_log_masses (set);
   if (log_mass == NULL)
     return NAN;
   double k, var, tilt = smallest_tilt (set, log_mass, tail_below, log (delta));
-  double eps = tilted_mean (set, log_mass, tilt, &k, &var);
-  free_log_masses (set, log_mass);
-  return eps;
+  return tilted_mean (set, log_mass, tilt, &k, &var);
 }
 
 /* The number of steps composed on the side that composes more (a
@@ -599,15 +594,16 @@ directions (const pld_state *s)
 
 /* What each direction carries from grid to grid: where its composition
  * is centred, a rough epsilon (NaN: unknown yet, then the saddle-point
- * estimate, then the last upper bound) and the tilt that the upper side
- * chose for it (NaN: none yet), which the lower side reuses; its
- * smallest upper bound so far, on any grid (+Inf: none yet); and the FFT
- * plans of each side's last composition. */
+ * estimate, then the last upper bound), the tilt that the upper side
+ * chose for it (NaN: none yet) and the one the lower side centres on
+ * (the upper side's on the rung before, or its own when there is none);
+ * its smallest upper bound so far, on any grid (+Inf: none yet); and the
+ * FFT plans of each side's last composition. */
 typedef struct
 {
   double estimate[2];
-  double tilt[2];
-  double upper[2];
+  double tilt[2], lower_tilt[2];
+  double upper[2], upper_h[2]; /* and the grid of the last (0: none) */
   /* Each side's own (not shared: a kept plan can widen the window, see
    * choose_window, so a shared one would make the upper bound depend on
    * whether the lower side ran, and calibration's upper-only bound would
@@ -615,18 +611,19 @@ typedef struct
   pld_fft_plan plan[2][2]; /* [upper][direction] */
   double delta_tail_log; /* where the steps' grids end, asked for a tiny
                           * delta (see one_bound; 0: not yet) */
-  /* The pessimistic steps that the lower side built from its tails for
-   * the upper side on the same rung (step_set_fill), on grid spare_h
-   * (0: none) ending at spare_tail_log; the lower side builds them only
-   * when share_tails says the upper side asks with the same target. */
+  /* The optimistic steps that the upper side built from its tails for
+   * the lower side on the same rung (step_set_fill), on grid spare_h
+   * (0: none) ending at spare_tail_log; the upper side builds them only
+   * when lower_follows says the lower side runs on the rung, asking with
+   * the same target. */
   step_set spare[2];
   double spare_h[2], spare_tail_log[2];
-  int share_tails;
+  int lower_follows;
   /* What chooses the steps' stations (step_stations), from the upper
    * side's composition on the rung before (a NaN tilt or eps: none yet,
-   * every point a station), and
-   * what the last rung used, per direction: both sides of a rung use the
-   * same, whether the lower side runs or not. */
+   * every point a station), and what the rung uses, per direction (taken
+   * when it starts, see rung_start): both sides of a rung use the same,
+   * whether the lower side runs or not. */
   pld_station_rule stations[2], used_stations[2];
 } centring;
 
@@ -637,7 +634,7 @@ centring_init (centring *at)
   memset (at, 0, sizeof *at);
   for (int d = 0; d < 2; d++)
     {
-      at->estimate[d] = at->tilt[d] = NAN;
+      at->estimate[d] = at->tilt[d] = at->lower_tilt[d] = NAN;
       at->stations[d].tilt = at->used_stations[d].tilt = NAN;
       at->upper[d] = INFINITY;
     }
@@ -649,6 +646,18 @@ spare_release (centring *at, int d)
   step_set_release (&at->spare[d]);
   at->spare[d].n = 0;
   at->spare_h[d] = 0.0;
+}
+
+/* A new rung: its steps' stations, and the lower side's centre, are
+ * those the upper side left on the rung before. */
+static void
+rung_start (centring *at)
+{
+  for (int d = 0; d < 2; d++)
+    {
+      at->used_stations[d] = at->stations[d];
+      at->lower_tilt[d] = at->tilt[d];
+    }
 }
 
 static void
@@ -672,38 +681,42 @@ bound_with_tails (const pld_state *s, pld_direction dir, double h, int upper,
   int d = dir == PLD_ADD;
   step_set set;
   int status = DPACCT_OK;
-  if (upper && at->spare_h[d] == h && at->spare_tail_log[d] == tail_log)
+  if (!upper && at->spare_h[d] == h && at->spare_tail_log[d] == tail_log)
     {
-      set = at->spare[d]; /* the lower side's tails, already made steps */
+      set = at->spare[d]; /* the upper side's tails, already made steps */
       memset (&at->spare[d], 0, sizeof at->spare[d]);
       at->spare_h[d] = 0.0;
     }
   else
     {
       spare_release (at, d);
-      at->used_stations[d] = at->stations[d];
       status = step_set_fill (s, dir, upper, h,
                               upper ? dpacct_pld_step_pessimistic
                                     : dpacct_pld_step_optimistic,
-                              tail_log, &at->stations[d], s->max_points, &set,
-                              !upper && at->share_tails ? &at->spare[d]
-                                                        : NULL);
+                              tail_log, &at->used_stations[d], s->max_points,
+                              &set,
+                              upper && at->lower_follows ? &at->spare[d]
+                                                         : NULL);
       if (status == DPACCT_OK && at->spare[d].steps != NULL)
         at->spare_h[d] = h, at->spare_tail_log[d] = tail_log;
     }
   if (status != DPACCT_OK)
     return status;
   pld_composed c;
+  /* Taken once, for the centring and the composition (which frees them;
+   * NULL when memory is short: it takes them again). */
+  double **log_mass = step_log_masses (&set);
   if (ask == ASK_DELTA)
     at->estimate[d] = given;
   else if (isnan (at->estimate[d]))
-    at->estimate[d] = saddle_estimate (&set, given);
+    at->estimate[d] = saddle_estimate (&set, log_mass, given);
   /* The optimistic steps' far tails are cut, which skews their tilted
    * mean; the pessimistic steps place the centre better for both. */
-  if (upper || isnan (at->tilt[d]))
-    at->tilt[d] = tilt_for (&set, at->estimate[d]);
-  status = dpacct_pld_compose (set.factors, set.n, at->tilt[d], s->max_points,
-                               &at->plan[upper][d], &c);
+  double *tilt = upper ? &at->tilt[d] : &at->lower_tilt[d];
+  if (upper || isnan (*tilt))
+    *tilt = tilt_for (&set, log_mass, at->estimate[d]);
+  status = dpacct_pld_compose_logged (set.factors, set.n, log_mass, *tilt,
+                                      s->max_points, &at->plan[upper][d], &c);
   if (status == DPACCT_OK && upper && ask == ASK_EPSILON)
     at->stations[d] = (pld_station_rule) { at->tilt[d], c.log_scale, NAN,
                                            given, total_steps (s) };
@@ -755,12 +768,48 @@ one_bound (const pld_state *s, pld_direction dir, double h, int upper,
   return status;
 }
 
+/* The Laplace loss has atoms (at +-1/b, or their sampled images); a grid
+ * point exactly on the upper atom keeps the optimistic PLD from losing a
+ * whole interval's margin there.  Only the first Laplace leaf is aligned. */
+static double
+aligned (const pld_state *s, double h)
+{
+  for (size_t i = 0; i < s->n; i++)
+    if (s->leaves[i].base == PLD_LAPLACE)
+      {
+        pld_pair pairs[2];
+        leaf_pairs_any (s, &s->leaves[i], pairs);
+        double atom = dpacct_pld_pair_top_atom (&pairs[0]);
+        return atom / ceil (atom / h);
+      }
+  return h;
+}
+
+/* The upper side in direction d on grid h (it lowers at->upper[d]). */
+static int
+upper_in (const pld_state *s, int d, double h, question ask, double given,
+          centring *at)
+{
+  double v = 0.0;
+  int status = one_bound (s, d ? PLD_ADD : PLD_REMOVE, h, 1, ask, given, at,
+                          &v);
+  if (status == DPACCT_OK)
+    {
+      at->upper[d] = fmin (at->upper[d], v);
+      at->upper_h[d] = h;
+    }
+  return status;
+}
+
 /* One side on grid h, maximised over the directions that differ.  The
  * direction with the larger upper bound so far goes first; the other is
  * skipped when its upper bound so far (valid on any grid) is already at
  * most the value found: then neither its upper nor its lower bound can
  * raise the maximum.  At small sampling rates one direction dominates,
- * and this halves the work. */
+ * and this halves the work.  When the other direction's upper bound is
+ * within 5 % of the value, a grid twice as coarse (if still finer than
+ * its last) is tried first: it often brings it under, for half the
+ * cost. */
 static int
 side_on_grid (const pld_state *s, double h, int upper, question ask,
               double given, centring *at, double *value)
@@ -771,16 +820,27 @@ side_on_grid (const pld_state *s, double h, int upper, question ask,
   for (int k = 0; k < n_dir; k++)
     {
       int d = k == 0 ? first : !first;
+      double coarse = aligned (s, 2.0 * h);
+      if (upper && k > 0 && at->upper[d] > *value
+          && at->upper[d] <= 1.05 * *value && coarse < at->upper_h[d]
+          && s->interval == 0.0)
+        {
+          int follows = at->lower_follows;
+          at->lower_follows = 0; /* the lower side's steps are on grid h */
+          int status = upper_in (s, d, coarse, ask, given, at);
+          at->lower_follows = follows;
+          if (status != DPACCT_OK && status != DPACCT_ENOMEM)
+            return status;
+        }
       if (k > 0 && at->upper[d] <= *value)
         continue;
       double v = 0.0;
-      int status = one_bound (s, d ? PLD_ADD : PLD_REMOVE, h, upper, ask,
-                              given, at, &v);
+      int status = upper ? upper_in (s, d, h, ask, given, at)
+                         : one_bound (s, d ? PLD_ADD : PLD_REMOVE, h, 0, ask,
+                                      given, at, &v);
       if (status != DPACCT_OK)
         return status;
-      if (upper)
-        v = at->upper[d] = fmin (at->upper[d], v);
-      *value = fmax (*value, v);
+      *value = fmax (*value, upper ? at->upper[d] : v);
     }
   if (upper && n_dir == 2)
     *value = fmax (*value, fmin (at->upper[0], at->upper[1]));
@@ -832,23 +892,6 @@ witness_start (const pld_state *s)
   return isnan (h) ? 1e-3 : fmin (fmax (h, 1e-6), 0.5);
 }
 
-/* The Laplace loss has atoms (at +-1/b, or their sampled images); a grid
- * point exactly on the upper atom keeps the optimistic PLD from losing a
- * whole interval's margin there.  Only the first Laplace leaf is aligned. */
-static double
-aligned (const pld_state *s, double h)
-{
-  for (size_t i = 0; i < s->n; i++)
-    if (s->leaves[i].base == PLD_LAPLACE)
-      {
-        pld_pair pairs[2];
-        leaf_pairs_any (s, &s->leaves[i], pairs);
-        double atom = dpacct_pld_pair_top_atom (&pairs[0]);
-        return atom / ceil (atom / h);
-      }
-  return h;
-}
-
 /* Where the grid ladder starts: coarse (each rung costs in inverse
  * proportion to its interval, so the coarse ones cost little), a fraction
  * of the larger of the composed loss's spread and a rough epsilon (the
@@ -884,7 +927,9 @@ ladder_start (const pld_state *s, question ask, double given)
                              widest / 2000.0, dpacct_pld_step_pessimistic,
                              tail_log, NULL, 8192, &set) == DPACCT_OK)
         {
-          eps = saddle_estimate (&set, given);
+          double **log_mass = step_log_masses (&set);
+          eps = saddle_estimate (&set, log_mass, given);
+          free_log_masses (&set, log_mass);
           step_set_release (&set);
         }
     }
@@ -989,15 +1034,12 @@ refine (const pld_state *s, question ask, double given, double given_lower,
   double zero_h = 0.0; /* the last rung whose lower bound was 0 (0: none) */
   int status = DPACCT_OK;
   grid_bracket tried = { NAN, 0.0 };
-  at->share_tails = want_lower && given == given_lower;
+  int share_tails = want_lower && given == given_lower;
   out->upper = out->lower = NAN;
   out->start = out->h = h;
   out->limit = DPACCT_PLD_LIMIT_NONE;
   for (int rung = 0, coarser = 0; rung < MAX_RUNGS && h > 0.0; rung++)
     {
-      /* The lower side goes first once on (its window is the wider, so it
-       * finds a rung too fine for the cap without the upper's cost), on
-       * the centre the upper side chose on the rung before. */
       double u = NAN, lo = NAN;
       lower_on = !lower_done && !lower_stuck
                  && (lower_on || excess <= 0.25 * out->upper);
@@ -1009,13 +1051,19 @@ refine (const pld_state *s, question ask, double given, double given_lower,
        * rungs. */
       int hopeless = zero_h > 0.0 && h > zero_h / 8.0
                      && excess > 0.032 * out->upper;
-      if (lower_on && !hopeless)
-        status = side_on_grid (s, h, 0, ask, given_lower, at, &lo);
       /* The upper side is computed on every rung, even where the lower
        * one is still 0: so its rungs, and its bound, are those it has
-       * when it is asked for alone (calibration), or tighter. */
-      if (status == DPACCT_OK)
-        status = side_on_grid (s, h, 1, ask, given, at, &u);
+       * when it is asked for alone (calibration), or tighter.  It goes
+       * first, so that the lower side skips a direction whose upper bound
+       * on this rung is already at most the lower bound found (at small
+       * sampling rates the add direction's, which costs as much as the
+       * other's); it builds the lower side's steps from the same tails,
+       * and the lower side centres on the tilt of the rung before. */
+      rung_start (at);
+      at->lower_follows = share_tails && lower_on && !hopeless;
+      status = side_on_grid (s, h, 1, ask, given, at, &u);
+      if (status == DPACCT_OK && lower_on && !hopeless)
+        status = side_on_grid (s, h, 0, ask, given_lower, at, &lo);
       if (status == DPACCT_ENOMEM && isnan (out->upper)
           && s->interval == 0.0 && h < 0.25 && coarser++ < 8)
         {

@@ -172,15 +172,16 @@ dpacct_pld_prepared_release (pld_prepared *p)
  * them that size a composition's window. */
 int
 dpacct_pld_prepare (const pld_factor *f, size_t nf, double tilt,
-                    pld_prepared *out, pld_sums *sums)
+                    double **log_mass, pld_prepared *out, pld_sums *sums)
 {
   out->f = f;
   out->nf = nf;
   out->tilt = tilt;
   out->log_m = malloc (nf * sizeof *out->log_m);
-  out->log_mass = calloc (nf, sizeof *out->log_mass);
+  int given = log_mass != NULL;
+  out->log_mass = given ? log_mass : calloc (nf, sizeof *out->log_mass);
   int ok = out->log_m != NULL && out->log_mass != NULL;
-  for (size_t j = 0; ok && j < nf; j++)
+  for (size_t j = 0; ok && !given && j < nf; j++)
     {
       double *lm = out->log_mass[j] = malloc (f[j].step->n * sizeof *lm);
       ok = lm != NULL;
@@ -605,11 +606,19 @@ int
 dpacct_pld_compose (const pld_factor *f, size_t nf, double tilt,
                     size_t max_points, pld_fft_plan *plan, pld_composed *out)
 {
+  return dpacct_pld_compose_logged (f, nf, NULL, tilt, max_points, plan, out);
+}
+
+int
+dpacct_pld_compose_logged (const pld_factor *f, size_t nf, double **log_mass,
+                           double tilt, size_t max_points, pld_fft_plan *plan,
+                           pld_composed *out)
+{
   memset (out, 0, sizeof *out);
   double h = f[0].step->h;
   pld_prepared p;
   pld_sums sums;
-  int status = dpacct_pld_prepare (f, nf, tilt, &p, &sums);
+  int status = dpacct_pld_prepare (f, nf, tilt, log_mass, &p, &sums);
   if (status != DPACCT_OK)
     return status;
   pld_chernoff bound;

@@ -107,7 +107,8 @@ varying_steps (const dpacct_fixed_run *run, int d, const dpacct_leaf *varying,
   if (status == DPACCT_OK && steps->n == 0)
     status = DPACCT_EUNSUP; /* nothing varies: nothing to compose */
   if (status == DPACCT_OK)
-    status = dpacct_pld_prepare (steps->factors, steps->n, f->tilt, p, &sums);
+    status = dpacct_pld_prepare (steps->factors, steps->n, f->tilt, NULL, p,
+                                 &sums);
   if (status != DPACCT_OK)
     {
       dpacct_pld_step_list_release (steps);
@@ -171,7 +172,7 @@ fix_direction (dpacct_fixed_run *run, int d, const dpacct_leaf *fixed,
   if (status == DPACCT_OK && f->steps.n == 0)
     return DPACCT_EUNSUP;
   if (status == DPACCT_OK)
-    status = dpacct_pld_prepare (f->steps.factors, f->steps.n, f->tilt,
+    status = dpacct_pld_prepare (f->steps.factors, f->steps.n, f->tilt, NULL,
                                  &f->prepared, &f->sums);
   if (status != DPACCT_OK)
     return status;

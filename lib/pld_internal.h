@@ -200,6 +200,12 @@ void dpacct_pld_fft_plan_release (pld_fft_plan *plan);
 int dpacct_pld_compose (const pld_factor *factors, size_t n_factors,
                         double tilt, size_t max_points, pld_fft_plan *plan,
                         pld_composed *out);
+/* The same, with the factors' log masses already taken (NULL: none), which
+ * it owns from then on (see dpacct_pld_prepare). */
+int dpacct_pld_compose_logged (const pld_factor *factors, size_t n_factors,
+                               double **log_mass, double tilt,
+                               size_t max_points, pld_fft_plan *plan,
+                               pld_composed *out);
 void dpacct_pld_composed_release (pld_composed *c);
 
 /* dpacct_pld_compose in parts, so that a caller can keep the transform of
@@ -228,8 +234,12 @@ typedef struct
   double *log_m;     /* per factor, log M(tilt) */
 } pld_prepared;
 
+/* `log_mass`, if not NULL, is the factors' log masses (as in
+ * pld_prepared), already taken: the preparation owns it from then on,
+ * even when it fails. */
 int dpacct_pld_prepare (const pld_factor *factors, size_t n_factors,
-                        double tilt, pld_prepared *out, pld_sums *sums);
+                        double tilt, double **log_mass, pld_prepared *out,
+                        pld_sums *sums);
 void dpacct_pld_prepared_release (pld_prepared *p);
 void dpacct_pld_sums_add (pld_sums *to, const pld_sums *from);
 
