@@ -649,7 +649,8 @@ spare_release (centring *at, int d)
 }
 
 /* A new rung: its steps' stations, and the lower side's centre, are
- * those the upper side left on the rung before. */
+ * those the upper side left on the rung before; steps it built for a
+ * lower side that did not run are dropped. */
 static void
 rung_start (centring *at)
 {
@@ -657,6 +658,7 @@ rung_start (centring *at)
     {
       at->used_stations[d] = at->stations[d];
       at->lower_tilt[d] = at->tilt[d];
+      spare_release (at, d);
     }
 }
 
@@ -689,14 +691,14 @@ bound_with_tails (const pld_state *s, pld_direction dir, double h, int upper,
     }
   else
     {
-      spare_release (at, d);
+      int twin = upper && at->lower_follows;
+      if (twin || !upper)
+        spare_release (at, d); /* replaced, or not on this grid */
       status = step_set_fill (s, dir, upper, h,
                               upper ? dpacct_pld_step_pessimistic
                                     : dpacct_pld_step_optimistic,
                               tail_log, &at->used_stations[d], s->max_points,
-                              &set,
-                              upper && at->lower_follows ? &at->spare[d]
-                                                         : NULL);
+                              &set, twin ? &at->spare[d] : NULL);
       if (status == DPACCT_OK && at->spare[d].steps != NULL)
         at->spare_h[d] = h, at->spare_tail_log[d] = tail_log;
     }
@@ -746,12 +748,16 @@ one_bound (const pld_state *s, pld_direction dir, double h, int upper,
 {
   double steps = total_steps (s);
   double tail_log = fmin (-log ((ask == ASK_EPSILON ? 1e-4 * given : 1e-20)
-                                / steps), 700.0);
+                                / steps), 700.0), lowers = tail_log;
   if (ask == ASK_DELTA && upper)
     tail_log = fmax (tail_log, at->delta_tail_log);
   double infinity = 0.0;
+  /* Only steps that end where the lower side's do are built for it. */
+  int follows = at->lower_follows;
+  at->lower_follows = follows && tail_log == lowers;
   int status = bound_with_tails (s, dir, h, upper, ask, given, tail_log, at,
                                  result, &infinity);
+  at->lower_follows = 0;
   while (status == DPACCT_OK && ask == ASK_DELTA && upper
          && infinity > 1e-3 * *result && tail_log < 700.0)
     {
@@ -761,10 +767,14 @@ one_bound (const pld_state *s, pld_direction dir, double h, int upper,
       status = bound_with_tails (s, dir, h, upper, ask, given, tail_log, at,
                                  &finer, &infinity);
       if (status == DPACCT_ENOMEM)
-        return DPACCT_OK; /* the bound with the shorter grid stands */
+        {
+          status = DPACCT_OK; /* the bound with the shorter grid stands */
+          break;
+        }
       *result = fmin (*result, finer);
       at->delta_tail_log = tail_log;
     }
+  at->lower_follows = follows;
   return status;
 }
 
