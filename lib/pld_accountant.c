@@ -413,10 +413,10 @@ step_set_fill (const pld_state *s, pld_direction dir, int upper, double h,
             }
           pld_step *step = &set->steps[set->n];
           pld_stations g = step_stations (h, first, (size_t) points, rule);
-          if (n_sets == 2)
-            status = dpacct_pld_steps_both (&pairs[j], &g,
-                                            &optimistic_too->steps[set->n],
-                                            step);
+          pld_step *twin = n_sets == 2 ? &optimistic_too->steps[set->n]
+                                       : NULL;
+          if (twin != NULL)
+            status = dpacct_pld_steps_both (&pairs[j], &g, twin, step);
           else
             status = build (&pairs[j], &g, step);
           if (status != DPACCT_OK)
