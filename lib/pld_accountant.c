@@ -284,22 +284,39 @@ lower_from_witness (const pld_state *s)
 typedef enum { ASK_EPSILON, ASK_DELTA } question;
 
 /* The steps of every leaf in one direction, on a grid of interval h. */
-typedef struct
-{
-  size_t n;
-  pld_step *steps;
-  pld_factor *factors;
-} step_set;
+typedef pld_step_list step_set;
 
 static void
 step_set_release (step_set *set)
 {
-  for (size_t i = 0; i < set->n; i++)
+  for (size_t i = 0; set->steps != NULL && i < set->n; i++)
     dpacct_pld_step_release (&set->steps[i]);
   free (set->steps);
   free (set->factors);
+  free (set->pairs);
   set->steps = NULL;
   set->factors = NULL;
+  set->pairs = NULL;
+}
+
+/* Moves donor's step of `pair` (built on the same grid, stations and
+ * tail cut) into *out; 0 if it has none. */
+static int
+take_step (step_set *donor, const pld_pair *pair, pld_step *out)
+{
+  for (size_t k = 0; donor != NULL && k < donor->n; k++)
+    {
+      const pld_pair *p = &donor->pairs[k];
+      if (donor->steps[k].mass != NULL && p->base == pair->base
+          && p->scale == pair->scale && p->q == pair->q
+          && p->direction == pair->direction)
+        {
+          *out = donor->steps[k];
+          donor->steps[k].mass = NULL;
+          return 1;
+        }
+    }
+  return 0;
 }
 
 /* How a step is discretised: dpacct_pld_step_pessimistic,
@@ -365,7 +382,7 @@ static int
 step_set_fill (const pld_state *s, pld_direction dir, int upper, double h,
                step_builder *build, double tail_log,
                const pld_station_rule *rule, size_t max_points, step_set *set,
-               step_set *optimistic_too)
+               step_set *optimistic_too, step_set *donor)
 {
   step_set *sets[2] = { set, optimistic_too };
   int n_sets = 1;
@@ -391,7 +408,9 @@ step_set_fill (const pld_state *s, pld_direction dir, int upper, double h,
       sets[m]->n = 0;
       sets[m]->steps = calloc (2 * s->n, sizeof *sets[m]->steps);
       sets[m]->factors = calloc (2 * s->n, sizeof *sets[m]->factors);
-      if (sets[m]->steps == NULL || sets[m]->factors == NULL)
+      sets[m]->pairs = calloc (2 * s->n, sizeof *sets[m]->pairs);
+      if (sets[m]->steps == NULL || sets[m]->factors == NULL
+          || sets[m]->pairs == NULL)
         status = DPACCT_FAIL (DPACCT_ENOMEM, "cannot allocate PLD steps");
     }
   for (size_t i = 0; status == DPACCT_OK && i < s->n; i++)
@@ -417,13 +436,14 @@ step_set_fill (const pld_state *s, pld_direction dir, int upper, double h,
                                        : NULL;
           if (twin != NULL)
             status = dpacct_pld_steps_both (&pairs[j], &g, twin, step);
-          else
+          else if (!take_step (donor, &pairs[j], step))
             status = build (&pairs[j], &g, step);
           if (status != DPACCT_OK)
             break;
           for (int m = 0; m < n_sets; m++)
             {
               size_t k = sets[m]->n++;
+              sets[m]->pairs[k] = pairs[j];
               sets[m]->factors[k].step = &sets[m]->steps[k];
               sets[m]->factors[k].count = s->leaves[i].count;
             }
@@ -440,7 +460,7 @@ step_set_build (const pld_state *s, pld_direction dir, int upper, double h,
                 const pld_station_rule *rule, size_t max_points, step_set *set)
 {
   return step_set_fill (s, dir, upper, h, build, tail_log, rule, max_points,
-                        set, NULL);
+                        set, NULL, NULL);
 }
 
 /* Mean of the composed loss under the tilt (the derivative of the
@@ -625,6 +645,13 @@ typedef struct
    * when it starts, see rung_start): both sides of a rung use the same,
    * whether the lower side runs or not. */
   pld_station_rule stations[2], used_stations[2];
+  /* With `keep`, each direction's last upper steps, on grid kept_h ending
+   * at kept_tail_log, with the stations of used_stations then (see
+   * dpacct_pld_fixed_grid). */
+  int keep;
+  step_set kept[2];
+  double kept_h[2], kept_tail_log[2];
+  pld_station_rule kept_stations[2];
 } centring;
 
 /* Nothing known yet: no estimate, tilt or upper bound, no tables. */
@@ -669,7 +696,10 @@ centring_release (centring *at)
     for (int d = 0; d < 2; d++)
       dpacct_pld_fft_plan_release (&at->plan[side][d]);
   for (int d = 0; d < 2; d++)
-    spare_release (at, d);
+    {
+      spare_release (at, d);
+      step_set_release (&at->kept[d]);
+    }
 }
 
 /* One side of the bound in one direction on grid h, each step's grid
@@ -694,11 +724,13 @@ bound_with_tails (const pld_state *s, pld_direction dir, double h, int upper,
       int twin = upper && at->lower_follows;
       if (twin || !upper)
         spare_release (at, d); /* replaced, or not on this grid */
+      if (upper)
+        step_set_release (&at->kept[d]); /* not this rung's */
       status = step_set_fill (s, dir, upper, h,
                               upper ? dpacct_pld_step_pessimistic
                                     : dpacct_pld_step_optimistic,
                               tail_log, &at->used_stations[d], s->max_points,
-                              &set, twin ? &at->spare[d] : NULL);
+                              &set, twin ? &at->spare[d] : NULL, NULL);
       if (status == DPACCT_OK && at->spare[d].steps != NULL)
         at->spare_h[d] = h, at->spare_tail_log[d] = tail_log;
     }
@@ -731,7 +763,14 @@ bound_with_tails (const pld_state *s, pld_direction dir, double h, int upper,
       *infinity = c.infinity;
       dpacct_pld_composed_release (&c);
     }
-  step_set_release (&set);
+  if (status == DPACCT_OK && upper && at->keep)
+    {
+      at->kept[d] = set;
+      at->kept_h[d] = h, at->kept_tail_log[d] = tail_log;
+      at->kept_stations[d] = at->used_stations[d];
+    }
+  else
+    step_set_release (&set);
   return status;
 }
 
@@ -1459,17 +1498,29 @@ dpacct_pld_fixed_grid (const dpacct_accountant_options *o,
   s.upper_only = 1;
   centring at;
   centring_init (&at);
+  at.keep = 1;
   ladder lad;
   status = refine (&s, ASK_EPSILON, delta, delta, 0, &at, &lad);
   grid->h = lad.h;
   grid->directions = directions (&s);
-  grid->tilt[0] = at.tilt[0];
-  grid->tilt[1] = at.tilt[1];
   grid->tail_log = fmin (-log (1e-4 * delta / total_steps (&s)), 700.0);
-  grid->stations[0] = at.used_stations[0];
-  grid->stations[1] = at.used_stations[1];
-  grid->upper[0] = at.upper[0];
-  grid->upper[1] = at.upper[1];
+  for (int d = 0; d < 2; d++)
+    {
+      grid->tilt[d] = at.tilt[d];
+      grid->stations[d] = at.used_stations[d];
+      grid->upper[d] = at.upper[d];
+      /* The last rung's steps, where they are what dpacct_pld_leaf_steps
+       * would build: the fixed leaves' product takes them. */
+      memset (&grid->kept[d], 0, sizeof grid->kept[d]);
+      if (status == DPACCT_OK && at.kept_h[d] == grid->h
+          && at.kept_tail_log[d] == grid->tail_log
+          && memcmp (&at.kept_stations[d], &grid->stations[d],
+                     sizeof grid->stations[d]) == 0)
+        {
+          grid->kept[d] = at.kept[d];
+          memset (&at.kept[d], 0, sizeof at.kept[d]);
+        }
+    }
   centring_release (&at);
   pld_release (&s);
   if (status != DPACCT_OK)
@@ -1484,30 +1535,28 @@ dpacct_pld_fixed_grid (const dpacct_accountant_options *o,
 int
 dpacct_pld_leaf_steps (const dpacct_accountant_options *o,
                        const dpacct_leaf *leaves, size_t n, int add,
-                       const pld_grid *grid, pld_step_list *out)
+                       const pld_grid *grid, pld_step_list *donor,
+                       pld_step_list *out)
 {
   pld_state s;
-  step_set set = { 0, NULL, NULL };
+  memset (out, 0, sizeof *out);
   int status = state_of_leaves (o, leaves, n, NULL, 0, &s);
   if (status == DPACCT_OK)
-    status = step_set_build (&s, add ? PLD_ADD : PLD_REMOVE, 1, grid->h,
-                             dpacct_pld_step_pessimistic, grid->tail_log,
-                             &grid->stations[add != 0], s.max_points, &set);
+    status = step_set_fill (&s, add ? PLD_ADD : PLD_REMOVE, 1, grid->h,
+                            dpacct_pld_step_pessimistic, grid->tail_log,
+                            &grid->stations[add != 0], s.max_points, out, NULL,
+                            donor);
   pld_release (&s);
-  out->n = status == DPACCT_OK ? set.n : 0;
-  out->steps = set.steps;
-  out->factors = set.factors;
+  if (status != DPACCT_OK)
+    out->n = 0;
   return status;
 }
 
 void
 dpacct_pld_step_list_release (pld_step_list *list)
 {
-  step_set set = { list->n, list->steps, list->factors };
-  step_set_release (&set);
+  step_set_release (list);
   list->n = 0;
-  list->steps = NULL;
-  list->factors = NULL;
 }
 
 static const dpacct_accountant_type pld_type;

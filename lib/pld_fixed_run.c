@@ -4,8 +4,9 @@
  * Calibrating one phase's noise in a run of many phases evaluates runs
  * that differ in that phase only.  The first evaluation climbs the
  * ladder as pld_epsilon does and so fixes the grid interval h and, per
- * direction, the tilt; the fixed leaves are then discretised once on that
- * grid and their tilted transforms multiplied into one product, whose
+ * direction, the tilt; the fixed leaves' steps on that grid (the ones
+ * the ladder's last rung built, where it built them there) have their
+ * tilted transforms multiplied into one product, whose
  * sums (moments, log scale, mass at infinity, round-off) and Chernoff
  * exponents are kept.  Each later run discretises only its varying leaves
  * and composes them into a copy of the product: one forward and one
@@ -87,6 +88,7 @@ fixed_run_free (dpacct_fixed_run *run)
       dpacct_pld_step_list_release (&f->steps);
       dpacct_pld_fft_plan_release (&f->plan);
       free (f->product);
+      dpacct_pld_step_list_release (&run->grid.kept[d]);
     }
   free (run->fixed);
   free (run->first);
@@ -103,7 +105,7 @@ varying_steps (const dpacct_fixed_run *run, int d, const dpacct_leaf *varying,
   const fixed_direction *f = &run->dir[d];
   pld_sums sums;
   int status = dpacct_pld_leaf_steps (&run->options, varying, n_varying, d,
-                                      &run->grid, steps);
+                                      &run->grid, NULL, steps);
   if (status == DPACCT_OK && steps->n == 0)
     status = DPACCT_EUNSUP; /* nothing varies: nothing to compose */
   if (status == DPACCT_OK)
@@ -168,7 +170,8 @@ fix_direction (dpacct_fixed_run *run, int d, const dpacct_leaf *fixed,
   if (!(f->tilt >= 0.0))
     return DPACCT_EUNSUP;
   int status = dpacct_pld_leaf_steps (&run->options, fixed, n_fixed, d,
-                                      &run->grid, &f->steps);
+                                      &run->grid, &run->grid.kept[d],
+                                      &f->steps);
   if (status == DPACCT_OK && f->steps.n == 0)
     return DPACCT_EUNSUP;
   if (status == DPACCT_OK)
@@ -222,7 +225,7 @@ fixed_run_alloc (const dpacct_accountant_options *options, double delta,
   /* An infinite or zero bound ends the ladder early: no grid to keep. */
   if (!(isfinite (first->upper) && first->upper > 0.0))
     {
-      free (run);
+      fixed_run_free (run);
       return DPACCT_OK;
     }
   run->options = *options;
@@ -251,6 +254,10 @@ fixed_run_alloc (const dpacct_accountant_options *options, double delta,
                                       n_varying);
         run->made[d] = fixed_status == DPACCT_OK;
       }
+  /* The ladder's steps left over (the varying leaves', or a direction
+   * made later, on steps of its own then) are not kept. */
+  for (int d = 0; d < 2; d++)
+    dpacct_pld_step_list_release (&run->grid.kept[d]);
   /* The first bound stands either way; without a product, later runs are
    * bounded by the accountant itself. */
   if (fixed_status == DPACCT_OK)

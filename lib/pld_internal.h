@@ -330,6 +330,16 @@ typedef struct
   double tilt, log_mgf, eps, delta, steps;
 } pld_station_rule;
 
+/* Steps and the factors that compose them (each pointing to its step),
+ * with the pair each step discretises. */
+typedef struct
+{
+  size_t n;
+  pld_step *steps;
+  pld_factor *factors;
+  pld_pair *pairs;
+} pld_step_list;
+
 /* For calibration's fixed-grid evaluations (pld_fixed_run.c), from
  * pld_accountant.c: the grid and tilts of the upper bound's ladder, and
  * the pessimistic steps of the upper bound's pairs on such a grid. */
@@ -341,14 +351,10 @@ typedef struct
   double tail_log;   /* where the steps' grids end (see one_bound) */
   pld_station_rule stations[2]; /* what chose the last rung's stations */
   double upper[2];   /* per direction, its smallest upper bound on any rung */
+  /* per direction, the steps the last rung built there, where it built
+   * them on this grid with these stations (n = 0: none) */
+  pld_step_list kept[2];
 } pld_grid;
-
-typedef struct
-{
-  size_t n;
-  pld_step *steps;
-  pld_factor *factors;
-} pld_step_list;
 
 /* The epsilon upper bound at delta of the run of these leaves, as
  * pld_epsilon gives it with "upper-only", and its grid; DPACCT_EUNSUP
@@ -359,10 +365,13 @@ int dpacct_pld_fixed_grid (const dpacct_accountant_options *options,
                            dpacct_bound *out, pld_grid *grid);
 /* The pessimistic steps of the leaves' upper-bound pairs in one direction
  * (add or remove) on the grid's last rung, with its stations, cut where
- * the tails are below e^-tail_log. */
+ * the tails are below e^-tail_log.  A step of the same pair in `donor`
+ * (steps built on that grid with those stations, or NULL) is taken from
+ * it instead of built again. */
 int dpacct_pld_leaf_steps (const dpacct_accountant_options *options,
                            const dpacct_leaf *leaves, size_t n, int add,
-                           const pld_grid *grid, pld_step_list *out);
+                           const pld_grid *grid, pld_step_list *donor,
+                           pld_step_list *out);
 void dpacct_pld_step_list_release (pld_step_list *list);
 
 /* [lower, upper] into *out, or ENUMERIC (both NaN) when the lower bound

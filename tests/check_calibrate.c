@@ -322,20 +322,23 @@ gaussian_leaf (double sigma, double q, uint64_t steps)
  * is at least the accountant's own lower bound of the same run, at least
  * the exact epsilon where there is one (unsampled Gaussian phases compose
  * to one Gaussian mechanism of noise 1 / sqrt(sum T_i / sigma_i^2), in
- * MPFR), and within the accountant's accuracy of the exact value. */
+ * MPFR), and within the accountant's accuracy of the exact value.  The
+ * fourth fixed leaf has the first one's noise at twice its rate (when
+ * sampled), so that the product cannot take one's step for the other's
+ * (the ladder's last steps are reused there). */
 START_TEST (test_fixed_grid_bounds)
 {
-  static const double fixed_sigma[] = { 2.0, 5.0, 3.0 };
+  static const double fixed_sigma[] = { 2.0, 5.0, 3.0, 2.0 };
   /* 2.0 before 0.9: a run with only more noise than the first may leave
    * the direction the first ladder had below the other unmade. */
   static const double noises[] = { 1.3, 2.0, 0.9, 1.0 };
   int sampled = _i;
   double q = sampled ? 0.01 : 1.0, delta = 1e-6;
   uint64_t steps = sampled ? 200 : 10;
-  dpacct_leaf fixed[3], varying;
-  for (int i = 0; i < 3; i++)
-    fixed[i] = gaussian_leaf (fixed_sigma[i] * (sampled ? 0.4 : 1.0), q,
-                              steps);
+  dpacct_leaf fixed[4], varying;
+  for (int i = 0; i < 4; i++)
+    fixed[i] = gaussian_leaf (fixed_sigma[i] * (sampled ? 0.4 : 1.0),
+                              i == 3 && sampled ? 2.0 * q : q, steps);
   const dpacct_fixed_run_hook *hook
     = dpacct_accountant_fixed_run (dpacct_accountant_pld);
   ck_assert (hook != NULL
@@ -349,16 +352,16 @@ START_TEST (test_fixed_grid_bounds)
     {
       varying = gaussian_leaf (noises[k], q, steps);
       if (k == 0)
-        ck_assert_int_eq (hook->alloc (&o, delta, fixed, 3, &varying, 1, &run,
+        ck_assert_int_eq (hook->alloc (&o, delta, fixed, 4, &varying, 1, &run,
                                        &b),
                           DPACCT_OK);
       else
         ck_assert_int_eq (hook->epsilon (run, &varying, 1, &b), DPACCT_OK);
       ck_assert (run != NULL);
-      double sigma[4] = { fixed[0].parameter, noises[k], fixed[1].parameter,
-                          fixed[2].parameter };
-      double ones[4] = { q, q, q, q };
-      phased_run r = { sigma, ones, 4, 1, steps, 0 };
+      double sigma[5] = { fixed[0].parameter, noises[k], fixed[1].parameter,
+                          fixed[2].parameter, fixed[3].parameter };
+      double rates[5] = { q, q, q, q, fixed[3].rate };
+      phased_run r = { sigma, rates, 5, 1, steps, 0 };
       dpacct_bound own = pld_bound_at (&r, noises[k], delta);
       ck_assert_msg (b.upper >= own.lower
                          && b.upper <= own.upper * (1 + 2e-3),
@@ -367,7 +370,7 @@ START_TEST (test_fixed_grid_bounds)
       if (sampled)
         continue;
       double mu2 = 0.0;
-      for (int i = 0; i < 4; i++)
+      for (int i = 0; i < 5; i++)
         mu2 += (double) steps / (sigma[i] * sigma[i]);
       double exact
         = test_exact_gaussian_epsilon (1.0 / sqrt (mu2), 1.0, delta);
