@@ -623,7 +623,8 @@ typedef struct
 {
   double estimate[2];
   double tilt[2], lower_tilt[2];
-  double upper[2], upper_h[2]; /* and the grid of the last (0: none) */
+  double upper[2];
+  double upper_h[2]; /* the grid the upper side last ran on (0: none) */
   /* Each side's own (not shared: a kept plan can widen the window, see
    * choose_window, so a shared one would make the upper bound depend on
    * whether the lower side ran, and calibration's upper-only bound would
