@@ -55,19 +55,6 @@ tail_sums (pld_composed *c, double *spare)
   return DPACCT_OK;
 }
 
-/* log sum_k m_k e^{theta c_k} over a step's finite masses, given their
- * logarithms (-Inf for empty points).  Terms below e^-40 of the largest
- * are counted at e^-40 each, so the result is never below the true value
- * (the Chernoff bound below rests on it). */
-static double
-log_mgf (const pld_step *s, const double *log_mass, double theta)
-{
-  pld_tilted t;
-  dpacct_pld_step_tilt_moments (s, log_mass, theta, 40.0, PLD_SMALL_COUNTED,
-                                &t);
-  return t.log_mgf;
-}
-
 /* The Chernoff exponents of the tilted composition on a fixed grid of
  * theta: k(i, up) = sum count (log M(tilt + theta_i) - log M(tilt)), and
  * likewise at tilt - theta_i going down.  The thetas span 2^-8 to 2^10
@@ -94,18 +81,40 @@ dpacct_pld_chernoff_init (pld_chernoff *c, const pld_prepared *p, double sd,
   c->best[1] = base != NULL ? base->best[1] : 22;
 }
 
+/* Exponents (up and down, i) and, in the same pass over the steps, those
+ * of its neighbours not computed yet: the search that asks for one
+ * asks for them next.  Each step's log M is log sum_k m_k e^{theta c_k}
+ * with the terms below e^-40 of the largest counted at e^-40 each, so it
+ * is never below the true value (the Chernoff bound rests on it). */
+static void
+chernoff_exponents (pld_chernoff *c, int i)
+{
+  const pld_prepared *p = c->p;
+  double at[PLD_MAX_TILTS], k[PLD_MAX_TILTS], log_mgf[PLD_MAX_TILTS];
+  int side[PLD_MAX_TILTS], index[PLD_MAX_TILTS], m = 0;
+  for (int s = 0; s < 2; s++)
+    for (int j = i - 1; j <= i + 1; j++)
+      if (j >= 0 && j < PLD_N_THETA && isnan (c->k[s][j]))
+        {
+          side[m] = s, index[m] = j, k[m] = 0.0;
+          at[m++] = p->tilt + (s ? c->theta[j] : -c->theta[j]);
+        }
+  for (size_t j = 0; j < p->nf; j++)
+    {
+      dpacct_pld_step_log_mgfs (p->f[j].step, p->log_mass[j], at, m, 40.0,
+                                log_mgf);
+      for (int t = 0; t < m; t++)
+        k[t] += (double) p->f[j].count * (log_mgf[t] - p->log_m[j]);
+    }
+  for (int t = 0; t < m; t++)
+    c->k[side[t]][index[t]] = k[t];
+}
+
 static double
 chernoff_exponent (pld_chernoff *c, int up, int i)
 {
   if (isnan (c->k[up][i]))
-    {
-      const pld_prepared *p = c->p;
-      double at = p->tilt + (up ? c->theta[i] : -c->theta[i]), k = 0.0;
-      for (size_t j = 0; j < p->nf; j++)
-        k += (double) p->f[j].count
-             * (log_mgf (p->f[j].step, p->log_mass[j], at) - p->log_m[j]);
-      c->k[up][i] = k;
-    }
+    chernoff_exponents (c, i);
   return c->base != NULL ? c->k[up][i] + chernoff_exponent (c->base, up, i)
                          : c->k[up][i];
 }

@@ -124,6 +124,14 @@ void dpacct_pld_step_tilt_moments (const pld_step *s, const double *log_mass,
                                    double theta, double cut,
                                    pld_small_terms small, pld_tilted *out);
 
+/* The log-MGFs of step S at m thetas (m at most PLD_MAX_TILTS), small
+ * terms counted: each bit for bit what dpacct_pld_step_tilt_moments
+ * gives, in one pass over the points instead of m. */
+enum { PLD_MAX_TILTS = 8 };
+void dpacct_pld_step_log_mgfs (const pld_step *s, const double *log_mass,
+                               const double *theta, int m, double cut,
+                               double *log_mgf);
+
 /* The smallest tilt in [0, 1e6] at which `reached` holds (it must turn
  * true once and stay so as the tilt grows), found by bisection until the
  * bracket is within rel_tol of its top; either end of the bracket: where
