@@ -31,79 +31,27 @@
  * the Chernoff bound needs. */
 enum { RESTART = 32 };
 
-void
-dpacct_pld_step_tilt_moments (const pld_step *s, const double *log_mass,
-                              double theta, double cut, pld_small_terms small,
-                              pld_tilted *out)
-{
-  double h = s->h, top = -INFINITY;
-  size_t n = s->n;
-  for (size_t k = 0; k < n; k++)
-    {
-      double x = log_mass[k] + theta * ((double) (s->first + (long) k) * h);
-      top = x > top ? x : top; /* -Inf and NaN-free: no fmax call */
-    }
-  out->log_mgf = -INFINITY;
-  out->mean = out->var = 0.0;
-  if (top == -INFINITY)
-    return;
-  double step = exp (theta * h), m0 = 0.0, m1 = 0.0, m2 = 0.0, below = 0.0;
-  double span = fabs (theta * h) * RESTART; /* at most e^50 in a block */
-  double lowest = span <= 50.0 ? 1e-290 * exp (span) : INFINITY;
-  double highest = span <= 50.0 ? 1e290 * exp (-span) : 0.0;
-  for (size_t k0 = 0; k0 < n; k0 += RESTART)
-    {
-      size_t end = k0 + RESTART < n ? k0 + RESTART : n;
-      double factor = exp (theta * ((double) (s->first + (long) k0) * h) - top);
-      int ok = factor > lowest && factor < highest;
-      for (size_t k = k0; k < end; k++, factor *= step)
-        {
-          double c = (double) (s->first + (long) k) * h;
-          double x = log_mass[k] + (theta * c - top);
-          if (!(x >= -cut))
-            {
-              below += x > -INFINITY;
-              continue;
-            }
-          double w = ok ? s->mass[k] * factor : exp (x);
-          m0 += w;
-          m1 += w * c;
-          m2 += w * c * c;
-        }
-    }
-  double counted = 0.0;
-  if (small == PLD_SMALL_COUNTED)
-    {
-      /* |theta c_k - top| is at most |theta| max |c| + |top|. */
-      double ends = fmax (fabs ((double) s->first * h),
-                          fabs ((double) (s->first + (long) n - 1) * h));
-      double widest = fabs (theta) * ends + fabs (top);
-      double u = 0x1p-53, margin = (4.0 * RESTART + 64.0 + 4.0 * widest) * u;
-      m0 *= 1.0 + margin;
-      counted = below * exp (-cut);
-    }
-  out->log_mgf = top + log (m0 + counted);
-  out->mean = m1 / m0;
-  out->var = fmax (m2 / m0 - out->mean * out->mean, 0.0);
-}
-
-/* The same log M, small terms counted, at several thetas, each in its own
- * chain of the same operations in the same order (so bit for bit the
- * same), the chains side by side: the processor overlaps them, where one
- * chain waits on every product. */
 #if defined __GNUC__
 #define ALWAYS_INLINE __attribute__ ((always_inline)) inline
 #else
 #define ALWAYS_INLINE inline
 #endif
 
+/* The sums behind the above at m thetas, each in its own chain of the
+ * same operations in the same order as one theta alone (so bit for bit
+ * the same), the chains side by side: the processor overlaps them, where
+ * one chain waits on every product.  Per theta: the largest term `top`
+ * (-Inf where every mass is 0), relative to it the weights' sum m0 and,
+ * with `moments`, their first two moments m1 and m2, and in `below` the
+ * number of terms under the cut.  Inlined, so that a constant m keeps the
+ * chains in registers and a constant `moments` drops what is not asked. */
 static ALWAYS_INLINE void
-log_mgfs (const pld_step *s, const double *log_mass, const double *theta,
-          const int m, double cut, double *log_mgf)
+tilted_sums (const pld_step *s, const double *log_mass, const double *theta,
+             const int m, double cut, const int moments, double *top,
+             double *m0, double *m1, double *m2, double *below)
 {
-  double h = s->h, top[PLD_MAX_TILTS], step[PLD_MAX_TILTS];
+  double h = s->h, step[PLD_MAX_TILTS], factor[PLD_MAX_TILTS];
   double lowest[PLD_MAX_TILTS], highest[PLD_MAX_TILTS];
-  double m0[PLD_MAX_TILTS], below[PLD_MAX_TILTS], factor[PLD_MAX_TILTS];
   int ok[PLD_MAX_TILTS];
   size_t n = s->n;
   for (int t = 0; t < m; t++)
@@ -114,16 +62,16 @@ log_mgfs (const pld_step *s, const double *log_mass, const double *theta,
       for (int t = 0; t < m; t++)
         {
           double x = log_mass[k] + theta[t] * c;
-          top[t] = x > top[t] ? x : top[t];
+          top[t] = x > top[t] ? x : top[t]; /* NaN-free: no fmax call */
         }
     }
   for (int t = 0; t < m; t++)
     {
       step[t] = exp (theta[t] * h);
-      double span = fabs (theta[t] * h) * RESTART;
+      double span = fabs (theta[t] * h) * RESTART; /* at most e^50 a block */
       lowest[t] = span <= 50.0 ? 1e-290 * exp (span) : INFINITY;
       highest[t] = span <= 50.0 ? 1e290 * exp (-span) : 0.0;
-      m0[t] = below[t] = 0.0;
+      m0[t] = m1[t] = m2[t] = below[t] = 0.0;
     }
   for (size_t k0 = 0; k0 < n; k0 += RESTART)
     {
@@ -141,40 +89,78 @@ log_mgfs (const pld_step *s, const double *log_mass, const double *theta,
             {
               double x = log_mass[k] + (theta[t] * c - top[t]);
               if (x >= -cut)
-                m0[t] += ok[t] ? s->mass[k] * factor[t] : exp (x);
+                {
+                  double w = ok[t] ? s->mass[k] * factor[t] : exp (x);
+                  m0[t] += w;
+                  if (moments)
+                    {
+                      m1[t] += w * c;
+                      m2[t] += w * c * c;
+                    }
+                }
               else
                 below[t] += x > -INFINITY;
               factor[t] *= step[t];
             }
         }
     }
-  double ends = fmax (fabs ((double) s->first * h),
-                      fabs ((double) (s->first + (long) n - 1) * h));
-  for (int t = 0; t < m; t++)
-    {
-      if (top[t] == -INFINITY)
-        {
-          log_mgf[t] = -INFINITY;
-          continue;
-        }
-      double widest = fabs (theta[t]) * ends + fabs (top[t]);
-      double u = 0x1p-53, margin = (4.0 * RESTART + 64.0 + 4.0 * widest) * u;
-      log_mgf[t] = top[t] + log (m0[t] * (1.0 + margin) + below[t]
-                                                         * exp (-cut));
-    }
 }
 
+/* With counted small terms, m0 raised by the margin above (so that log M
+ * stays above its true value); the terms under the cut are added by the
+ * caller at e^-cut each. */
+static double
+with_margin (const pld_step *s, double theta, double top, double m0)
+{
+  double h = s->h;
+  /* |theta c_k - top| is at most |theta| max |c| + |top|. */
+  double ends = fmax (fabs ((double) s->first * h),
+                      fabs ((double) (s->first + (long) s->n - 1) * h));
+  double widest = fabs (theta) * ends + fabs (top);
+  double u = 0x1p-53, margin = (4.0 * RESTART + 64.0 + 4.0 * widest) * u;
+  return m0 * (1.0 + margin);
+}
+
+void
+dpacct_pld_step_tilt_moments (const pld_step *s, const double *log_mass,
+                              double theta, double cut, pld_small_terms small,
+                              pld_tilted *out)
+{
+  double top, m0, m1, m2, below;
+  tilted_sums (s, log_mass, &theta, 1, cut, 1, &top, &m0, &m1, &m2, &below);
+  out->log_mgf = -INFINITY;
+  out->mean = out->var = 0.0;
+  if (top == -INFINITY)
+    return;
+  double counted = 0.0;
+  if (small == PLD_SMALL_COUNTED)
+    {
+      m0 = with_margin (s, theta, top, m0);
+      counted = below * exp (-cut);
+    }
+  out->log_mgf = top + log (m0 + counted);
+  out->mean = m1 / m0;
+  out->var = fmax (m2 / m0 - out->mean * out->mean, 0.0);
+}
+
+/* Six (three thetas, both sides) is what the Chernoff search asks for:
+ * with the count known, the chains stay in registers. */
 void
 dpacct_pld_step_log_mgfs (const pld_step *s, const double *log_mass,
                           const double *theta, int m, double cut,
                           double *log_mgf)
 {
-  /* Six (three thetas, both sides) is what the Chernoff search asks for:
-   * with the count known, the chains stay in registers. */
+  double top[PLD_MAX_TILTS], m0[PLD_MAX_TILTS], m1[PLD_MAX_TILTS];
+  double m2[PLD_MAX_TILTS], below[PLD_MAX_TILTS];
   if (m == 6)
-    log_mgfs (s, log_mass, theta, 6, cut, log_mgf);
+    tilted_sums (s, log_mass, theta, 6, cut, 0, top, m0, m1, m2, below);
   else
-    log_mgfs (s, log_mass, theta, m, cut, log_mgf);
+    tilted_sums (s, log_mass, theta, m, cut, 0, top, m0, m1, m2, below);
+  for (int t = 0; t < m; t++)
+    log_mgf[t] = top[t] == -INFINITY
+                     ? -INFINITY
+                     : top[t] + log (with_margin (s, theta[t], top[t], m0[t])
+                                     + below[t] * exp (-cut));
 }
 
 double
