@@ -612,6 +612,32 @@ directions (const pld_state *s)
   return 1;
 }
 
+/* Steps held for later, with what they were built on: grid h (0: none),
+ * tail cut and stations. */
+typedef struct
+{
+  step_set set;
+  double h, tail_log;
+  pld_station_rule stations;
+} held_steps;
+
+static void
+held_release (held_steps *held)
+{
+  step_set_release (&held->set);
+  held->set.n = 0;
+  held->h = 0.0;
+}
+
+/* Whether `held` holds steps built on these. */
+static int
+held_matches (const held_steps *held, double h, double tail_log,
+              const pld_station_rule *stations)
+{
+  return held->h > 0.0 && held->h == h && held->tail_log == tail_log
+         && memcmp (&held->stations, stations, sizeof *stations) == 0;
+}
+
 /* What each direction carries from grid to grid: where its composition
  * is centred, a rough epsilon (NaN: unknown yet, then the saddle-point
  * estimate, then the last upper bound), the tilt that the upper side
@@ -633,12 +659,10 @@ typedef struct
   double delta_tail_log; /* where the steps' grids end, asked for a tiny
                           * delta (see one_bound; 0: not yet) */
   /* The optimistic steps that the upper side built from its tails for
-   * the lower side on the same rung (step_set_fill), on grid spare_h
-   * (0: none) ending at spare_tail_log; the upper side builds them only
-   * when lower_follows says the lower side runs on the rung, asking with
-   * the same target. */
-  step_set spare[2];
-  double spare_h[2], spare_tail_log[2];
+   * the lower side on the same rung (step_set_fill); the upper side builds
+   * them only when lower_follows says the lower side runs on the rung,
+   * asking with the same target. */
+  held_steps spare[2];
   int lower_follows;
   /* What chooses the steps' stations (step_stations), from the upper
    * side's composition on the rung before (a NaN tilt or eps: none yet,
@@ -646,13 +670,10 @@ typedef struct
    * when it starts, see rung_start): both sides of a rung use the same,
    * whether the lower side runs or not. */
   pld_station_rule stations[2], used_stations[2];
-  /* With `keep`, each direction's last upper steps, on grid kept_h ending
-   * at kept_tail_log, with the stations of used_stations then (see
+  /* With `keep`, each direction's last upper steps (see
    * dpacct_pld_fixed_grid). */
   int keep;
-  step_set kept[2];
-  double kept_h[2], kept_tail_log[2];
-  pld_station_rule kept_stations[2];
+  held_steps kept[2];
 } centring;
 
 /* Nothing known yet: no estimate, tilt or upper bound, no tables. */
@@ -668,14 +689,6 @@ centring_init (centring *at)
     }
 }
 
-static void
-spare_release (centring *at, int d)
-{
-  step_set_release (&at->spare[d]);
-  at->spare[d].n = 0;
-  at->spare_h[d] = 0.0;
-}
-
 /* A new rung: its steps' stations, and the lower side's centre, are
  * those the upper side left on the rung before; steps it built for a
  * lower side that did not run are dropped. */
@@ -686,7 +699,7 @@ rung_start (centring *at)
     {
       at->used_stations[d] = at->stations[d];
       at->lower_tilt[d] = at->tilt[d];
-      spare_release (at, d);
+      held_release (&at->spare[d]);
     }
 }
 
@@ -698,42 +711,45 @@ centring_release (centring *at)
       dpacct_pld_fft_plan_release (&at->plan[side][d]);
   for (int d = 0; d < 2; d++)
     {
-      spare_release (at, d);
-      step_set_release (&at->kept[d]);
+      held_release (&at->spare[d]);
+      held_release (&at->kept[d]);
     }
 }
 
 /* One side of the bound in one direction on grid h, each step's grid
  * ending where its tail is below e^-tail_log; *infinity is the composed
- * mass at +infinity (a part of an upper delta). */
+ * mass at +infinity (a part of an upper delta).  With `twin` (upper side
+ * only), the lower side's steps are built from the same tails and kept
+ * in at->spare for it. */
 static int
 bound_with_tails (const pld_state *s, pld_direction dir, double h, int upper,
-                  question ask, double given, double tail_log, centring *at,
-                  double *result, double *infinity)
+                  question ask, double given, double tail_log, int twin,
+                  centring *at, double *result, double *infinity)
 {
   int d = dir == PLD_ADD;
   step_set set;
   int status = DPACCT_OK;
-  if (!upper && at->spare_h[d] == h && at->spare_tail_log[d] == tail_log)
+  held_steps *spare = &at->spare[d];
+  const pld_station_rule *stations = &at->used_stations[d];
+  if (!upper && held_matches (spare, h, tail_log, stations))
     {
-      set = at->spare[d]; /* the upper side's tails, already made steps */
-      memset (&at->spare[d], 0, sizeof at->spare[d]);
-      at->spare_h[d] = 0.0;
+      set = spare->set; /* the upper side's tails, already made steps */
+      memset (&spare->set, 0, sizeof spare->set);
+      spare->h = 0.0;
     }
   else
     {
-      int twin = upper && at->lower_follows;
       if (twin || !upper)
-        spare_release (at, d); /* replaced, or not on this grid */
+        held_release (spare); /* replaced, or not on this grid */
       if (upper)
-        step_set_release (&at->kept[d]); /* not this rung's */
+        held_release (&at->kept[d]); /* not this rung's */
       status = step_set_fill (s, dir, upper, h,
                               upper ? dpacct_pld_step_pessimistic
                                     : dpacct_pld_step_optimistic,
-                              tail_log, &at->used_stations[d], s->max_points,
-                              &set, twin ? &at->spare[d] : NULL, NULL);
-      if (status == DPACCT_OK && at->spare[d].steps != NULL)
-        at->spare_h[d] = h, at->spare_tail_log[d] = tail_log;
+                              tail_log, stations, s->max_points, &set,
+                              twin ? &spare->set : NULL, NULL);
+      if (status == DPACCT_OK && spare->set.steps != NULL)
+        *spare = (held_steps) { spare->set, h, tail_log, *stations };
     }
   if (status != DPACCT_OK)
     return status;
@@ -766,13 +782,20 @@ bound_with_tails (const pld_state *s, pld_direction dir, double h, int upper,
     }
   if (status == DPACCT_OK && upper && at->keep)
     {
-      at->kept[d] = set;
-      at->kept_h[d] = h, at->kept_tail_log[d] = tail_log;
-      at->kept_stations[d] = at->used_stations[d];
+      at->kept[d] = (held_steps) { set, h, tail_log, *stations };
     }
   else
     step_set_release (&set);
   return status;
+}
+
+/* Where each step's grid ends at first (see one_bound): the log of the
+ * inverse of the tail cut off. */
+static double
+tail_cut (const pld_state *s, question ask, double given)
+{
+  return fmin (-log ((ask == ASK_EPSILON ? 1e-4 * given : 1e-20)
+                     / total_steps (s)), 700.0);
 }
 
 /* One side of the bound (epsilon for `given` delta, or delta for `given`
@@ -784,28 +807,26 @@ bound_with_tails (const pld_state *s, pld_direction dir, double h, int upper,
  * of it, and from there on on every rung (at most e^-700 a step). */
 static int
 one_bound (const pld_state *s, pld_direction dir, double h, int upper,
-           question ask, double given, centring *at, double *result)
+           question ask, double given, int twin, centring *at,
+           double *result)
 {
   double steps = total_steps (s);
-  double tail_log = fmin (-log ((ask == ASK_EPSILON ? 1e-4 * given : 1e-20)
-                                / steps), 700.0), lowers = tail_log;
+  double tail_log = tail_cut (s, ask, given), lowers = tail_log;
   if (ask == ASK_DELTA && upper)
     tail_log = fmax (tail_log, at->delta_tail_log);
   double infinity = 0.0;
   /* Only steps that end where the lower side's do are built for it. */
-  int follows = at->lower_follows;
-  at->lower_follows = follows && tail_log == lowers;
-  int status = bound_with_tails (s, dir, h, upper, ask, given, tail_log, at,
-                                 result, &infinity);
-  at->lower_follows = 0;
+  int status = bound_with_tails (s, dir, h, upper, ask, given, tail_log,
+                                 twin && tail_log == lowers, at, result,
+                                 &infinity);
   while (status == DPACCT_OK && ask == ASK_DELTA && upper
          && infinity > 1e-3 * *result && tail_log < 700.0)
     {
       double rest = fmax (*result - infinity, 1e-300), finer = *result;
       tail_log = fmin (fmax (-log (1e-4 * rest / steps), tail_log + 10.0),
                        700.0);
-      status = bound_with_tails (s, dir, h, upper, ask, given, tail_log, at,
-                                 &finer, &infinity);
+      status = bound_with_tails (s, dir, h, upper, ask, given, tail_log, 0,
+                                 at, &finer, &infinity);
       if (status == DPACCT_ENOMEM)
         {
           status = DPACCT_OK; /* the bound with the shorter grid stands */
@@ -814,7 +835,6 @@ one_bound (const pld_state *s, pld_direction dir, double h, int upper,
       *result = fmin (*result, finer);
       at->delta_tail_log = tail_log;
     }
-  at->lower_follows = follows;
   return status;
 }
 
@@ -835,14 +855,15 @@ aligned (const pld_state *s, double h)
   return h;
 }
 
-/* The upper side in direction d on grid h (it lowers at->upper[d]). */
+/* The upper side in direction d on grid h (it lowers at->upper[d]); with
+ * `twin`, building the lower side's steps too (see bound_with_tails). */
 static int
 upper_in (const pld_state *s, int d, double h, question ask, double given,
-          centring *at)
+          int twin, centring *at)
 {
   double v = 0.0;
-  int status = one_bound (s, d ? PLD_ADD : PLD_REMOVE, h, 1, ask, given, at,
-                          &v);
+  int status = one_bound (s, d ? PLD_ADD : PLD_REMOVE, h, 1, ask, given,
+                          twin, at, &v);
   if (status == DPACCT_OK)
     {
       at->upper[d] = fmin (at->upper[d], v);
@@ -875,19 +896,18 @@ side_on_grid (const pld_state *s, double h, int upper, question ask,
           && at->upper[d] <= 1.05 * *value && coarse < at->upper_h[d]
           && s->interval == 0.0)
         {
-          int follows = at->lower_follows;
-          at->lower_follows = 0; /* the lower side's steps are on grid h */
-          int status = upper_in (s, d, coarse, ask, given, at);
-          at->lower_follows = follows;
+          /* no twin: the lower side's steps are on grid h */
+          int status = upper_in (s, d, coarse, ask, given, 0, at);
           if (status != DPACCT_OK && status != DPACCT_ENOMEM)
             return status;
         }
       if (k > 0 && at->upper[d] <= *value)
         continue;
       double v = 0.0;
-      int status = upper ? upper_in (s, d, h, ask, given, at)
+      int status = upper ? upper_in (s, d, h, ask, given, at->lower_follows,
+                                     at)
                          : one_bound (s, d ? PLD_ADD : PLD_REMOVE, h, 0, ask,
-                                      given, at, &v);
+                                      given, 0, at, &v);
       if (status != DPACCT_OK)
         return status;
       *value = fmax (*value, upper ? at->upper[d] : v);
@@ -964,7 +984,7 @@ ladder_start (const pld_state *s, question ask, double given)
    * estimate nothing to raise (a 1000-phase run: a tenth of its time). */
   if (ask == ASK_EPSILON && !(0.4 * spread >= 0.5))
     {
-      double tail_log = fmin (-log (1e-4 * given / total_steps (s)), 700.0);
+      double tail_log = tail_cut (s, ASK_EPSILON, given);
       double widest = 0.0;
       for (size_t i = 0; i < s->n; i++)
         {
@@ -1510,7 +1530,7 @@ dpacct_pld_fixed_grid (const dpacct_accountant_options *o,
   status = refine (&s, ASK_EPSILON, delta, delta, 0, &at, &lad);
   grid->h = lad.h;
   grid->directions = directions (&s);
-  grid->tail_log = fmin (-log (1e-4 * delta / total_steps (&s)), 700.0);
+  grid->tail_log = tail_cut (&s, ASK_EPSILON, delta);
   for (int d = 0; d < 2; d++)
     {
       grid->tilt[d] = at.tilt[d];
@@ -1519,13 +1539,12 @@ dpacct_pld_fixed_grid (const dpacct_accountant_options *o,
       /* The last rung's steps, where they are what dpacct_pld_leaf_steps
        * would build: the fixed leaves' product takes them. */
       memset (&grid->kept[d], 0, sizeof grid->kept[d]);
-      if (status == DPACCT_OK && at.kept_h[d] == grid->h
-          && at.kept_tail_log[d] == grid->tail_log
-          && memcmp (&at.kept_stations[d], &grid->stations[d],
-                     sizeof grid->stations[d]) == 0)
+      if (status == DPACCT_OK
+          && held_matches (&at.kept[d], grid->h, grid->tail_log,
+                           &grid->stations[d]))
         {
-          grid->kept[d] = at.kept[d];
-          memset (&at.kept[d], 0, sizeof at.kept[d]);
+          grid->kept[d] = at.kept[d].set;
+          memset (&at.kept[d].set, 0, sizeof at.kept[d].set);
         }
     }
   centring_release (&at);
