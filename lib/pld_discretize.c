@@ -29,46 +29,46 @@ dpacct_pld_stations_all (double h, long first, size_t n)
   return g;
 }
 
-/* Whether the cell between points a and b, whose tails are log_p_a and
- * log_p_b, is split into every point (see pld_stations). */
+/* Whether the cell between points a and b, whose P-tails are p_a and
+ * p_b, is split into every point (see pld_stations). */
 static int
-cell_matters (const pld_stations *g, size_t b, double log_p_a, double log_p_b)
+cell_matters (const pld_stations *g, size_t b, double p_a, double p_b)
 {
-  double m = exp (log_p_a) - exp (log_p_b);
+  double m = p_a - p_b;
   double e_b = (g->first + (long) b) * g->h;
   return m > 0.0
          && log (m) + fmin (0.0, g->log_mgf - g->tilt * (g->target - e_b))
               > g->refine_log;
 }
 
-/* The stations (*at, *m of them) and the tails P(L > e_k), Q(L > e_k) at
- * them, as logarithms: first at every stride-th point, then inside every
- * cell that matters. */
+/* The stations (*at, *m of them) and the tails there, P(L > e_k) and
+ * Q(L > e_k) e^{e_k} (see dpacct_pld_pair_tails_grid): first at every
+ * stride-th point, then inside every cell that matters. */
 static int
 grid_tails (const pld_pair *pair, const pld_stations *g, size_t **at,
-            size_t *m, double **log_p, double **log_q)
+            size_t *m, double **tail_p, double **scaled_q)
 {
   size_t n = g->n, stride = g->stride > 1 ? g->stride : 1;
   size_t coarse = (n - 1 + stride - 1) / stride + 1;
   *at = malloc (n * sizeof **at);
-  *log_p = malloc (n * sizeof **log_p);
-  *log_q = malloc (n * sizeof **log_q);
-  if (stride == 1 && *at != NULL && *log_p != NULL && *log_q != NULL)
+  *tail_p = malloc (n * sizeof **tail_p);
+  *scaled_q = malloc (n * sizeof **scaled_q);
+  if (stride == 1 && *at != NULL && *tail_p != NULL && *scaled_q != NULL)
     {
       /* Every point: straight into place, without the coarse pass. */
       for (size_t k = 0; k < n; k++)
         (*at)[k] = k;
-      dpacct_pld_pair_tails_grid (pair, g->h, g->first, *at, n, *log_p,
-                                  *log_q);
+      dpacct_pld_pair_tails_grid (pair, g->h, g->first, *at, n, *tail_p,
+                                  *scaled_q);
       *m = n;
       return DPACCT_OK;
     }
   size_t *c_at = calloc (coarse, sizeof *c_at);
   double *c_p = malloc (2 * coarse * sizeof *c_p), *c_q = c_p + coarse;
-  if (*at == NULL || *log_p == NULL || *log_q == NULL || c_at == NULL
+  if (*at == NULL || *tail_p == NULL || *scaled_q == NULL || c_at == NULL
       || c_p == NULL)
     {
-      free (*at), free (*log_p), free (*log_q), free (c_at), free (c_p);
+      free (*at), free (*tail_p), free (*scaled_q), free (c_at), free (c_p);
       return DPACCT_FAIL (DPACCT_ENOMEM, "cannot allocate a PLD grid");
     }
   for (size_t i = 0; i < coarse; i++)
@@ -78,17 +78,17 @@ grid_tails (const pld_pair *pair, const pld_stations *g, size_t **at,
   for (size_t i = 0; i < coarse; i++)
     {
       size_t a = c_at[i];
-      double lp = c_p[i], lq = c_q[i];
+      double tp = c_p[i], sq = c_q[i];
       if (i > 0 && a - (*at)[out - 1] > 1
-          && cell_matters (g, a, (*log_p)[out - 1], lp))
+          && cell_matters (g, a, (*tail_p)[out - 1], tp))
         {
           size_t from = (*at)[out - 1] + 1, k = out;
           for (size_t p = from; p < a; p++)
             (*at)[out++] = p;
           dpacct_pld_pair_tails_grid (pair, g->h, g->first, *at + k, a - from,
-                                      *log_p + k, *log_q + k);
+                                      *tail_p + k, *scaled_q + k);
         }
-      (*at)[out] = a, (*log_p)[out] = lp, (*log_q)[out] = lq;
+      (*at)[out] = a, (*tail_p)[out] = tp, (*scaled_q)[out] = sq;
       out++;
     }
   free (c_at), free (c_p);
@@ -96,17 +96,18 @@ grid_tails (const pld_pair *pair, const pld_stations *g, size_t **at,
   return DPACCT_OK;
 }
 
-/* The step's stations and the tails there. */
+/* The step's stations and the tails there, P(L > e_k) in p and
+ * Q(L > e_k) e^{e_k} in q. */
 typedef struct
 {
   size_t *at, m;
-  double *log_p, *log_q;
+  double *p, *q;
 } station_tails;
 
 static void
 station_tails_release (station_tails *t)
 {
-  free (t->at), free (t->log_p), free (t->log_q);
+  free (t->at), free (t->p), free (t->q);
 }
 
 static int
@@ -129,10 +130,18 @@ step_start (const pld_pair *pair, const pld_stations *g, pld_step *out,
 {
   int status = step_alloc (g->h, g->first, g->n, out);
   if (status == DPACCT_OK
-      && (status = grid_tails (pair, g, &t->at, &t->m, &t->log_p, &t->log_q))
+      && (status = grid_tails (pair, g, &t->at, &t->m, &t->p, &t->q))
            != DPACCT_OK)
     dpacct_pld_step_release (out);
   return status;
+}
+
+/* The Q-mass of the cell between stations i and i + 1 times e^{e_k} at
+ * its lower end, given e^{-(e_next - e_k)} = `decay`. */
+static double
+scaled_q_mass (const station_tails *t, size_t i, double decay)
+{
+  return t->q[i] - t->q[i + 1] * decay;
 }
 
 /* The pessimistic step from the pair's tails at its stations. */
@@ -140,33 +149,29 @@ static void
 pessimistic_from_tails (const station_tails *t, pld_step *out)
 {
   double h = out->h;
-  long first = out->first;
-  const double *log_p = t->log_p, *log_q = t->log_q;
+  const double *tp = t->p;
   /* Below the grid: raised to its first point (raising a loss only
    * raises the curve). */
-  out->mass[0] = -expm1 (log_p[0]);
+  out->mass[0] = 1.0 - tp[0];
   double one_minus_e_minus_h = -expm1 (-h);
-  double p_here = exp (log_p[0]);
   for (size_t i = 0; i + 1 < t->m; i++)
     {
       size_t k = t->at[i], next = t->at[i + 1];
-      double e = (first + (long) k) * h, p_next = exp (log_p[i + 1]);
       /* P- and Q-mass of the interval (e_k, e_next], split between its
        * ends so that both are kept: the curve then interpolates the true
        * one at every station and is linear (above it, as the curve is
        * convex) in between. */
-      double pm = p_here - p_next;
-      p_here = p_next;
-      double qm_scaled = exp (log_q[i] + e) - exp (log_q[i + 1] + e);
+      double pm = tp[i] - tp[i + 1];
       double span = next - k == 1 ? one_minus_e_minus_h
                                   : -expm1 (-(double) (next - k) * h);
+      double qm_scaled = scaled_q_mass (t, i, 1.0 - span);
       double upper = (pm - qm_scaled) / span;
       upper = fmin (fmax (upper, 0.0), fmax (pm, 0.0));
       out->mass[k] += fmax (pm, 0.0) - upper;
       out->mass[next] += upper;
     }
   /* Above the grid: +infinity. */
-  out->infinity = exp (log_p[t->m - 1]);
+  out->infinity = tp[t->m - 1];
 }
 
 typedef void tails_filler (const station_tails *t, pld_step *out);
@@ -270,7 +275,7 @@ typedef struct
   double pool_p, pool_q; /* pool_q: Q-mass times e^{e_target} */
   double start_p, start_q; /* of the atom (part) that started the pool */
   long target; /* the grid index the pool aims at, or MERGE_NONE */
-  const double *log_p, *log_q; /* the tails at the stations */
+  const double *tail_p, *scaled_q; /* the tails at the stations */
   long first;
   const size_t *at; /* the stations' grid indices */
   size_t stations;
@@ -281,8 +286,8 @@ typedef struct
 static double
 excess_from (const merger *m, long cell)
 {
-  double e = (double) (m->first + m->target) * m->h + MERGE_SLACK;
-  return exp (m->log_p[cell]) - exp (m->log_q[cell] + e);
+  double above = (double) (m->target - (long) m->at[cell]) * m->h;
+  return m->tail_p[cell] - m->scaled_q[cell] * exp (above + MERGE_SLACK);
 }
 
 /* Q-mass scaled by e^{e_ref} rescaled to e^{e_to}. */
@@ -385,25 +390,23 @@ optimistic_from_tails (const station_tails *t, pld_step *out)
   double h = out->h;
   long first = out->first;
   size_t n = out->n, last = t->m - 1;
-  const double *log_p = t->log_p, *log_q = t->log_q;
-  merger m = { h, n, out->mass, 0.0, 0.0, 0.0, 0.0, MERGE_NONE, log_p, log_q,
+  const double *tp = t->p;
+  merger m = { h, n, out->mass, 0.0, 0.0, 0.0, 0.0, MERGE_NONE, tp, t->q,
                first, t->at, t->m };
-  double e0 = first * h;
-  merge_atom (&m, -1, -expm1 (log_p[0]), exp (log (-expm1 (log_q[0])) + e0));
-  double p_here = exp (log_p[0]);
+  merge_atom (&m, -1, 1.0 - tp[0], exp (first * h) - t->q[0]);
+  double decay_1 = exp (-h);
   for (size_t i = 0; i < last; i++)
     {
-      double e = (first + (long) t->at[i]) * h, p_next = exp (log_p[i + 1]);
-      merge_atom (&m, (long) i, p_here - p_next,
-                  exp (log_q[i] + e) - exp (log_q[i + 1] + e));
-      p_here = p_next;
+      size_t gap = t->at[i + 1] - t->at[i];
+      double decay = gap == 1 ? decay_1 : exp (-(double) gap * h);
+      merge_atom (&m, (long) i, tp[i] - tp[i + 1],
+                  scaled_q_mass (t, i, decay));
     }
-  merge_atom (&m, (long) last, exp (log_p[last]),
-              exp (log_q[last] + (first + (long) n - 1) * h));
+  merge_atom (&m, (long) last, tp[last], t->q[last]);
   round_down (&m);
   /* At most 1e-25, and no more than the grid already leaves out (which
    * the caller sized to the delta asked for). */
-  drop_far_tails (out, fmin (1e-25, exp (log_p[last])));
+  drop_far_tails (out, fmin (1e-25, tp[last]));
 }
 
 int

@@ -31,11 +31,13 @@ typedef struct
 void dpacct_pld_pair_tails (const pld_pair *pair, double eps, double *log_p,
                             double *log_q);
 
-/* The same at the n grid points (first + at[i]) h, with the rate's
- * logarithms taken once. */
+/* The tails themselves at the n grid points e_i = (first + at[i]) h,
+ * with the rate's logarithms taken once: P(L > e_i) in tail_p[i], and
+ * Q(L > e_i) e^{e_i} (at most the former, and normal where Q(L > e_i)
+ * alone would underflow) in scaled_q[i]. */
 void dpacct_pld_pair_tails_grid (const pld_pair *pair, double h, long first,
-                                 const size_t *at, size_t n, double *log_p,
-                                 double *log_q);
+                                 const size_t *at, size_t n, double *tail_p,
+                                 double *scaled_q);
 
 /* The largest loss of a Laplace pair, an atom; NaN for a Gaussian one. */
 double dpacct_pld_pair_top_atom (const pld_pair *pair);

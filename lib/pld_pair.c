@@ -74,15 +74,14 @@ mixture (const rate_logs *r, double log_m0, double log_m1)
   return dpacct_log_add (r->l1q + log_m0, r->lq + log_m1);
 }
 
-/* For the Gaussian pair at base loss theta: log M0(l > theta) in
- * *log_0 and the log of the mixture (1-q) M0 + q M1 of the two in *log_mix
- * (above theta when `above`, below it when not).  While both tails are
- * normal doubles, the mixture is summed as it stands and costs one
- * logarithm (the tails cost most of a step, and dpacct_log_add two
- * transcendental calls); beyond, from the logarithms. */
-static void
+/* For the Gaussian pair at base loss theta: M0(l > theta) in *t0 and the
+ * mixture (1-q) M0 + q M1 of the two in *t_mix (above theta when
+ * `above`, below it when not).  While both tails are normal doubles they
+ * come as they stand (1), and the mixture costs no transcendental call;
+ * beyond, as logarithms (0).  The tails cost most of a step. */
+static int
 gaussian_tails (const pld_pair *p, const rate_logs *r, double theta,
-                int above, double *log_0, double *log_mix)
+                int above, double *t0, double *t_mix)
 {
   double s = p->scale, x = s * s * theta + 0.5;
   double z0 = above ? x / s : -x / s, z1 = above ? (x - 1.0) / s
@@ -90,12 +89,13 @@ gaussian_tails (const pld_pair *p, const rate_logs *r, double theta,
   if (z0 < 25.0 * M_SQRT2 && z1 < 25.0 * M_SQRT2)
     {
       double e0 = erfc (z0 / M_SQRT2), e1 = erfc (z1 / M_SQRT2);
-      *log_0 = log (e0) - M_LN2;
-      *log_mix = log ((1.0 - p->q) * e0 + p->q * e1) - M_LN2;
-      return;
+      *t0 = 0.5 * e0;
+      *t_mix = 0.5 * ((1.0 - p->q) * e0 + p->q * e1);
+      return 1;
     }
-  *log_0 = log_normal_upper (z0);
-  *log_mix = mixture (r, *log_0, log_normal_upper (z1));
+  *t0 = log_normal_upper (z0);
+  *t_mix = mixture (r, *t0, log_normal_upper (z1));
+  return 0;
 }
 
 /* The opposite pair's loss is increasing in x: with c = (1-q)/q e^{1/(2s^2)},
@@ -199,29 +199,31 @@ remove_threshold (double q, const rate_logs *r, double eps, double inner)
   return log (inner) - r->lq;
 }
 
-static void
-tails_at (const pld_pair *p, const rate_logs *r, double eps, double *log_p,
-          double *log_q)
+/* P(L > eps) and Q(L > eps) into *tp and *tq: as they stand (1), or
+ * as their logarithms (0). */
+static int
+tails_at (const pld_pair *p, const rate_logs *r, double eps, double *tp,
+          double *tq)
 {
   double q = p->q;
   if (p->direction == PLD_OPPOSITE)
     {
-      opposite_tails (p, r, eps, log_p, log_q);
-      return;
+      opposite_tails (p, r, eps, tp, tq);
+      return 0;
     }
   if (q >= 1.0)
     {
       if (p->direction == PLD_REMOVE)
         {
-          *log_p = base_upper (p, 1, eps);
-          *log_q = base_upper (p, 0, eps);
+          *tp = base_upper (p, 1, eps);
+          *tq = base_upper (p, 0, eps);
         }
       else /* L = -l, so L > eps iff l < -eps */
         {
-          *log_p = base_lower (p, 0, -eps);
-          *log_q = base_lower (p, 1, -eps);
+          *tp = base_lower (p, 0, -eps);
+          *tq = base_lower (p, 1, -eps);
         }
-      return;
+      return 0;
     }
   if (p->direction == PLD_REMOVE)
     {
@@ -229,34 +231,29 @@ tails_at (const pld_pair *p, const rate_logs *r, double eps, double *log_p,
       double inner = expm1 (eps) + q;
       if (inner <= 0.0)
         {
-          *log_p = *log_q = 0.0;
-          return;
+          *tp = *tq = 0.0;
+          return 0;
         }
       double theta = remove_threshold (q, r, eps, inner);
       if (p->base == PLD_GAUSSIAN)
-        {
-          gaussian_tails (p, r, theta, 1, log_q, log_p);
-          return;
-        }
-      *log_q = base_upper (p, 0, theta);
-      *log_p = mixture (r, *log_q, base_upper (p, 1, theta));
-      return;
+        return gaussian_tails (p, r, theta, 1, tq, tp);
+      *tq = base_upper (p, 0, theta);
+      *tp = mixture (r, *tq, base_upper (p, 1, theta));
+      return 0;
     }
   /* L = -log(1 - q + q e^l) > eps iff l < log((e^-eps - 1 + q) / q). */
   double inner = expm1 (-eps) + q;
   if (inner <= 0.0)
     {
-      *log_p = *log_q = -INFINITY;
-      return;
+      *tp = *tq = -INFINITY;
+      return 0;
     }
   double theta = log (inner) - r->lq;
   if (p->base == PLD_GAUSSIAN)
-    {
-      gaussian_tails (p, r, theta, 0, log_p, log_q);
-      return;
-    }
-  *log_p = base_lower (p, 0, theta);
-  *log_q = mixture (r, *log_p, base_lower (p, 1, theta));
+    return gaussian_tails (p, r, theta, 0, tp, tq);
+  *tp = base_lower (p, 0, theta);
+  *tq = mixture (r, *tp, base_lower (p, 1, theta));
+  return 0;
 }
 
 void
@@ -264,17 +261,24 @@ dpacct_pld_pair_tails (const pld_pair *p, double eps, double *log_p,
                        double *log_q)
 {
   rate_logs r = rate_logs_of (p->q);
-  tails_at (p, &r, eps, log_p, log_q);
+  if (tails_at (p, &r, eps, log_p, log_q))
+    *log_p = log (*log_p), *log_q = log (*log_q);
 }
 
 void
 dpacct_pld_pair_tails_grid (const pld_pair *p, double h, long first,
-                            const size_t *at, size_t n, double *log_p,
-                            double *log_q)
+                            const size_t *at, size_t n, double *tail_p,
+                            double *scaled_q)
 {
   rate_logs r = rate_logs_of (p->q);
   for (size_t i = 0; i < n; i++)
-    tails_at (p, &r, (first + (long) at[i]) * h, &log_p[i], &log_q[i]);
+    {
+      double eps = (first + (long) at[i]) * h, tp, tq;
+      if (tails_at (p, &r, eps, &tp, &tq))
+        tail_p[i] = tp, scaled_q[i] = tq * exp (eps);
+      else
+        tail_p[i] = exp (tp), scaled_q[i] = exp (tq + eps);
+    }
 }
 
 /* log P(L < eps), for the lower end of the range. */
