@@ -167,9 +167,9 @@ fast_epsilon (problem *p, double noise, dpacct_bound *bound,
     }
   else if (status == DPACCT_OK)
     {
-      status = p->hook->alloc (p->accountant, p->delta, p->fixed.leaves,
-                               p->fixed.n, varying.leaves, varying.n,
-                               &p->run, bound);
+      status = p->hook->alloc (p->accountant, p->delta, walked.leaves,
+                               walked.n, p->fixed.leaves, p->fixed.n,
+                               varying.leaves, varying.n, &p->run, bound);
       if (status != DPACCT_OK || p->run == NULL)
         fast_path_off (p);
     }
@@ -273,18 +273,46 @@ probe (problem *p, double noise)
   return p->status;
 }
 
+/* Whether the target looks out of reach from lo: epsilon fell from
+ * `before` at noise `from` to eps_lo at lo so slowly that, going on at
+ * that rate per log of the noise, it would not reach the target by
+ * noise_max.  (Epsilon falls ever more slowly in the log of the noise.)
+ * Only a guess, so it only decides to probe noise_max early; a rise
+ * (round-off in a bound) says nothing. */
+static int
+looks_out_of_reach (const problem *p, const dpacct_calibration_options *o,
+                    double from, double before)
+{
+  double fall = (before - p->eps_lo) / log (p->lo / from);
+  return p->lo < o->noise_max && fall > 0.0
+         && fall * log (o->noise_max / p->lo) <= p->eps_lo - p->target;
+}
+
 /* Steps up from *NOISE, by STEP at first and growing to doublings, until
- * an evaluated noise meets the target (hi finite); ERANGE when even
- * noise_max does not.  *NOISE ends at the last noise evaluated. */
+ * an evaluated noise meets the target; ERANGE when even noise_max does
+ * not.  Where the target looks out of reach, noise_max is evaluated at
+ * once (a run whose other phases alone spend the target: the rdp guide
+ * of a 1000-phase run took twenty doublings to learn that).  *NOISE ends
+ * at the last noise evaluated. */
 static int
 step_up (problem *p, const dpacct_calibration_options *o, double *noise,
          double step)
 {
-  int status = DPACCT_OK;
-  while (status == DPACCT_OK && p->hi == INFINITY && *noise < o->noise_max)
+  int status = DPACCT_OK, max_probed = 0;
+  while (status == DPACCT_OK && !(p->hi <= *noise) && *noise < o->noise_max)
     {
+      double from = *noise, before = p->eps_lo;
+      int from_missed = p->lo == from;
       status = probe (p, *noise = fmin (*noise * step, o->noise_max));
       step = fmin (step * step, 2.0);
+      if (status == DPACCT_OK && !max_probed && from_missed
+          && p->lo == *noise && looks_out_of_reach (p, o, from, before))
+        {
+          max_probed = 1;
+          status = probe (p, o->noise_max);
+          if (status == DPACCT_OK && p->hi == INFINITY)
+            break; /* out of reach indeed */
+        }
     }
   if (status == DPACCT_OK && p->hi == INFINITY)
     return DPACCT_FAIL (DPACCT_ERANGE,

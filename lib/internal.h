@@ -85,12 +85,14 @@ typedef struct
 {
   /* Whether it can serve accountants with these options at all. */
   int (*serves) (const dpacct_accountant_options *options);
-  /* The epsilon upper bound at DELTA of the run of FIXED and VARYING
-   * leaves, in full (as the type's epsilon with "upper-only" gives it),
-   * into *FIRST, and in *OUT what later runs with other varying leaves
-   * reuse, or NULL when the fast path cannot serve this run.  Any status
-   * but DPACCT_OK leaves the bound to the type itself. */
+  /* The epsilon upper bound at DELTA of the run of RUN's leaves (as
+   * walked, in their order: bit for bit what the type's epsilon with
+   * "upper-only" gives), which are the FIXED and VARYING leaves, into
+   * *FIRST, and in *OUT what later runs with other varying leaves reuse,
+   * or NULL when the fast path cannot serve this run.  Any status but
+   * DPACCT_OK leaves the bound to the type itself. */
   int (*alloc) (const dpacct_accountant_options *options, double delta,
+                const dpacct_leaf *run, size_t n_run,
                 const dpacct_leaf *fixed, size_t n_fixed,
                 const dpacct_leaf *varying, size_t n_varying,
                 dpacct_fixed_run **out, dpacct_bound *first);

@@ -198,6 +198,7 @@ fix_direction (dpacct_fixed_run *run, int d, const dpacct_leaf *fixed,
 
 static int
 fixed_run_alloc (const dpacct_accountant_options *options, double delta,
+                 const dpacct_leaf *leaves, size_t n_leaves,
                  const dpacct_leaf *fixed, size_t n_fixed,
                  const dpacct_leaf *varying, size_t n_varying,
                  dpacct_fixed_run **out, dpacct_bound *first)
@@ -206,17 +207,13 @@ fixed_run_alloc (const dpacct_accountant_options *options, double delta,
   if (n_fixed == 0 || n_varying == 0 || !fixed_run_serves (options))
     return DPACCT_EUNSUP;
   dpacct_fixed_run *run = calloc (1, sizeof *run);
-  dpacct_leaf *all = malloc ((n_fixed + n_varying) * sizeof *all);
-  if (run == NULL || all == NULL)
-    {
-      free (run), free (all);
-      return DPACCT_FAIL (DPACCT_ENOMEM, "cannot allocate a PLD fixed run");
-    }
-  memcpy (all, fixed, n_fixed * sizeof *all);
-  memcpy (all + n_fixed, varying, n_varying * sizeof *all);
-  int status = dpacct_pld_fixed_grid (options, all, n_fixed + n_varying,
-                                      delta, first, &run->grid);
-  free (all);
+  if (run == NULL)
+    return DPACCT_FAIL (DPACCT_ENOMEM, "cannot allocate a PLD fixed run");
+  /* The run's own leaves in their own order: the first bound is the
+   * accountant's, not one composed in another order (which differs in
+   * the last bits, and may miss a target that the accountant meets). */
+  int status = dpacct_pld_fixed_grid (options, leaves, n_leaves, delta,
+                                      first, &run->grid);
   if (status != DPACCT_OK)
     {
       free (run);
