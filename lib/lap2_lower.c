@@ -162,23 +162,13 @@ tilt_for (const pld_factor *f, size_t nf, double eps)
 {
   if (!isfinite (eps))
     return 0.0;
-  double **log_mass = calloc (nf, sizeof *log_mass);
-  int ok = log_mass != NULL;
-  for (size_t i = 0; ok && i < nf; i++)
-    {
-      const pld_step *s = f[i].step;
-      log_mass[i] = malloc (s->n * sizeof **log_mass);
-      ok = log_mass[i] != NULL;
-      for (size_t k = 0; ok && k < s->n; k++)
-        log_mass[i][k] = s->mass[k] > 0.0 ? log (s->mass[k]) : -INFINITY;
-    }
+  double **log_mass = dpacct_pld_log_masses (f, nf);
   tilt_goal goal = { f, nf, log_mass, eps };
-  double tilt = ok ? dpacct_pld_tilt_search (mean_reaches, &goal, 1e-6,
-                                             PLD_TILT_SHORT)
-                   : 0.0;
-  for (size_t i = 0; log_mass != NULL && i < nf; i++)
-    free (log_mass[i]);
-  free (log_mass);
+  double tilt = log_mass != NULL
+                    ? dpacct_pld_tilt_search (mean_reaches, &goal, 1e-6,
+                                              PLD_TILT_SHORT)
+                    : 0.0;
+  dpacct_pld_log_masses_free (log_mass, nf);
   return tilt;
 }
 

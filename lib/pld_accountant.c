@@ -488,34 +488,17 @@ tilted_mean (const step_set *set, double *const *log_mass, double tilt,
   return mean;
 }
 
-/* The steps' log masses, one array per step; NULL when memory is short. */
+/* The steps' log masses (see dpacct_pld_log_masses). */
 static double **
 step_log_masses (const step_set *set)
 {
-  double **log_mass = calloc (set->n, sizeof *log_mass);
-  for (size_t i = 0; log_mass != NULL && i < set->n; i++)
-    {
-      const pld_step *st = &set->steps[i];
-      log_mass[i] = malloc (st->n * sizeof **log_mass);
-      if (log_mass[i] == NULL)
-        {
-          for (size_t j = 0; j <= i; j++)
-            free (log_mass[j]);
-          free (log_mass);
-          return NULL;
-        }
-      for (size_t k = 0; k < st->n; k++)
-        log_mass[i][k] = st->mass[k] > 0.0 ? log (st->mass[k]) : -INFINITY;
-    }
-  return log_mass;
+  return dpacct_pld_log_masses (set->factors, set->n);
 }
 
 static void
 free_log_masses (const step_set *set, double **log_mass)
 {
-  for (size_t i = 0; log_mass != NULL && i < set->n; i++)
-    free (log_mass[i]);
-  free (log_mass);
+  dpacct_pld_log_masses_free (log_mass, set->n);
 }
 
 /* What a tilt search tests: the steps, their log masses and the target

@@ -166,12 +166,44 @@ dpacct_pld_chernoff_outside (pld_chernoff *c, double mean, double half)
          + exp (best_log_bound (c, 0, mean - half));
 }
 
+double **
+dpacct_pld_log_masses (const pld_factor *f, size_t nf)
+{
+  size_t total = 0;
+  for (size_t j = 0; j < nf; j++)
+    total += f[j].step->n;
+  /* One slot more, for the block (log_mass[0] may be empty). */
+  double **log_mass = malloc ((nf + 1) * sizeof *log_mass);
+  double *block = log_mass != NULL ? dpacct_alloc_doubles (total) : NULL;
+  if (block == NULL)
+    {
+      free (log_mass);
+      return NULL;
+    }
+  log_mass[nf] = block;
+  for (size_t j = 0; j < nf; j++)
+    {
+      const pld_step *st = f[j].step;
+      double *lm = log_mass[j] = block;
+      block += st->n;
+      for (size_t k = 0; k < st->n; k++)
+        lm[k] = st->mass[k] > 0.0 ? log (st->mass[k]) : -INFINITY;
+    }
+  return log_mass;
+}
+
+void
+dpacct_pld_log_masses_free (double **log_mass, size_t nf)
+{
+  if (log_mass != NULL)
+    free (log_mass[nf]);
+  free (log_mass);
+}
+
 void
 dpacct_pld_prepared_release (pld_prepared *p)
 {
-  for (size_t j = 0; p->log_mass != NULL && j < p->nf; j++)
-    free (p->log_mass[j]);
-  free (p->log_mass);
+  dpacct_pld_log_masses_free (p->log_mass, p->nf);
   free (p->log_m);
   p->log_mass = NULL;
   p->log_m = NULL;
@@ -187,18 +219,8 @@ dpacct_pld_prepare (const pld_factor *f, size_t nf, double tilt,
   out->nf = nf;
   out->tilt = tilt;
   out->log_m = malloc (nf * sizeof *out->log_m);
-  int given = log_mass != NULL;
-  out->log_mass = given ? log_mass : calloc (nf, sizeof *out->log_mass);
-  int ok = out->log_m != NULL && out->log_mass != NULL;
-  for (size_t j = 0; ok && !given && j < nf; j++)
-    {
-      double *lm = out->log_mass[j] = malloc (f[j].step->n * sizeof *lm);
-      ok = lm != NULL;
-      for (size_t k = 0; ok && k < f[j].step->n; k++)
-        lm[k] = f[j].step->mass[k] > 0.0 ? log (f[j].step->mass[k])
-                                         : -INFINITY;
-    }
-  if (!ok)
+  out->log_mass = log_mass != NULL ? log_mass : dpacct_pld_log_masses (f, nf);
+  if (out->log_m == NULL || out->log_mass == NULL)
     {
       dpacct_pld_prepared_release (out);
       return DPACCT_FAIL (DPACCT_ENOMEM, "cannot allocate a PLD composition");

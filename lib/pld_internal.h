@@ -244,9 +244,17 @@ typedef struct
   double *log_m;     /* per factor, log M(tilt) */
 } pld_prepared;
 
-/* `log_mass`, if not NULL, is the factors' log masses (as in
- * pld_prepared), already taken: the preparation owns it from then on,
- * even when it fails. */
+/* The factors' log masses (-Inf for empty points), one array per factor
+ * in one block: a long run's are tens of MiB, taken afresh for every
+ * composition, and one block sits on huge pages (dpacct_alloc_doubles),
+ * where separate arrays each took a page fault per 4 KiB.  NULL when
+ * memory is short; freed by dpacct_pld_log_masses_free. */
+double **dpacct_pld_log_masses (const pld_factor *factors, size_t n_factors);
+void dpacct_pld_log_masses_free (double **log_mass, size_t n_factors);
+
+/* `log_mass`, if not NULL, is the factors' log masses (from
+ * dpacct_pld_log_masses), already taken: the preparation owns it from
+ * then on, even when it fails. */
 int dpacct_pld_prepare (const pld_factor *factors, size_t n_factors,
                         double tilt, double **log_mass, pld_prepared *out,
                         pld_sums *sums);

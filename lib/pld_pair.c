@@ -199,8 +199,9 @@ remove_threshold (double q, const rate_logs *r, double eps, double inner)
   return log (inner) - r->lq;
 }
 
-/* P(L > eps) and Q(L > eps) into *tp and *tq: as they stand (1), or
- * as their logarithms (0). */
+/* P(L > eps) and Q(L > eps) into *tp and *tq: as they stand, Q's
+ * times e^eps (1; e^eps comes from the threshold's own expm1), or as
+ * their logarithms (0). */
 static int
 tails_at (const pld_pair *p, const rate_logs *r, double eps, double *tp,
           double *tq)
@@ -235,8 +236,13 @@ tails_at (const pld_pair *p, const rate_logs *r, double eps, double *tp,
           return 0;
         }
       double theta = remove_threshold (q, r, eps, inner);
+      if (p->base == PLD_GAUSSIAN && gaussian_tails (p, r, theta, 1, tq, tp))
+        {
+          *tq *= inner + (1.0 - q); /* e^eps */
+          return 1;
+        }
       if (p->base == PLD_GAUSSIAN)
-        return gaussian_tails (p, r, theta, 1, tq, tp);
+        return 0;
       *tq = base_upper (p, 0, theta);
       *tp = mixture (r, *tq, base_upper (p, 1, theta));
       return 0;
@@ -249,8 +255,13 @@ tails_at (const pld_pair *p, const rate_logs *r, double eps, double *tp,
       return 0;
     }
   double theta = log (inner) - r->lq;
+  if (p->base == PLD_GAUSSIAN && gaussian_tails (p, r, theta, 0, tp, tq))
+    {
+      *tq /= inner + (1.0 - q); /* e^-eps */
+      return 1;
+    }
   if (p->base == PLD_GAUSSIAN)
-    return gaussian_tails (p, r, theta, 0, tp, tq);
+    return 0;
   *tp = base_lower (p, 0, theta);
   *tq = mixture (r, *tp, base_lower (p, 1, theta));
   return 0;
@@ -262,7 +273,7 @@ dpacct_pld_pair_tails (const pld_pair *p, double eps, double *log_p,
 {
   rate_logs r = rate_logs_of (p->q);
   if (tails_at (p, &r, eps, log_p, log_q))
-    *log_p = log (*log_p), *log_q = log (*log_q);
+    *log_p = log (*log_p), *log_q = log (*log_q) - eps;
 }
 
 void
@@ -275,7 +286,7 @@ dpacct_pld_pair_tails_grid (const pld_pair *p, double h, long first,
     {
       double eps = (first + (long) at[i]) * h, tp, tq;
       if (tails_at (p, &r, eps, &tp, &tq))
-        tail_p[i] = tp, scaled_q[i] = tq * exp (eps);
+        tail_p[i] = tp, scaled_q[i] = tq;
       else
         tail_p[i] = exp (tp), scaled_q[i] = exp (tq + eps);
     }
