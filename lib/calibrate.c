@@ -430,21 +430,69 @@ descend (problem *p, const dpacct_calibration_options *o)
   return step_down (p, o, p->hi, 1.0 + 0.25 * o->rel_tol);
 }
 
+/* The fast path's epsilon at `noise` into *eps: 1 where the fast path
+ * gave it on its fixed grid, 0 where it could not (then nothing is
+ * recorded). */
+static int
+fast_value (problem *p, double noise, double *eps)
+{
+  dpacct_bound bound;
+  int on_fixed_grid = 0;
+  p->evaluations++;
+  int status = fast_epsilon (p, noise, &bound, &on_fixed_grid);
+  *eps = bound.upper;
+  return status == DPACCT_OK && on_fixed_grid && !isnan (*eps);
+}
+
+/* Where the fast search ended (lo missing the target, hi meeting it, hi
+ * <= (1 + rel_tol) lo, both by the fast path), the answer to bound by the
+ * accountant itself: lo raised by half the tolerance (at most hi), where
+ * the fast path still meets the target.  The noise the tolerance below it then
+ * lies half the tolerance below lo, where the fast bound clears the
+ * target by its slope over that much: the accountant's bound, a little
+ * off the fast one, still misses there, and the ladder that would bound
+ * it is seldom needed (with hi itself, lo nearly on the target, it was
+ * needed whenever the fast path was the more conservative).  *below is
+ * that noise, and *fast_below its fast bound.  0 (hi stands) where lo is
+ * not the fast path's or the fast path fails there. */
+static int
+raised_answer (problem *p, const dpacct_calibration_options *o,
+               double *below, double *fast_below)
+{
+  double answer = fmin (p->lo * (1.0 + 0.5 * o->rel_tol), p->hi);
+  double at_answer = p->eps_hi;
+  if (!(p->run != NULL && p->lo_fast && p->lo > 0.0)
+      || (answer < p->hi && !fast_value (p, answer, &at_answer))
+      || at_answer > p->target)
+    return 0;
+  *below = answer / (1.0 + o->rel_tol);
+  if (!fast_value (p, *below, fast_below) || !(*fast_below > p->target))
+    return 0;
+  p->hi = answer, p->eps_hi = at_answer;
+  return 1;
+}
+
 /* The fast path's bounds are valid, but on a grid fixed elsewhere: the
  * accountant's own bound at the answer may lie a little above them, or
- * below.  So the answer is bounded again by the accountant itself, which
- * is the bound returned; where that misses the target, the search goes on
- * upwards with the accountant alone.  Where it meets it, and lo's fast
- * bound moved by the gap seen at hi would meet it too (the fast path
- * was the more conservative), the noise rel_tol below hi is bounded by
- * the accountant as well, and the search goes on downwards with it while
- * it meets the target. */
+ * below.  So the answer (raised_answer) is bounded again by the
+ * accountant itself, which is the bound returned; where that misses the
+ * target, the search goes on upwards with the accountant alone.  Where it
+ * meets it, the noise rel_tol below is taken to miss the target if its
+ * fast bound, moved by twice the gap seen at the answer where the fast
+ * path was the more conservative, still misses it; otherwise it is
+ * bounded by the accountant as well, and the search goes on downwards
+ * with it while it meets the target. */
 static int
 verify_fast_answer (problem *p, const dpacct_calibration_options *o)
 {
-  fast_path_off (p);
   if (!p->hi_fast)
-    return DPACCT_OK;
+    {
+      fast_path_off (p);
+      return DPACCT_OK;
+    }
+  double below = p->lo, fast_below = p->eps_lo;
+  int raised = raised_answer (p, o, &below, &fast_below);
+  fast_path_off (p);
   double eps, fast_hi = p->eps_hi;
   int status = epsilon_at (p, p->hi, &eps);
   if (status != DPACCT_OK)
@@ -460,18 +508,21 @@ verify_fast_answer (problem *p, const dpacct_calibration_options *o)
     {
       p->eps_hi = eps;
       p->bound_hi = p->last;
-      if (!(p->lo_fast && p->lo > 0.0
-            && p->eps_lo + (eps - fast_hi) <= p->target))
+      if (raised || p->lo_fast)
+        p->lo = below, p->eps_lo = fast_below;
+      if (!((raised || p->lo_fast) && p->lo > 0.0
+            && p->eps_lo + 2.0 * fmin (eps - fast_hi, 0.0) <= p->target))
         return DPACCT_OK;
-      /* Not lo itself but the farthest noise below hi that the tolerance
-       * allows: where the accountant misses the target there, hi is the
-       * answer within rel_tol after one ladder (lo, nearer hi, may meet
-       * it, and the search would go on down a ladder at a time). */
       double lo = fmin (p->lo, p->hi / (1.0 + o->rel_tol));
       p->lo_fast = 0;
       status = epsilon_at (p, lo, &eps);
-      if (status != DPACCT_OK || eps > p->target)
-        return status; /* it misses the target by the accountant too */
+      if (status != DPACCT_OK)
+        return status;
+      if (eps > p->target)
+        {
+          p->lo = lo, p->eps_lo = eps;
+          return DPACCT_OK; /* it misses the target by the accountant too */
+        }
       p->hi = lo, p->eps_hi = eps, p->bound_hi = p->last;
       p->lo = 0.0;
       status = descend (p, o);
