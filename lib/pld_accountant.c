@@ -369,6 +369,31 @@ step_stations (double h, long first, size_t n, const pld_station_rule *rule)
   return g;
 }
 
+/* A pair's range for a tail cut (dpacct_pld_pair_range), kept: it does
+ * not depend on the grid, and a long run's ranges (each a search of some
+ * ninety tails) were 4 % of it, taken again on every rung. */
+typedef struct
+{
+  pld_pair pair;
+  double tail_log, lo, hi; /* tail_log NaN: none */
+} pair_range;
+
+static void
+range_of (pair_range *kept, const pld_pair *pair, double tail_log,
+          double *lo, double *hi)
+{
+  if (kept != NULL && kept->tail_log == tail_log
+      && kept->pair.base == pair->base && kept->pair.scale == pair->scale
+      && kept->pair.q == pair->q && kept->pair.direction == pair->direction)
+    {
+      *lo = kept->lo, *hi = kept->hi;
+      return;
+    }
+  dpacct_pld_pair_range (pair, tail_log, lo, hi);
+  if (kept != NULL)
+    *kept = (pair_range) { *pair, tail_log, *lo, *hi };
+}
+
 /* Each step's grid ends where the loss has P-probability below
  * e^-tail_log; beyond, the pessimistic steps put the mass at +infinity
  * (counted in delta), the optimistic one drops it.  The pairs are the
@@ -377,12 +402,12 @@ step_stations (double h, long first, size_t n, const pld_station_rule *rule)
  * steps for the upper bound only), where the upper bound's pairs are the
  * lower's, the optimistic steps on the same grids are built there from
  * the same tails (which cost most of a step); elsewhere it is left
- * empty. */
+ * empty.  `ranges` (NULL, or one per step) keeps each step's range. */
 static int
 step_set_fill (const pld_state *s, pld_direction dir, int upper, double h,
                step_builder *build, double tail_log,
                const pld_station_rule *rule, size_t max_points, step_set *set,
-               step_set *optimistic_too, step_set *donor)
+               step_set *optimistic_too, step_set *donor, pair_range *ranges)
 {
   step_set *sets[2] = { set, optimistic_too };
   int n_sets = 1;
@@ -420,7 +445,8 @@ step_set_fill (const pld_state *s, pld_direction dir, int upper, double h,
       for (size_t j = 0; status == DPACCT_OK && j < n_pairs; j++)
         {
           double lo, hi;
-          dpacct_pld_pair_range (&pairs[j], tail_log, &lo, &hi);
+          range_of (ranges != NULL ? &ranges[set->n] : NULL, &pairs[j],
+                    tail_log, &lo, &hi);
           long first = (long) floor (lo / h) - 1;
           double points = ceil (hi / h) + 2 - first;
           if (points > (double) max_points)
@@ -460,7 +486,7 @@ step_set_build (const pld_state *s, pld_direction dir, int upper, double h,
                 const pld_station_rule *rule, size_t max_points, step_set *set)
 {
   return step_set_fill (s, dir, upper, h, build, tail_log, rule, max_points,
-                        set, NULL, NULL);
+                        set, NULL, NULL, NULL);
 }
 
 /* Mean of the composed loss under the tilt (the derivative of the
@@ -657,6 +683,8 @@ typedef struct
    * dpacct_pld_fixed_grid). */
   int keep;
   held_steps kept[2];
+  /* Each step's range, per side and direction (NULL until needed). */
+  pair_range *ranges[2][2]; /* [upper][direction] */
 } centring;
 
 /* Nothing known yet: no estimate, tilt or upper bound, no tables. */
@@ -686,6 +714,18 @@ rung_start (centring *at)
     }
 }
 
+/* The ranges kept for one side in direction d, one per step (2 per leaf
+ * at most); NULL when memory is short (then each is searched again). */
+static pair_range *
+ranges_for (const pld_state *s, centring *at, int d, int upper)
+{
+  pair_range **r = &at->ranges[upper][d];
+  if (*r == NULL && (*r = malloc (2 * s->n * sizeof **r)) != NULL)
+    for (size_t i = 0; i < 2 * s->n; i++)
+      (*r)[i].tail_log = NAN;
+  return *r;
+}
+
 static void
 centring_release (centring *at)
 {
@@ -696,6 +736,8 @@ centring_release (centring *at)
     {
       held_release (&at->spare[d]);
       held_release (&at->kept[d]);
+      free (at->ranges[0][d]), free (at->ranges[1][d]);
+      at->ranges[0][d] = at->ranges[1][d] = NULL;
     }
 }
 
@@ -730,7 +772,8 @@ bound_with_tails (const pld_state *s, pld_direction dir, double h, int upper,
                               upper ? dpacct_pld_step_pessimistic
                                     : dpacct_pld_step_optimistic,
                               tail_log, stations, s->max_points, &set,
-                              twin ? &spare->set : NULL, NULL);
+                              twin ? &spare->set : NULL, NULL,
+                              ranges_for (s, at, d, upper));
       if (status == DPACCT_OK && spare->set.steps != NULL)
         *spare = (held_steps) { spare->set, h, tail_log, *stations };
     }
@@ -1554,7 +1597,7 @@ dpacct_pld_leaf_steps (const dpacct_accountant_options *o,
     status = step_set_fill (&s, add ? PLD_ADD : PLD_REMOVE, 1, grid->h,
                             dpacct_pld_step_pessimistic, grid->tail_log,
                             &grid->stations[add != 0], s.max_points, out, NULL,
-                            donor);
+                            donor, NULL);
   pld_release (&s);
   if (status != DPACCT_OK)
     out->n = 0;

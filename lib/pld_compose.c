@@ -133,16 +133,16 @@ chernoff_log_bound (pld_chernoff *c, int up, int i, double edge)
 /* The best log bound over the thetas on one side.  K is convex, so the
  * bound is unimodal in theta: walk from where the last search ended
  * while it improves (any theta gives a bound, so stopping early is only
- * ever less tight). */
+ * ever less tight), or until it is at most `enough`. */
 static double
-best_log_bound (pld_chernoff *c, int up, double edge)
+best_log_bound (pld_chernoff *c, int up, double edge, double enough)
 {
   int i = c->best[up];
   double b = chernoff_log_bound (c, up, i, edge);
-  for (int dir = 1; dir >= -1; dir -= 2)
+  for (int dir = 1; dir >= -1 && !(b <= enough); dir -= 2)
     {
       int moved = 0;
-      while (i + dir >= 0 && i + dir < PLD_N_THETA)
+      while (i + dir >= 0 && i + dir < PLD_N_THETA && !(b <= enough))
         {
           double next = chernoff_log_bound (c, up, i + dir, edge);
           if (!(next < b))
@@ -160,10 +160,12 @@ best_log_bound (pld_chernoff *c, int up, double edge)
 
 /* Chernoff bound on the tilted mass outside [mean - half, mean + half]. */
 double
-dpacct_pld_chernoff_outside (pld_chernoff *c, double mean, double half)
+dpacct_pld_chernoff_outside (pld_chernoff *c, double mean, double half,
+                             double enough)
 {
-  return exp (best_log_bound (c, 1, mean + half))
-         + exp (best_log_bound (c, 0, mean - half));
+  double side = enough > 0.0 ? log (0.5 * enough) : -INFINITY;
+  return exp (best_log_bound (c, 1, mean + half, side))
+         + exp (best_log_bound (c, 0, mean - half, side));
 }
 
 double **
@@ -427,7 +429,8 @@ dpacct_pld_window_points (const pld_sums *sums, pld_chernoff *bound,
   *wrapped = 1.0;
   for (int i = 0; i < 400; i++, *half *= 1.05)
     {
-      *wrapped = dpacct_pld_chernoff_outside (bound, sums->mean, *half);
+      *wrapped = dpacct_pld_chernoff_outside (bound, sums->mean, *half,
+                                              1e-13);
       if (*wrapped <= 1e-13)
         break;
     }
@@ -459,7 +462,8 @@ choose_window (const pld_sums *sums, pld_chernoff *bound, double h,
            && (double) plan->n >= (double) sums->widest + 2.0)
     {
       double narrower = 0.5 * ((double) plan->n - 2.0) * h;
-      double outside = dpacct_pld_chernoff_outside (bound, mean, narrower);
+      double outside = dpacct_pld_chernoff_outside (bound, mean, narrower,
+                                                    1e-11);
       if (outside <= 1e-11)
         n = plan->n, half = narrower, wrapped = outside;
     }

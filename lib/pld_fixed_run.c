@@ -281,7 +281,7 @@ fit_window (const fixed_direction *f, const pld_sums *total,
   if ((double) total->widest + 2.0 > (double) n)
     return DPACCT_ERANGE;
   double half = 0.5 * ((double) n - 2.0) * h;
-  w->wrapped = dpacct_pld_chernoff_outside (all, total->mean, half);
+  w->wrapped = dpacct_pld_chernoff_outside (all, total->mean, half, 0.0);
   w->start = (long) floor ((total->mean - half) / h);
   return w->wrapped <= MAX_WRAPPED ? DPACCT_OK : DPACCT_ERANGE;
 }

@@ -278,9 +278,12 @@ typedef struct pld_chernoff
 
 void dpacct_pld_chernoff_init (pld_chernoff *c, const pld_prepared *p,
                                double sd, pld_chernoff *base);
-/* The bound on the tilted mass outside [mean - half, mean + half]. */
+/* A bound on the tilted mass outside [mean - half, mean + half]: the
+ * best the thetas give, or (enough > 0) the first one found at most
+ * `enough`, where a caller needs no tighter one (each theta costs a pass
+ * over every step). */
 double dpacct_pld_chernoff_outside (pld_chernoff *c, double mean,
-                                    double half);
+                                    double half, double enough);
 
 /* How many grid points the window of a composition with these sums needs
  * (before any fitting of the whole support): centred on the tilted mean,
