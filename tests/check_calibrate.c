@@ -200,40 +200,33 @@ make_phased (double noise, void *context, dpacct_event **out)
   return status;
 }
 
-/* The RDP accountant's epsilon of the run with this noise. */
-static double
-rdp_epsilon_at (const phased_run *r, double noise, double delta)
-{
-  dpacct_event *e;
-  dpacct_accountant *acc;
-  dpacct_bound b;
-  ck_assert_int_eq (make_phased (noise, (void *) r, &e), DPACCT_OK);
-  ck_assert_int_eq (dpacct_accountant_alloc (dpacct_accountant_rdp, NULL,
-                                             &acc),
-                    DPACCT_OK);
-  ck_assert_int_eq (dpacct_accountant_compose (acc, e, 1), DPACCT_OK);
-  ck_assert_int_eq (dpacct_accountant_epsilon (acc, delta, &b), DPACCT_OK);
-  dpacct_accountant_free (acc);
-  dpacct_event_free (e);
-  return b.upper;
-}
-
-/* The PLD accountant's own bound of the run with this noise. */
+/* The accountant TYPE's own bound of the run with this noise. */
 static dpacct_bound
-pld_bound_at (const phased_run *r, double noise, double delta)
+bound_at (const dpacct_accountant_type *type, const phased_run *r,
+          double noise, double delta)
 {
   dpacct_event *e;
   dpacct_accountant *acc;
   dpacct_bound b;
   ck_assert_int_eq (make_phased (noise, (void *) r, &e), DPACCT_OK);
-  ck_assert_int_eq (dpacct_accountant_alloc (dpacct_accountant_pld, NULL,
-                                             &acc),
-                    DPACCT_OK);
+  ck_assert_int_eq (dpacct_accountant_alloc (type, NULL, &acc), DPACCT_OK);
   ck_assert_int_eq (dpacct_accountant_compose (acc, e, 1), DPACCT_OK);
   ck_assert_int_eq (dpacct_accountant_epsilon (acc, delta, &b), DPACCT_OK);
   dpacct_accountant_free (acc);
   dpacct_event_free (e);
   return b;
+}
+
+static dpacct_bound
+pld_bound_at (const phased_run *r, double noise, double delta)
+{
+  return bound_at (dpacct_accountant_pld, r, noise, delta);
+}
+
+static double
+rdp_epsilon_at (const phased_run *r, double noise, double delta)
+{
+  return bound_at (dpacct_accountant_rdp, r, noise, delta).upper;
 }
 
 /* 20 Poisson-sampled phases, sigma 0.8..1.2 and q 0.002..0.02 (the bench
