@@ -436,7 +436,7 @@ descend (problem *p, const dpacct_calibration_options *o)
 static int
 fast_value (problem *p, double noise, double *eps)
 {
-  dpacct_bound bound;
+  dpacct_bound bound = { .upper = NAN };
   int on_fixed_grid = 0;
   p->evaluations++;
   int status = fast_epsilon (p, noise, &bound, &on_fixed_grid);
@@ -453,8 +453,9 @@ fast_value (problem *p, double noise, double *eps)
  * off the fast one, still misses there, and the ladder that would bound
  * it is seldom needed (with hi itself, lo nearly on the target, it was
  * needed whenever the fast path was the more conservative).  *below is
- * that noise, and *fast_below its fast bound.  0 (hi stands) where lo is
- * not the fast path's or the fast path fails there. */
+ * that noise, and *fast_below its fast bound.  0 (hi stands, and *below
+ * and *fast_below are left as they are) where lo is not the fast path's,
+ * or the fast path fails or disagrees at either noise. */
 static int
 raised_answer (problem *p, const dpacct_calibration_options *o,
                double *below, double *fast_below)
@@ -465,10 +466,11 @@ raised_answer (problem *p, const dpacct_calibration_options *o,
       || (answer < p->hi && !fast_value (p, answer, &at_answer))
       || at_answer > p->target)
     return 0;
-  *below = answer / (1.0 + o->rel_tol);
-  if (!fast_value (p, *below, fast_below) || !(*fast_below > p->target))
+  double under = answer / (1.0 + o->rel_tol), at_under;
+  if (!fast_value (p, under, &at_under) || !(at_under > p->target))
     return 0;
   p->hi = answer, p->eps_hi = at_answer;
+  *below = under, *fast_below = at_under;
   return 1;
 }
 
