@@ -452,26 +452,24 @@ fast_value (problem *p, double noise, double *eps)
  * target by its slope over that much: the accountant's bound, a little
  * off the fast one, still misses there, and the ladder that would bound
  * it is seldom needed (with hi itself, lo nearly on the target, it was
- * needed whenever the fast path was the more conservative).  *below is
- * that noise, and *fast_below its fast bound.  0 (hi stands, and *below
- * and *fast_below are left as they are) where lo is not the fast path's,
- * or the fast path fails or disagrees at either noise. */
-static int
-raised_answer (problem *p, const dpacct_calibration_options *o,
-               double *below, double *fast_below)
+ * needed whenever the fast path was the more conservative).  That
+ * noise becomes lo, by its fast bound.  Nothing changes (hi stands) where
+ * lo is not the fast path's, or the fast path fails or disagrees at
+ * either noise. */
+static void
+raised_answer (problem *p, const dpacct_calibration_options *o)
 {
   double answer = fmin (p->lo * (1.0 + 0.5 * o->rel_tol), p->hi);
   double at_answer = p->eps_hi;
   if (!(p->run != NULL && p->lo_fast && p->lo > 0.0)
       || (answer < p->hi && !fast_value (p, answer, &at_answer))
       || at_answer > p->target)
-    return 0;
+    return;
   double under = answer / (1.0 + o->rel_tol), at_under;
   if (!fast_value (p, under, &at_under) || !(at_under > p->target))
-    return 0;
+    return;
   p->hi = answer, p->eps_hi = at_answer;
-  *below = under, *fast_below = at_under;
-  return 1;
+  p->lo = under, p->eps_lo = at_under;
 }
 
 /* The fast path's bounds are valid, but on a grid fixed elsewhere: the
@@ -492,8 +490,7 @@ verify_fast_answer (problem *p, const dpacct_calibration_options *o)
       fast_path_off (p);
       return DPACCT_OK;
     }
-  double below = p->lo, fast_below = p->eps_lo;
-  int raised = raised_answer (p, o, &below, &fast_below);
+  raised_answer (p, o);
   fast_path_off (p);
   double eps, fast_hi = p->eps_hi;
   int status = epsilon_at (p, p->hi, &eps);
@@ -510,9 +507,7 @@ verify_fast_answer (problem *p, const dpacct_calibration_options *o)
     {
       p->eps_hi = eps;
       p->bound_hi = p->last;
-      if (raised || p->lo_fast)
-        p->lo = below, p->eps_lo = fast_below;
-      if (!((raised || p->lo_fast) && p->lo > 0.0
+      if (!(p->lo_fast && p->lo > 0.0
             && p->eps_lo + 2.0 * fmin (eps - fast_hi, 0.0) <= p->target))
         return DPACCT_OK;
       double lo = fmin (p->lo, p->hi / (1.0 + o->rel_tol));

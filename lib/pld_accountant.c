@@ -299,6 +299,14 @@ step_set_release (step_set *set)
   set->pairs = NULL;
 }
 
+/* Whether two pairs are the same mechanism in the same direction. */
+static int
+same_pair (const pld_pair *a, const pld_pair *b)
+{
+  return a->base == b->base && a->scale == b->scale && a->q == b->q
+         && a->direction == b->direction;
+}
+
 /* Moves donor's step of `pair` (built on the same grid, stations and
  * tail cut) into *out; 0 if it has none. */
 static int
@@ -307,9 +315,7 @@ take_step (step_set *donor, const pld_pair *pair, pld_step *out)
   for (size_t k = 0; donor != NULL && k < donor->n; k++)
     {
       const pld_pair *p = &donor->pairs[k];
-      if (donor->steps[k].mass != NULL && p->base == pair->base
-          && p->scale == pair->scale && p->q == pair->q
-          && p->direction == pair->direction)
+      if (donor->steps[k].mass != NULL && same_pair (p, pair))
         {
           *out = donor->steps[k];
           donor->steps[k].mass = NULL;
@@ -383,8 +389,7 @@ range_of (pair_range *kept, const pld_pair *pair, double tail_log,
           double *lo, double *hi)
 {
   if (kept != NULL && kept->tail_log == tail_log
-      && kept->pair.base == pair->base && kept->pair.scale == pair->scale
-      && kept->pair.q == pair->q && kept->pair.direction == pair->direction)
+      && same_pair (&kept->pair, pair))
     {
       *lo = kept->lo, *hi = kept->hi;
       return;
@@ -421,9 +426,7 @@ step_set_fill (const pld_state *s, pld_direction dir, int upper, double h,
           size_t n_low = leaf_pairs (s, &s->leaves[i], dir, 0, low);
           size_t n_up = leaf_pairs (s, &s->leaves[i], dir, 1, up);
           for (size_t j = 0; n_sets == 2 && j < n_low; j++)
-            if (n_up != n_low || up[j].base != low[j].base
-                || up[j].scale != low[j].scale || up[j].q != low[j].q
-                || up[j].direction != low[j].direction)
+            if (n_up != n_low || !same_pair (&up[j], &low[j]))
               n_sets = 1;
         }
     }
@@ -512,19 +515,6 @@ tilted_mean (const step_set *set, double *const *log_mass, double tilt,
       *log_mgf += count * t.log_mgf;
     }
   return mean;
-}
-
-/* The steps' log masses (see dpacct_pld_log_masses). */
-static double **
-step_log_masses (const step_set *set)
-{
-  return dpacct_pld_log_masses (set->factors, set->n);
-}
-
-static void
-free_log_masses (const step_set *set, double **log_mass)
-{
-  dpacct_pld_log_masses_free (log_mass, set->n);
 }
 
 /* What a tilt search tests: the steps, their log masses and the target
@@ -782,7 +772,7 @@ bound_with_tails (const pld_state *s, pld_direction dir, double h, int upper,
   pld_composed c;
   /* Taken once, for the centring and the composition (which frees them;
    * NULL when memory is short: it takes them again). */
-  double **log_mass = step_log_masses (&set);
+  double **log_mass = dpacct_pld_log_masses (set.factors, set.n);
   if (ask == ASK_DELTA)
     at->estimate[d] = given;
   else if (isnan (at->estimate[d]))
@@ -1029,9 +1019,9 @@ ladder_start (const pld_state *s, question ask, double given)
                              widest / 2000.0, dpacct_pld_step_pessimistic,
                              tail_log, NULL, 8192, &set) == DPACCT_OK)
         {
-          double **log_mass = step_log_masses (&set);
+          double **log_mass = dpacct_pld_log_masses (set.factors, set.n);
           eps = saddle_estimate (&set, log_mass, given);
-          free_log_masses (&set, log_mass);
+          dpacct_pld_log_masses_free (log_mass, set.n);
           step_set_release (&set);
         }
     }

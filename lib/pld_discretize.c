@@ -136,12 +136,21 @@ step_start (const pld_pair *pair, const pld_stations *g, pld_step *out,
   return status;
 }
 
-/* The Q-mass of the cell between stations i and i + 1 times e^{e_k} at
- * its lower end, given e^{-(e_next - e_k)} = `decay`. */
+/* 1 - e^{-(e_next - e_k)} for the cell between stations i and i + 1
+ * (span_1 for a one-point cell, the common case, taken once). */
 static double
-scaled_q_mass (const station_tails *t, size_t i, double decay)
+cell_span (const station_tails *t, size_t i, double h, double span_1)
 {
-  return t->q[i] - t->q[i + 1] * decay;
+  size_t points = t->at[i + 1] - t->at[i];
+  return points == 1 ? span_1 : -expm1 (-(double) points * h);
+}
+
+/* The Q-mass of the cell between stations i and i + 1 times e^{e_k} at
+ * its lower end, given its cell_span. */
+static double
+scaled_q_mass (const station_tails *t, size_t i, double span)
+{
+  return t->q[i] - t->q[i + 1] * (1.0 - span);
 }
 
 /* The pessimistic step from the pair's tails at its stations. */
@@ -162,9 +171,8 @@ pessimistic_from_tails (const station_tails *t, pld_step *out)
        * one at every station and is linear (above it, as the curve is
        * convex) in between. */
       double pm = tp[i] - tp[i + 1];
-      double span = next - k == 1 ? one_minus_e_minus_h
-                                  : -expm1 (-(double) (next - k) * h);
-      double qm_scaled = scaled_q_mass (t, i, 1.0 - span);
+      double span = cell_span (t, i, h, one_minus_e_minus_h);
+      double qm_scaled = scaled_q_mass (t, i, span);
       double upper = (pm - qm_scaled) / span;
       upper = fmin (fmax (upper, 0.0), fmax (pm, 0.0));
       out->mass[k] += fmax (pm, 0.0) - upper;
@@ -276,7 +284,6 @@ typedef struct
   double start_p, start_q; /* of the atom (part) that started the pool */
   long target; /* the grid index the pool aims at, or MERGE_NONE */
   const double *tail_p, *scaled_q; /* the tails at the stations */
-  long first;
   const size_t *at; /* the stations' grid indices */
   size_t stations;
 } merger;
@@ -392,16 +399,12 @@ optimistic_from_tails (const station_tails *t, pld_step *out)
   size_t n = out->n, last = t->m - 1;
   const double *tp = t->p;
   merger m = { h, n, out->mass, 0.0, 0.0, 0.0, 0.0, MERGE_NONE, tp, t->q,
-               first, t->at, t->m };
+               t->at, t->m };
   merge_atom (&m, -1, 1.0 - tp[0], exp (first * h) - t->q[0]);
-  double decay_1 = exp (-h);
+  double span_1 = -expm1 (-h);
   for (size_t i = 0; i < last; i++)
-    {
-      size_t gap = t->at[i + 1] - t->at[i];
-      double decay = gap == 1 ? decay_1 : exp (-(double) gap * h);
-      merge_atom (&m, (long) i, tp[i] - tp[i + 1],
-                  scaled_q_mass (t, i, decay));
-    }
+    merge_atom (&m, (long) i, tp[i] - tp[i + 1],
+                scaled_q_mass (t, i, cell_span (t, i, h, span_1)));
   merge_atom (&m, (long) last, tp[last], t->q[last]);
   round_down (&m);
   /* At most 1e-25, and no more than the grid already leaves out (which

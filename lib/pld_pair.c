@@ -236,13 +236,13 @@ tails_at (const pld_pair *p, const rate_logs *r, double eps, double *tp,
           return 0;
         }
       double theta = remove_threshold (q, r, eps, inner);
-      if (p->base == PLD_GAUSSIAN && gaussian_tails (p, r, theta, 1, tq, tp))
+      if (p->base == PLD_GAUSSIAN)
         {
+          if (!gaussian_tails (p, r, theta, 1, tq, tp))
+            return 0;
           *tq *= inner + (1.0 - q); /* e^eps */
           return 1;
         }
-      if (p->base == PLD_GAUSSIAN)
-        return 0;
       *tq = base_upper (p, 0, theta);
       *tp = mixture (r, *tq, base_upper (p, 1, theta));
       return 0;
@@ -255,13 +255,13 @@ tails_at (const pld_pair *p, const rate_logs *r, double eps, double *tp,
       return 0;
     }
   double theta = log (inner) - r->lq;
-  if (p->base == PLD_GAUSSIAN && gaussian_tails (p, r, theta, 0, tp, tq))
+  if (p->base == PLD_GAUSSIAN)
     {
+      if (!gaussian_tails (p, r, theta, 0, tp, tq))
+        return 0;
       *tq /= inner + (1.0 - q); /* e^-eps */
       return 1;
     }
-  if (p->base == PLD_GAUSSIAN)
-    return 0;
   *tp = base_lower (p, 0, theta);
   *tq = mixture (r, *tp, base_lower (p, 1, theta));
   return 0;
