@@ -894,9 +894,10 @@ upper_in (const pld_state *s, int d, double h, question ask, double given,
  * most the value found: then neither its upper nor its lower bound can
  * raise the maximum.  At small sampling rates one direction dominates,
  * and this halves the work.  When the other direction's upper bound is
- * within 5 % of the value, a grid twice as coarse (if still finer than
- * its last) is tried first: it often brings it under, for half the
- * cost. */
+ * within 5 % above the value (on the lower side: above the lower bound
+ * found, where its lower bound would cost a whole rung and often be 0),
+ * its upper bound on a grid twice as coarse (if still finer than its
+ * last) is tried first: it often brings it under, for half the cost. */
 static int
 side_on_grid (const pld_state *s, double h, int upper, question ask,
               double given, centring *at, double *value)
@@ -908,7 +909,7 @@ side_on_grid (const pld_state *s, double h, int upper, question ask,
     {
       int d = k == 0 ? first : !first;
       double coarse = aligned (s, 2.0 * h);
-      if (upper && k > 0 && at->upper[d] > *value
+      if (k > 0 && at->upper[d] > *value
           && at->upper[d] <= 1.05 * *value && coarse < at->upper_h[d]
           && s->interval == 0.0)
         {
