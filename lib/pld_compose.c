@@ -515,6 +515,67 @@ live_band (const double *acc, size_t n)
   return 0;
 }
 
+/* A product coefficient of modulus below LIVE_CUT is set to 0 (and stays
+ * 0): each coefficient is cut at most once and the later factors only
+ * shrink it, so the cuts move the inverse transform's output by at most
+ * LIVE_CUT in l2 (dpacct_pld_compose_finish counts it).  The band that
+ * stays live is then where the composition so far is not yet smooth,
+ * a few dozen coefficients after some hundred factors. */
+static const double LIVE_CUT = 1e-25;
+
+/* Factor j's transform at coefficients below `band` into the plan's
+ * spectrum, and the bound on its error as the composition's output
+ * round-off (l2 over the output: frequency-domain l2 over sqrt(n)).
+ * From block moments (lb; NULL: never) where that costs less than an FFT
+ * and its bound, each of 2 band - 1 coefficients (with the conjugates)
+ * within dpacct_pld_low_band_bound, is no larger than the FFT's: so the
+ * composition's error term never grows by it. */
+static double
+factor_transform (const pld_prepared *p, size_t j, size_t n, size_t band,
+                  const pld_fft_plan *tables, pld_low_band *lb)
+{
+  const pld_step *s = p->f[j].step;
+  double norm2 = 0.0;
+  if (lb != NULL && dpacct_pld_low_band_cheaper (s->n, n, band))
+    {
+      double mass = 0.0;
+      for (size_t k = 0; k < s->n; k++)
+        {
+          double w = tilted_weight (p, j, k);
+          lb->x[k] = w;
+          mass += w;
+          norm2 += w * w;
+        }
+      /* The sum of s->n terms >= 0 is within gamma_{s->n} of itself. */
+      mass *= 1.0 + (double) s->n * DBL_EPSILON;
+      double e = dpacct_pld_low_band_bound (s->n, n, band, mass)
+                 * sqrt (2.0 * (double) band / (double) n);
+      double fft = fft_gamma (n) * sqrt (norm2);
+      if (e <= fft)
+        {
+          dpacct_pld_low_band (lb, s->n, s->first, band, tables->spectrum);
+          return e;
+        }
+      norm2 = 0.0;
+    }
+  /* The transform keeps its input (FFTW_PRESERVE_INPUT), so after the
+   * window is cleared once, each factor clears only its own support: a
+   * whole window per factor was most of the memory traffic of a long run. */
+  double *real = tables->real;
+  size_t first = wrap_index (s->first, n), pos = first;
+  for (size_t k = 0; k < s->n; k++, pos = pos + 1 == n ? 0 : pos + 1)
+    {
+      double w = tilted_weight (p, j, k);
+      real[pos] += w;
+      norm2 += w * w;
+    }
+  fftw_execute (tables->forward);
+  pos = first;
+  for (size_t k = 0; k < s->n; k++, pos = pos + 1 == n ? 0 : pos + 1)
+    real[pos] = 0.0;
+  return fft_gamma (n) * sqrt (norm2);
+}
+
 double
 dpacct_pld_transform_into (const pld_prepared *p, size_t n,
                            const pld_fft_plan *tables, int squaring,
@@ -525,34 +586,25 @@ dpacct_pld_transform_into (const pld_prepared *p, size_t n,
    * counts over sqrt(n); powering multiplies each coefficient's error by
    * at most the count.  Only the coefficients below `live` can be other
    * than 0 (a long composition's product vanishes at all but its lowest
-   * frequencies), so only those are multiplied. */
-  double error = 0.0, gamma = fft_gamma (n), *real = tables->real;
-  size_t live = fresh ? n / 2 + 1 : live_band (acc, n);
-  /* The transform keeps its input (FFTW_PRESERVE_INPUT), so after the
-   * window is cleared once, each factor clears only its own support: a
-   * whole window per factor was most of the memory traffic of a long run. */
-  memset (real, 0, n * sizeof *real);
+   * frequencies), so only those are transformed and multiplied. */
+  double error = 0.0;
+  size_t live = fresh ? n / 2 + 1 : live_band (acc, n), longest = 0;
+  for (size_t j = 0; j < p->nf; j++)
+    longest = p->f[j].step->n > longest ? p->f[j].step->n : longest;
+  /* Scratch for the low band (none if short of memory: the FFT then). */
+  pld_low_band low_band;
+  int low = dpacct_pld_low_band_init (&low_band, n, longest) == DPACCT_OK;
+  memset (tables->real, 0, n * sizeof *tables->real);
   for (size_t j = 0; j < p->nf && live > 0; j++)
     {
-      const pld_step *s = p->f[j].step;
       uint64_t count = p->f[j].count;
-      double norm2 = 0.0;
-      size_t first = wrap_index (s->first, n), pos = first;
-      for (size_t k = 0; k < s->n; k++, pos = pos + 1 == n ? 0 : pos + 1)
-        {
-          double w = tilted_weight (p, j, k);
-          real[pos] += w;
-          norm2 += w * w;
-        }
-      fftw_execute (tables->forward);
-      pos = first;
-      for (size_t k = 0; k < s->n; k++, pos = pos + 1 == n ? 0 : pos + 1)
-        real[pos] = 0.0;
-      error += (double) count * gamma * sqrt (norm2);
+      error += (double) count
+               * factor_transform (p, j, n, live, tables,
+                                   low ? &low_band : NULL);
       /* Raise to the count and multiply into the accumulated transform.
        * A coefficient whose power is below e^-745 in modulus (|z|^2 below
-       * `vanishes`) is set to 0, and an accumulated 0 stays 0 whatever is
-       * multiplied into it: long compositions leave few frequencies. */
+       * `vanishes`) is set to 0, as is a product below LIVE_CUT, and an
+       * accumulated 0 stays 0 whatever is multiplied into it. */
       double vanishes = exp (-1490.0 / (double) count);
       size_t band = live;
       live = 0;
@@ -574,11 +626,15 @@ dpacct_pld_transform_into (const pld_prepared *p, size_t n,
             complex_power_polar (re, im, count, &pr, &pi);
           double r = ar * pr - ai * pi;
           pi = ar * pi + ai * pr;
+          if (r * r + pi * pi < LIVE_CUT * LIVE_CUT)
+            r = pi = 0.0;
           hc_set (acc, n, k, r, pi);
           if (r != 0.0 || (pi != 0.0 && k > 0 && 2 * k < n))
             live = k + 1;
         }
     }
+  if (low)
+    dpacct_pld_low_band_release (&low_band);
   return error;
 }
 
@@ -607,9 +663,9 @@ dpacct_pld_compose_finish (double *acc, double *work,
   /* Powering error u (1 + 2 pi T) per unit coefficient, and the inverse
    * transform's, gamma times the output's l2 norm (at most its l1 norm,
    * 1; |Y|_2 = |X|_2), with the sums a + b, Re + Im and the division by n
-   * (3u relative). */
+   * (3u relative), and the coefficients cut (LIVE_CUT). */
   error += 8.0 * u * (1.0 + 2.0 * M_PI * (double) sums->total_count)
-           + fft_gamma (n) + 3.0 * u;
+           + fft_gamma (n) + 3.0 * u + LIVE_CUT;
   /* Unwrap from the window's first index. */
   double *mass = work, scale = (double) n;
   const fftw_complex *z = tables->spectrum;

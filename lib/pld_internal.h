@@ -317,6 +317,33 @@ double dpacct_pld_transform_into (const pld_prepared *p, size_t n,
                                   const pld_fft_plan *tables, int squaring,
                                   double *acc, int fresh);
 
+/* A factor's transform at its lowest coefficients only, from block
+ * moments (pld_low_band.c): for an n-point window, scratch for factors of
+ * up to `longest` points (their weights go into x), and the phase tables
+ * (made when first used). */
+typedef struct
+{
+  size_t n, shift;
+  double *fine, *coarse; /* e^{-2 pi i m / n}, see make_phases */
+  int phases_made;
+  double *x, *moments;
+} pld_low_band;
+
+int dpacct_pld_low_band_init (pld_low_band *lb, size_t n, size_t longest);
+void dpacct_pld_low_band_release (pld_low_band *lb);
+/* Whether coefficients 0..band-1 of a factor of len points cost less
+ * this way than by an n-point FFT. */
+int dpacct_pld_low_band_cheaper (size_t len, size_t n, size_t band);
+/* A bound on each coefficient's absolute error (in modulus), for weights
+ * whose sum is at most `mass`; NaN when the band is too wide for it. */
+double dpacct_pld_low_band_bound (size_t len, size_t n, size_t band,
+                                  double mass);
+/* Coefficients 0..band-1 of the n-point DFT of lb->x[0..len-1] (all >=
+ * 0) at loss indices first, first + 1, ... (mod n), into out; only where
+ * dpacct_pld_low_band_bound is a number. */
+void dpacct_pld_low_band (pld_low_band *lb, size_t len, long first,
+                          size_t band, fftw_complex *out);
+
 /* Inverts acc (the product of every factor's transform) into *out with
  * its error terms; `error` is the sum of the transforms' round-off
  * bounds.  acc and work (n doubles each, malloc'ed) are taken over by

@@ -676,6 +676,98 @@ START_TEST (test_phases_powered_and_multiplied)
 }
 END_TEST
 
+/* The low band of a factor's transform (block moments) against the DFT
+ * in MPFR (160 bits), coefficient by coefficient, within the bound it
+ * states, and that bound far below the mass; windows where the factor
+ * starts below 0 and wraps past n, bands from 1 to the widest that
+ * blocks of 2 points allow, and weights that are smooth, spiky or one
+ * point. */
+static const struct
+{
+  size_t len, n, band;
+  long first;
+  int shape; /* 0 smooth, 1 spiky, 2 one point */
+} low_band_cases[] = {
+  { 5000, 92160, 40, -30, 0 },    { 6000, 92160, 200, 100, 1 },
+  { 300, 4096, 7, 3900, 1 },      { 1, 1000, 3, -7, 2 },
+  { 2000, 46080, 1, 12, 0 },      { 700, 8000, 600, -9000, 1 },
+  { 129, 1024, 40, 1000, 0 },
+};
+
+START_TEST (test_low_band_against_mpfr)
+{
+  size_t len = low_band_cases[_i].len, n = low_band_cases[_i].n;
+  size_t band = low_band_cases[_i].band;
+  long first = low_band_cases[_i].first;
+  pld_low_band lb;
+  ck_assert_int_eq (dpacct_pld_low_band_init (&lb, n, len), DPACCT_OK);
+  uint64_t state = 12345 + (uint64_t) _i;
+  double mass = 0.0;
+  for (size_t i = 0; i < len; i++)
+    {
+      state = state * 6364136223846793005u + 1442695040888963407u;
+      double r = (double) (state >> 11) / 9007199254740992.0;
+      double x = low_band_cases[_i].shape == 0
+                     ? exp (-0.5 * pow ((double) i / len * 8.0 - 3.0, 2.0))
+                 : low_band_cases[_i].shape == 1 ? (r < 0.05 ? r : 1e-3 * r)
+                                                 : 0.7;
+      lb.x[i] = x;
+      mass += x;
+    }
+  fftw_complex *out = fftw_malloc (band * sizeof *out);
+  dpacct_pld_low_band (&lb, len, first, band, out);
+  double bound = dpacct_pld_low_band_bound (len, n, band, mass * 1.01);
+  ck_assert_msg (bound > 0.0 && bound < 1e-12 * mass, "case %d: bound %g",
+                 _i, bound);
+  mpfr_t angle, c, s, re, im, t, two_pi_over_n;
+  mpfr_inits2 (160, angle, c, s, re, im, t, two_pi_over_n, (mpfr_ptr) 0);
+  mpfr_const_pi (two_pi_over_n, MPFR_RNDN);
+  mpfr_mul_2ui (two_pi_over_n, two_pi_over_n, 1, MPFR_RNDN);
+  mpfr_div_ui (two_pi_over_n, two_pi_over_n, (unsigned long) n, MPFR_RNDN);
+  double worst = 0.0;
+  for (size_t k = 0; k < band; k++)
+    {
+      mpfr_set_zero (re, 1);
+      mpfr_set_zero (im, 1);
+      for (size_t i = 0; i < len; i++)
+        {
+          long m = ((first + (long) i) % (long) n + (long) n) % (long) n;
+          unsigned long km = (unsigned long) ((k * (size_t) m) % n);
+          mpfr_mul_ui (angle, two_pi_over_n, km, MPFR_RNDN);
+          mpfr_sin_cos (s, c, angle, MPFR_RNDN);
+          mpfr_mul_d (t, c, lb.x[i], MPFR_RNDN);
+          mpfr_add (re, re, t, MPFR_RNDN);
+          mpfr_mul_d (t, s, lb.x[i], MPFR_RNDN);
+          mpfr_sub (im, im, t, MPFR_RNDN); /* e^{-i angle} */
+        }
+      mpfr_sub_d (re, re, out[k][0], MPFR_RNDN);
+      mpfr_sub_d (im, im, out[k][1], MPFR_RNDN);
+      double err = hypot (mpfr_get_d (re, MPFR_RNDN),
+                          mpfr_get_d (im, MPFR_RNDN));
+      worst = fmax (worst, err);
+      ck_assert_msg (err <= bound, "case %d, k %zu: error %.3g above the "
+                     "bound %.3g", _i, k, err, bound);
+    }
+  /* A bound within 1e5 of the error seen: not vacuous. */
+  ck_assert_msg (worst * 1e5 >= bound || worst == 0.0,
+                 "case %d: error %.3g, bound %.3g", _i, worst, bound);
+  mpfr_clears (angle, c, s, re, im, t, two_pi_over_n, (mpfr_ptr) 0);
+  fftw_free (out);
+  dpacct_pld_low_band_release (&lb);
+}
+END_TEST
+
+/* Where the low band is cheaper: a long composition's narrow band, not
+ * a fresh one's whole spectrum, nor a band too wide for blocks of two. */
+START_TEST (test_low_band_chosen)
+{
+  ck_assert (dpacct_pld_low_band_cheaper (5600, 92160, 60));
+  ck_assert (!dpacct_pld_low_band_cheaper (5600, 92160, 92160 / 2 + 1));
+  ck_assert (!dpacct_pld_low_band_cheaper (5600, 92160, 8000));
+  ck_assert (isnan (dpacct_pld_low_band_bound (10, 1000, 400, 1.0)));
+}
+END_TEST
+
 /* Tiny deltas: the steps' cut tails, counted at +infinity in the upper
  * delta, once set a floor of about 1e-20 under it (at sigma 2, 10
  * unsampled steps and epsilon 25 the upper bound was 3e-26 where the
@@ -848,6 +940,9 @@ main (void)
   tcase_add_test (small, test_phases_powered_and_multiplied);
   tcase_add_test (small, test_tiny_delta);
   tcase_add_test (small, test_stations_keep_each_side);
+  tcase_add_loop_test (small, test_low_band_against_mpfr, 0,
+                       sizeof low_band_cases / sizeof low_band_cases[0]);
+  tcase_add_test (small, test_low_band_chosen);
   suite_add_tcase (s, small);
   return test_run_suite (s);
 }
