@@ -114,4 +114,8 @@ extern const dpacct_fixed_run_hook dpacct_pld_fixed_run;
  * memory is short. */
 double *dpacct_alloc_doubles (size_t n);
 
+/* out[i] = erfc(x[i]) for i < n, several at a time where the C library
+ * has a vector erfc (erfc_many.c). */
+void dpacct_erfc_many (const double *x, double *out, size_t n);
+
 #endif

@@ -8,6 +8,7 @@
  * the pair of an example at +1 replaced by one at -1. */
 #include "pld_internal.h"
 #include "logmath.h"
+#include "internal.h"
 
 #include <math.h>
 
@@ -74,28 +75,30 @@ mixture (const rate_logs *r, double log_m0, double log_m1)
   return dpacct_log_add (r->l1q + log_m0, r->lq + log_m1);
 }
 
-/* For the Gaussian pair at base loss theta: M0(l > theta) in *t0 and the
- * mixture (1-q) M0 + q M1 of the two in *t_mix (above theta when
- * `above`, below it when not).  While both tails are normal doubles they
- * come as they stand (1), and the mixture costs no transcendental call;
- * beyond, as logarithms (0).  The tails cost most of a step. */
+/* The Gaussian pair's standard normal arguments at base loss theta:
+ * M0(l > theta) = P(X > z[0]) and M1(l > theta) = P(X > z[1]) (above
+ * theta when `above`; below it, with the signs turned, when not).
+ * Whether both tails are normal doubles (erfc below 25). */
 static int
-gaussian_tails (const pld_pair *p, const rate_logs *r, double theta,
-                int above, double *t0, double *t_mix)
+gaussian_args (const pld_pair *p, double theta, int above, double z[2])
 {
   double s = p->scale, x = s * s * theta + 0.5;
-  double z0 = above ? x / s : -x / s, z1 = above ? (x - 1.0) / s
-                                                  : -(x - 1.0) / s;
-  if (z0 < 25.0 * M_SQRT2 && z1 < 25.0 * M_SQRT2)
-    {
-      double e0 = erfc (z0 / M_SQRT2), e1 = erfc (z1 / M_SQRT2);
-      *t0 = 0.5 * e0;
-      *t_mix = 0.5 * ((1.0 - p->q) * e0 + p->q * e1);
-      return 1;
-    }
-  *t0 = log_normal_upper (z0);
-  *t_mix = mixture (r, *t0, log_normal_upper (z1));
-  return 0;
+  z[0] = above ? x / s : -x / s;
+  z[1] = above ? (x - 1.0) / s : -(x - 1.0) / s;
+  return z[0] < 25.0 * M_SQRT2 && z[1] < 25.0 * M_SQRT2;
+}
+
+/* For the Gaussian pair at base loss theta: M0(l > theta) in *t0 and the
+ * mixture (1-q) M0 + q M1 of the two in *t_mix (above theta when
+ * `above`, below it when not), as logarithms: where gaussian_args says
+ * they are past normal doubles.  (Within them, from erfc in
+ * gaussian_from_erfc.) */
+static void
+gaussian_log_tails (const rate_logs *r, const double z[2],
+                    double *t0, double *t_mix)
+{
+  *t0 = log_normal_upper (z[0]);
+  *t_mix = mixture (r, *t0, log_normal_upper (z[1]));
 }
 
 /* The opposite pair's loss is increasing in x: with c = (1-q)/q e^{1/(2s^2)},
@@ -199,9 +202,50 @@ remove_threshold (double q, const rate_logs *r, double eps, double inner)
   return log (inner) - r->lq;
 }
 
+/* A sampled pair (q < 1, remove or add) at eps: the base loss theta
+ * where L crosses eps, and inner = e^{+-eps} - 1 + q, whose sum with
+ * 1 - q is e^eps (remove) or e^-eps (add).  Remove: L = log(1 - q + q
+ * e^l) > eps iff l > log((e^eps - 1 + q) / q); add: L = -log(1 - q + q
+ * e^l) > eps iff l < log((e^-eps - 1 + q) / q).  NaN when inner <= 0
+ * (eps below every loss, remove; above every loss, add). */
+static double
+sampled_threshold (const pld_pair *p, const rate_logs *r, double eps,
+                   double *inner)
+{
+  int remove = p->direction == PLD_REMOVE;
+  *inner = (remove ? expm1 (eps) : expm1 (-eps)) + p->q;
+  if (*inner <= 0.0)
+    return NAN;
+  return remove ? remove_threshold (p->q, r, eps, *inner)
+                : log (*inner) - r->lq;
+}
+
+/* A sampled Gaussian pair's tails at eps from erfc at its two arguments
+ * (e[i] = erfc(z[i] / sqrt 2), see gaussian_args): P(L > eps) and Q(L >
+ * eps) e^eps, as they stand. */
+static void
+gaussian_from_erfc (const pld_pair *p, double inner, const double e[2],
+                    double *tp, double *tq)
+{
+  double q = p->q, t0 = 0.5 * e[0];
+  double mix = 0.5 * ((1.0 - q) * e[0] + q * e[1]);
+  if (p->direction == PLD_REMOVE)
+    *tp = mix, *tq = t0 * (inner + (1.0 - q)); /* e^eps */
+  else
+    *tp = t0, *tq = mix / (inner + (1.0 - q)); /* e^-eps */
+}
+
+/* Whether a pair's tails on a grid come from a sampled Gaussian's erfc
+ * (so many at a time, see dpacct_pld_pair_tails_grid). */
+static int
+sampled_gaussian (const pld_pair *p)
+{
+  return p->base == PLD_GAUSSIAN && p->q < 1.0
+         && p->direction != PLD_OPPOSITE;
+}
+
 /* P(L > eps) and Q(L > eps) into *tp and *tq: as they stand, Q's
- * times e^eps (1; e^eps comes from the threshold's own expm1), or as
- * their logarithms (0). */
+ * times e^eps (1), or as their logarithms (0). */
 static int
 tails_at (const pld_pair *p, const rate_logs *r, double eps, double *tp,
           double *tq)
@@ -226,44 +270,38 @@ tails_at (const pld_pair *p, const rate_logs *r, double eps, double *tp,
         }
       return 0;
     }
-  if (p->direction == PLD_REMOVE)
+  int remove = p->direction == PLD_REMOVE;
+  double inner, theta = sampled_threshold (p, r, eps, &inner);
+  if (isnan (theta))
     {
-      /* L = log(1 - q + q e^l) > eps iff l > log((e^eps - 1 + q) / q). */
-      double inner = expm1 (eps) + q;
-      if (inner <= 0.0)
-        {
-          *tp = *tq = 0.0;
-          return 0;
-        }
-      double theta = remove_threshold (q, r, eps, inner);
-      if (p->base == PLD_GAUSSIAN)
-        {
-          if (!gaussian_tails (p, r, theta, 1, tq, tp))
-            return 0;
-          *tq *= inner + (1.0 - q); /* e^eps */
-          return 1;
-        }
-      *tq = base_upper (p, 0, theta);
-      *tp = mixture (r, *tq, base_upper (p, 1, theta));
+      *tp = *tq = remove ? 0.0 : -INFINITY; /* logs of 1 and of 0 */
       return 0;
     }
-  /* L = -log(1 - q + q e^l) > eps iff l < log((e^-eps - 1 + q) / q). */
-  double inner = expm1 (-eps) + q;
-  if (inner <= 0.0)
-    {
-      *tp = *tq = -INFINITY;
-      return 0;
-    }
-  double theta = log (inner) - r->lq;
   if (p->base == PLD_GAUSSIAN)
     {
-      if (!gaussian_tails (p, r, theta, 0, tp, tq))
-        return 0;
-      *tq /= inner + (1.0 - q); /* e^-eps */
-      return 1;
+      double z[2], e[2];
+      if (gaussian_args (p, theta, remove, z))
+        {
+          e[0] = erfc (z[0] / M_SQRT2), e[1] = erfc (z[1] / M_SQRT2);
+          gaussian_from_erfc (p, inner, e, tp, tq);
+          return 1;
+        }
+      if (remove)
+        gaussian_log_tails (r, z, tq, tp);
+      else
+        gaussian_log_tails (r, z, tp, tq);
+      return 0;
     }
-  *tp = base_lower (p, 0, theta);
-  *tq = mixture (r, *tp, base_lower (p, 1, theta));
+  if (remove)
+    {
+      *tq = base_upper (p, 0, theta);
+      *tp = mixture (r, *tq, base_upper (p, 1, theta));
+    }
+  else
+    {
+      *tp = base_lower (p, 0, theta);
+      *tq = mixture (r, *tp, base_lower (p, 1, theta));
+    }
   return 0;
 }
 
@@ -276,19 +314,64 @@ dpacct_pld_pair_tails (const pld_pair *p, double eps, double *log_p,
     *log_p = log (*log_p), *log_q = log (*log_q) - eps;
 }
 
+/* The tails at one grid point, as they stand. */
+static void
+linear_tails_at (const pld_pair *p, const rate_logs *r, double eps,
+                 double *tail_p, double *scaled_q)
+{
+  double tp, tq;
+  if (tails_at (p, r, eps, &tp, &tq))
+    *tail_p = tp, *scaled_q = tq;
+  else
+    *tail_p = exp (tp), *scaled_q = exp (tq + eps);
+}
+
+/* Grid points taken at a time by the sampled Gaussian's batches. */
+enum { BATCH = 128 };
+
 void
 dpacct_pld_pair_tails_grid (const pld_pair *p, double h, long first,
                             const size_t *at, size_t n, double *tail_p,
                             double *scaled_q)
 {
   rate_logs r = rate_logs_of (p->q);
-  for (size_t i = 0; i < n; i++)
+  if (!sampled_gaussian (p))
     {
-      double eps = (first + (long) at[i]) * h, tp, tq;
-      if (tails_at (p, &r, eps, &tp, &tq))
-        tail_p[i] = tp, scaled_q[i] = tq;
-      else
-        tail_p[i] = exp (tp), scaled_q[i] = exp (tq + eps);
+      for (size_t i = 0; i < n; i++)
+        linear_tails_at (p, &r, (first + (long) at[i]) * h, &tail_p[i],
+                         &scaled_q[i]);
+      return;
+    }
+  /* The two erfc a point for a batch of points at once (dpacct_erfc_many),
+   * from the same arguments and by the same formulas as tails_at; a point
+   * outside normal doubles (or past every loss) from tails_at itself. */
+  double z[2][BATCH], e[2][BATCH], inner[BATCH];
+  int in_range[BATCH];
+  int remove = p->direction == PLD_REMOVE;
+  for (size_t from = 0; from < n; from += BATCH)
+    {
+      size_t m = n - from < BATCH ? n - from : BATCH;
+      for (size_t i = 0; i < m; i++)
+        {
+          double eps = (first + (long) at[from + i]) * h, zi[2];
+          double theta = sampled_threshold (p, &r, eps, &inner[i]);
+          in_range[i] = !isnan (theta) && gaussian_args (p, theta, remove,
+                                                         zi);
+          z[0][i] = in_range[i] ? zi[0] / M_SQRT2 : 0.0;
+          z[1][i] = in_range[i] ? zi[1] / M_SQRT2 : 0.0;
+        }
+      dpacct_erfc_many (z[0], e[0], m);
+      dpacct_erfc_many (z[1], e[1], m);
+      for (size_t i = 0; i < m; i++)
+        {
+          size_t k = from + i;
+          if (in_range[i])
+            gaussian_from_erfc (p, inner[i], (double[2]) { e[0][i], e[1][i] },
+                                &tail_p[k], &scaled_q[k]);
+          else
+            linear_tails_at (p, &r, (first + (long) at[k]) * h, &tail_p[k],
+                             &scaled_q[k]);
+        }
     }
 }
 
