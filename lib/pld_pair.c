@@ -206,8 +206,8 @@ remove_threshold (double q, const rate_logs *r, double eps, double inner)
  * where L crosses eps, and inner = e^{+-eps} - 1 + q, whose sum with
  * 1 - q is e^eps (remove) or e^-eps (add).  Remove: L = log(1 - q + q
  * e^l) > eps iff l > log((e^eps - 1 + q) / q); add: L = -log(1 - q + q
- * e^l) > eps iff l < log((e^-eps - 1 + q) / q).  NaN when inner <= 0
- * (eps below every loss, remove; above every loss, add). */
+ * e^l) > eps iff l < log((e^-eps - 1 + q) / q).  No threshold (NaN)
+ * when inner <= 0: eps is below every loss (remove) or above it (add). */
 static double
 sampled_threshold (const pld_pair *p, const rate_logs *r, double eps,
                    double *inner)
@@ -272,7 +272,7 @@ tails_at (const pld_pair *p, const rate_logs *r, double eps, double *tp,
     }
   int remove = p->direction == PLD_REMOVE;
   double inner, theta = sampled_threshold (p, r, eps, &inner);
-  if (isnan (theta))
+  if (inner <= 0.0)
     {
       *tp = *tq = remove ? 0.0 : -INFINITY; /* logs of 1 and of 0 */
       return 0;
@@ -355,7 +355,7 @@ dpacct_pld_pair_tails_grid (const pld_pair *p, double h, long first,
         {
           double eps = (first + (long) at[from + i]) * h, zi[2];
           double theta = sampled_threshold (p, &r, eps, &inner[i]);
-          in_range[i] = !isnan (theta) && gaussian_args (p, theta, remove,
+          in_range[i] = inner[i] > 0.0 && gaussian_args (p, theta, remove,
                                                          zi);
           z[0][i] = in_range[i] ? zi[0] / M_SQRT2 : 0.0;
           z[1][i] = in_range[i] ? zi[1] / M_SQRT2 : 0.0;
