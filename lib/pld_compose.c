@@ -529,14 +529,16 @@ static const double LIVE_CUT = 1e-25;
  * From block moments (lb; NULL: never) where that costs less than an FFT
  * and its bound, each of 2 band - 1 coefficients (with the conjugates)
  * within dpacct_pld_low_band_bound, is no larger than the FFT's: so the
- * composition's error term never grows by it. */
+ * composition's error term never grows by it.  The weights are taken
+ * once, into lb->x when it is tried. */
 static double
 factor_transform (const pld_prepared *p, size_t j, size_t n, size_t band,
                   const pld_fft_plan *tables, pld_low_band *lb)
 {
   const pld_step *s = p->f[j].step;
   double norm2 = 0.0;
-  if (lb != NULL && dpacct_pld_low_band_cheaper (s->n, n, band))
+  int weighed = lb != NULL && dpacct_pld_low_band_cheaper (s->n, n, band);
+  if (weighed)
     {
       double mass = 0.0;
       for (size_t k = 0; k < s->n; k++)
@@ -550,13 +552,11 @@ factor_transform (const pld_prepared *p, size_t j, size_t n, size_t band,
       mass *= 1.0 + (double) s->n * DBL_EPSILON;
       double e = dpacct_pld_low_band_bound (s->n, n, band, mass)
                  * sqrt (2.0 * (double) band / (double) n);
-      double fft = fft_gamma (n) * sqrt (norm2);
-      if (e <= fft)
+      if (e <= fft_gamma (n) * sqrt (norm2))
         {
           dpacct_pld_low_band (lb, s->n, s->first, band, tables->spectrum);
           return e;
         }
-      norm2 = 0.0;
     }
   /* The transform keeps its input (FFTW_PRESERVE_INPUT), so after the
    * window is cleared once, each factor clears only its own support: a
@@ -565,9 +565,10 @@ factor_transform (const pld_prepared *p, size_t j, size_t n, size_t band,
   size_t first = wrap_index (s->first, n), pos = first;
   for (size_t k = 0; k < s->n; k++, pos = pos + 1 == n ? 0 : pos + 1)
     {
-      double w = tilted_weight (p, j, k);
+      double w = weighed ? lb->x[k] : tilted_weight (p, j, k);
       real[pos] += w;
-      norm2 += w * w;
+      if (!weighed)
+        norm2 += w * w;
     }
   fftw_execute (tables->forward);
   pos = first;
@@ -591,9 +592,11 @@ dpacct_pld_transform_into (const pld_prepared *p, size_t n,
   size_t live = fresh ? n / 2 + 1 : live_band (acc, n), longest = 0;
   for (size_t j = 0; j < p->nf; j++)
     longest = p->f[j].step->n > longest ? p->f[j].step->n : longest;
-  /* Scratch for the low band (none if short of memory: the FFT then). */
+  /* Scratch for the low band (none if short of memory: the FFT then; and
+   * none for a lone fresh factor, whose band is the whole spectrum). */
   pld_low_band low_band;
-  int low = dpacct_pld_low_band_init (&low_band, n, longest) == DPACCT_OK;
+  int low = (p->nf > 1 || !fresh)
+            && dpacct_pld_low_band_init (&low_band, n, longest) == DPACCT_OK;
   memset (tables->real, 0, n * sizeof *tables->real);
   for (size_t j = 0; j < p->nf && live > 0; j++)
     {
